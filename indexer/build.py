@@ -1,0 +1,296 @@
+"""Ingest records into the record store and keep the Whoosh index in step with it.
+
+Layout of an index directory::
+
+    records.sqlite   every record as stored (the source of truth)
+    CURRENT          name of the Whoosh generation readers open, replaced atomically
+    gen-000001/      a Whoosh index; a bulk build writes a new one and swaps CURRENT
+    .lock            held by the one process that writes
+
+A record is stored with ``indexed = 0`` and marked 1 only after the Whoosh commit that holds it,
+so a crash at any point leaves work that the next ingest finds and finishes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import whoosh.index
+from whoosh.index import Index
+
+from .analysis import fold
+from .duplicates import group_duplicates, signature
+from .models import Document, SkipDocument
+from .normalize import parse_doc_number
+from .pipeline import content_hash, record_id, to_document
+from .schema import SCHEMA_VERSION, make_schema
+from .sources import Item, input_files, read_items
+from .store import RecordStore
+
+BATCH = 2000  # records per store commit and per incremental index commit
+BULK_FRACTION = 0.3  # pending share of all records above which a new generation is built instead
+KEEP_GENERATIONS = 2  # the current one and the one before, which running readers may still hold
+
+
+class IndexError_(Exception):
+    """A problem with the index directory that the user can act on."""
+
+
+class IndexMissing(IndexError_):
+    """There is no index at that directory yet."""
+
+
+class IndexBusy(IndexError_):
+    """Another process is writing to the index."""
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did, for the summary line and for tests."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (source, reason)
+    indexed: int = 0
+    total: int = 0
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+    def skip(self, source: str, reason: str) -> None:
+        """Count one skipped input and remember why."""
+        self.skipped += 1
+        self.reasons[reason.split(":")[0]] += 1
+        self.failures.append((source, reason))
+
+    def summary(self) -> str:
+        """Return the one-line summary."""
+        return (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+                f"skipped {self.skipped}; index holds {self.total} documents ({self.seconds:.1f} s)")
+
+
+def store_path(index_dir: Path) -> Path:
+    """Return the record store file of an index directory."""
+    return Path(index_dir) / "records.sqlite"
+
+
+def current_generation(index_dir: Path) -> str | None:
+    """Return the name of the generation readers should open, or None."""
+    try:
+        return (Path(index_dir) / "CURRENT").read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def open_index(index_dir: Path) -> Index:
+    """Open the current Whoosh generation of an index directory for reading."""
+    gen = current_generation(index_dir)
+    if gen is None or not (Path(index_dir) / gen).is_dir():
+        raise IndexMissing(f"no index at {index_dir}: run `govsearch ingest PATH --index {index_dir}` first")
+    return whoosh.index.open_dir(str(Path(index_dir) / gen))
+
+
+@contextmanager
+def write_lock(index_dir: Path, timeout: float) -> Iterator[None]:
+    """Hold the index's writer lock, or raise IndexBusy after timeout seconds."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(f"index is busy: another process is writing to {index_dir}") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ingest(paths: Iterable[str], index_dir: Path, *, lock_timeout: float = 10.0, rebuild: bool = False,
+           progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Read input files and folders, store new and changed records, and bring the index up to date."""
+    return ingest_items(read_items(input_files(paths)), index_dir, lock_timeout=lock_timeout, rebuild=rebuild,
+                        progress=progress)
+
+
+def ingest_items(items: Iterable[Item], index_dir: Path, *, lock_timeout: float = 10.0, rebuild: bool = False,
+                 progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Store new and changed records (raw dicts in Items), then bring the index up to date."""
+    index_dir = Path(index_dir)
+    report, start = IngestReport(), time.monotonic()
+    with write_lock(index_dir, lock_timeout):
+        store = RecordStore(store_path(index_dir))
+        try:
+            for n, item in enumerate(items, start=1):
+                _take(store, item, report)
+                if progress:
+                    progress(item.size)
+                if n % BATCH == 0:
+                    store.commit()
+            store.commit()
+            _regroup_duplicates(store)
+            report.indexed, report.rebuilt = sync_index(store, index_dir, rebuild=rebuild)
+            report.total = store.count()
+        finally:
+            store.close()
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def _take(store: RecordStore, item: Item, report: IngestReport) -> None:
+    if item.record is None:
+        report.skip(item.source, item.error or "unreadable")
+        return
+    try:
+        doc_id = record_id(item.record)
+        digest = content_hash(item.record)
+        state = store.state(doc_id)
+        if state is not None and state[0] == digest:
+            report.unchanged += 1
+            return
+        doc = to_document(item.record, source=item.source)
+    except SkipDocument as e:
+        report.skip(item.source, e.reason)
+        return
+    store.put(doc, digest, signature(doc.title, doc.body))
+    if state is None:
+        report.added += 1
+    else:
+        report.updated += 1
+
+
+def _regroup_duplicates(store: RecordStore) -> None:
+    rows = list(store.signatures())
+    groups = group_duplicates((doc_id, sig, number) for doc_id, sig, number, _ in rows)
+    changes = {doc_id: groups.get(doc_id, doc_id) for doc_id, _, _, old in rows if groups.get(doc_id, doc_id) != old}
+    if changes:
+        store.set_dup_of(changes)
+        store.commit()
+
+
+def sync_index(store: RecordStore, index_dir: Path, rebuild: bool = False) -> tuple[int, bool]:
+    """Index every pending record: a new generation when many changed, else in place."""
+    pending, total = store.count(pending_only=True), store.count()
+    gen = current_generation(index_dir)
+    stale = gen is not None and store.get_meta("schema_version") != SCHEMA_VERSION
+    if rebuild or stale or gen is None or pending > BULK_FRACTION * total:
+        return build_generation(store, index_dir), True
+    if pending:
+        ix = whoosh.index.open_dir(str(index_dir / gen))
+        done: list[str] = []
+        writer = ix.writer(timeout=10.0)
+        for doc, dup_of in store.documents(pending_only=True):
+            writer.update_document(**index_fields(doc, dup_of))
+            done.append(doc.doc_id)
+        writer.commit()
+        store.mark_indexed(done)
+        store.commit()
+    return pending, False
+
+
+def build_generation(store: RecordStore, index_dir: Path) -> int:
+    """Write every stored record into a new Whoosh generation, then swap it in atomically."""
+    name = f"gen-{datetime.now():%Y%m%d%H%M%S}-{os.getpid()}"
+    tmp = index_dir / (name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    ix = whoosh.index.create_in(str(tmp), make_schema())
+    writer = ix.writer(limitmb=256)
+    count = 0
+    for doc, dup_of in store.documents():
+        writer.add_document(**index_fields(doc, dup_of))
+        count += 1
+    writer.commit()
+    ix.close()
+    os.replace(tmp, index_dir / name)
+    _fsync_dir(index_dir)
+    _write_current(index_dir, name)
+    store.mark_indexed()
+    store.set_meta("schema_version", SCHEMA_VERSION)
+    store.commit()
+    _drop_old_generations(index_dir, keep=name)
+    return count
+
+
+def _write_current(index_dir: Path, name: str) -> None:
+    tmp = index_dir / "CURRENT.tmp"
+    with open(tmp, "w") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / "CURRENT")
+    _fsync_dir(index_dir)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _drop_old_generations(index_dir: Path, keep: str) -> None:
+    gens = sorted(p for p in index_dir.glob("gen-*") if p.is_dir() and p.name != keep)
+    for old in gens[: max(0, len(gens) - (KEEP_GENERATIONS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def docnum_key(text: str | None) -> str:
+    """Return the bracket-free key of a 文号, so that every bracket form finds the document."""
+    if not text:
+        return ""
+    parsed = parse_doc_number(fold(text))
+    if parsed is not None:
+        return f"{parsed.prefix}|{parsed.year or ''}|{parsed.number}"
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
+def index_fields(doc: Document, dup_of: str | None) -> dict[str, Any]:
+    """Return the Whoosh fields of one document."""
+    day = doc.published or doc.issued
+    fields: dict[str, Any] = {
+        "id": doc.doc_id, "title": doc.title, "body": doc.body, "ctitle": doc.title, "cbody": doc.body,
+        "url": doc.url, "doc_number": doc.doc_number or "", "docnum_key": docnum_key(doc.doc_number),
+        "agency": doc.agency or "", "region": ",".join(region_levels(doc.region)),
+        "topics": ",".join(t.replace(",", " ") for t in doc.topics), "doc_type": doc.doc_type or "",
+        "status": doc.status or "", "year": str(day.year) if day else "",
+        "has_attachment": "有附件" if doc.attachments else "无附件",
+        "date_num": int(day.strftime("%Y%m%d")) if day else 0,
+        "cites": ",".join(cite_key(c) for c in doc.cites), "title_key": fold(doc.title),
+        "dup_of": dup_of or doc.doc_id, "canonical": "1" if (dup_of or doc.doc_id) == doc.doc_id else "0",
+    }
+    if day:
+        fields["date"] = datetime(day.year, day.month, day.day)
+    return fields
+
+
+def cite_key(cited: str) -> str:
+    """Return the index key of a citation: a 文号 key, else the folded 《title》."""
+    parsed = parse_doc_number(fold(cited))
+    key = docnum_key(cited) if parsed is not None else fold(cited)
+    return key.replace(",", " ")
+
+
+def region_levels(region: str | None) -> list[str]:
+    """Return every level of a region path: 福建省, 福建省/福州市, 福建省/福州市/闽侯县."""
+    if not region:
+        return []
+    parts = [p for p in region.split("/") if p]
+    return ["/".join(parts[: i + 1]).replace(",", " ") for i in range(len(parts))]

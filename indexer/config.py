@@ -1,0 +1,55 @@
+"""The one configuration object; nothing else reads the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the index lives and how search behaves; see the README's Settings table."""
+
+    index_dir: Path = Path("var/index")  # the index: records.sqlite + Whoosh generations
+    corpus_dir: Path = Path("corpus")  # documents shipped with the repo
+    page_size: int = 20  # hits per page unless the request says otherwise
+    max_page_size: int = 100  # the most hits one page may ask for
+    facet_size: int = 30  # buckets shown per facet
+    userdict_path: Path = PACKAGE_DATA / "userdict.txt"  # government terms for jieba
+    synonyms_path: Path = PACKAGE_DATA / "synonyms.txt"  # query-time synonym groups
+    backend: str = "whoosh"  # whoosh | sphinx
+    sphinx_nodes: tuple[str, ...] = ()  # host:sql_port of each searchd node, node 1 first
+    lock_timeout: float = 10.0  # seconds to wait for the index writer lock
+    extras: dict[str, Any] = field(default_factory=dict)  # knobs for experiments and tests
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build Settings from GOVSEARCH_* variables, then apply explicit overrides."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        if env.get("GOVSEARCH_INDEX"):
+            values["index_dir"] = Path(env["GOVSEARCH_INDEX"])
+        if env.get("GOVSEARCH_CORPUS"):
+            values["corpus_dir"] = Path(env["GOVSEARCH_CORPUS"])
+        if env.get("GOVSEARCH_PAGE_SIZE"):
+            values["page_size"] = int(env["GOVSEARCH_PAGE_SIZE"])
+        if env.get("GOVSEARCH_USERDICT"):
+            values["userdict_path"] = Path(env["GOVSEARCH_USERDICT"])
+        if env.get("GOVSEARCH_SYNONYMS"):
+            values["synonyms_path"] = Path(env["GOVSEARCH_SYNONYMS"])
+        if env.get("GOVSEARCH_BACKEND"):
+            values["backend"] = env["GOVSEARCH_BACKEND"]
+        if env.get("GOVSEARCH_SPHINX_NODES"):
+            values["sphinx_nodes"] = tuple(n for n in env["GOVSEARCH_SPHINX_NODES"].split(",") if n)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "index_dir" in values:
+            values["index_dir"] = Path(values["index_dir"])
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        """Return a copy with some settings changed."""
+        return replace(self, **changes)

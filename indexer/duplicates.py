@@ -1,0 +1,126 @@
+"""Near-duplicate detection: the same notice reposted on several sites.
+
+Each record stores a compact MinHash signature (datasketch, 128 x uint32) of its character
+shingles. Grouping is MinHash LSH banding with datasketch's optimal band/row split for the
+candidate threshold, run over a numpy matrix of all signatures (70,000 in about a second);
+every candidate pair is then checked against the estimated Jaccard similarity.
+Two documents are duplicates when the estimate is >= 0.85, or >= 0.6 when they carry the
+same canonical 文号. Groups are the connected components; each group is named after its
+smallest doc_id, which is stable whatever order the records arrive in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+NUM_PERM = 128  # 128 x 4 bytes = 512 bytes per record; standard error of the estimate ~0.03
+SHINGLE = 5  # characters per shingle: long enough to ignore common phrases, short enough for edits
+THRESHOLD = 0.85  # estimated Jaccard for duplicates without a shared 文号
+SAME_NUMBER_THRESHOLD = 0.6  # estimated Jaccard for duplicates that share a canonical 文号
+LSH_THRESHOLD = 0.7  # candidate recall: pairs near 0.85 must collide in at least one band
+SEED = 1
+BIG_BUCKET = 64  # above this many ids in one band bucket, compare neighbours only
+SCHEME = "affine32"  # datasketch's permutation scheme; stored signatures are only comparable within one
+# punctuation, whitespace and digits of page furniture differ between reposts; letters carry the text
+NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def _shingles(text: str) -> set[bytes]:
+    text = NOISE.sub("", text)
+    if len(text) <= SHINGLE:
+        return {text.encode("utf-8")} if text else set()
+    return {text[i : i + SHINGLE].encode("utf-8") for i in range(len(text) - SHINGLE + 1)}
+
+
+def signature(title: str, body: str) -> bytes:
+    """Return the MinHash signature of a document's title and body as bytes to store with the record."""
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    minhash.update_batch(list(_shingles(f"{title}\n{body}")))
+    return np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """Estimate the Jaccard similarity of two documents from their signatures."""
+    return float(np.mean(np.frombuffer(a, dtype="<u4") == np.frombuffer(b, dtype="<u4")))
+
+
+def _find(parent: dict[str, str], x: str) -> str:
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]
+        x = parent[x]
+    return x
+
+
+def _union(parent: dict[str, str], a: str, b: str) -> None:
+    ra, rb = _find(parent, a), _find(parent, b)
+    if ra != rb:
+        parent[max(ra, rb)] = min(ra, rb)  # the smaller id stays the root, so it names the group
+
+
+@lru_cache(maxsize=1)
+def _bands() -> tuple[int, int]:
+    """Return (bands, rows per band): datasketch's optimum for LSH_THRESHOLD at NUM_PERM."""
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
+def _candidate_pairs(matrix: np.ndarray) -> np.ndarray:
+    """Return index pairs (i < j) of rows sharing at least one band: the LSH banding step, vectorised."""
+    bands, rows = _bands()
+    mixers = np.random.default_rng(SEED).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
+    pairs = []
+    for band in range(bands):
+        keys = (matrix[:, band * rows : (band + 1) * rows].astype(np.uint64) * mixers).sum(axis=1)
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        ends = np.r_[starts[1:], len(ordered)]
+        for lo, hi in zip(starts[ends - starts > 1], ends[ends - starts > 1], strict=True):
+            members = order[lo:hi]
+            if len(members) > BIG_BUCKET:  # many copies of one text: chain them instead of all pairs
+                pairs.append(np.column_stack([members[:-1], members[1:]]))
+            else:
+                pairs.append(np.array([(a, b) for i, a in enumerate(members) for b in members[i + 1 :]]))
+    if not pairs:
+        return np.empty((0, 2), dtype=np.int64)
+    found = np.sort(np.concatenate(pairs), axis=1)
+    return np.unique(found, axis=0)
+
+
+def group_duplicates(items: Iterable[tuple[str, bytes, str | None]]) -> dict[str, str]:
+    """Map each (doc_id, signature, canonical 文号 or None) to the canonical doc_id of its group."""
+    ids: list[str] = []
+    rows: list[bytes] = []
+    numbers: dict[str, list[int]] = defaultdict(list)
+    alone: list[str] = []  # a missing or foreign signature cannot be compared: the doc is its own group
+    seen: set[str] = set()
+    for doc_id, sig, number in items:
+        if doc_id in seen:
+            continue
+        seen.add(doc_id)
+        if not sig or len(sig) != NUM_PERM * 4:
+            alone.append(doc_id)
+            continue
+        if number:
+            numbers[number].append(len(ids))
+        ids.append(doc_id)
+        rows.append(sig)
+    matrix = np.frombuffer(b"".join(rows), dtype="<u4").reshape(len(rows), NUM_PERM)
+    parent = {doc_id: doc_id for doc_id in ids}
+    pairs = _candidate_pairs(matrix)
+    if len(pairs):
+        close = (matrix[pairs[:, 0]] == matrix[pairs[:, 1]]).mean(axis=1) >= THRESHOLD
+        for a, b in pairs[close]:
+            _union(parent, ids[a], ids[b])
+    for members in numbers.values():
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                if similarity(rows[a], rows[b]) >= SAME_NUMBER_THRESHOLD:
+                    _union(parent, ids[a], ids[b])
+    return {doc_id: _find(parent, doc_id) for doc_id in ids} | {doc_id: doc_id for doc_id in alone}

@@ -1,0 +1,132 @@
+"""The embedded Whoosh backend: one searcher per thread, reopened when a new index is swapped in."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from .analysis import fold
+from .build import cite_key, current_generation, docnum_key, open_index, store_path
+from .config import Settings
+from .models import Hit, SearchPage, SearchRequest
+from .search import _hit, iter_ids, search
+from .store import RecordStore
+
+REFRESH_SECONDS = 1.0  # how often a thread checks for a newer index
+
+
+class WhooshBackend:
+    """Search, documents, similar documents and citations over one index directory."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.index_dir = Path(settings.index_dir)
+        self._local = threading.local()
+        open_index(self.index_dir).close()  # fail now, with a clear message, if there is no index
+
+    def _searcher(self) -> Searcher:
+        local = self._local
+        now = time.monotonic()
+        if getattr(local, "checked", 0.0) + REFRESH_SECONDS > now and local.searcher is not None:
+            return local.searcher
+        local.checked = now
+        gen = current_generation(self.index_dir)
+        if getattr(local, "gen", None) != gen or local.searcher is None:
+            if getattr(local, "searcher", None) is not None:
+                local.searcher.close()
+            local.searcher, local.gen = open_index(self.index_dir).searcher(), gen
+        elif not local.searcher.up_to_date():
+            local.searcher = local.searcher.refresh()
+        return local.searcher
+
+    def store(self) -> RecordStore:
+        """Return this thread's read-only connection to the record store."""
+        st = getattr(self._local, "store", None)
+        if st is None:
+            st = self._local.store = RecordStore(store_path(self.index_dir), readonly=True)
+        return st
+
+    def search(self, req: SearchRequest) -> SearchPage:
+        """Run one search request."""
+        return search(self._searcher(), req, self.store(), self.settings.facet_size)
+
+    def iter_records(self, req: SearchRequest, batch: int = 500) -> Iterator[dict[str, Any]]:
+        """Yield the stored record of every hit of a request, in order, a batch at a time."""
+        ids: list[str] = []
+        for doc_id in iter_ids(self._searcher(), req):
+            ids.append(doc_id)
+            if len(ids) >= batch:
+                yield from self._records(ids)
+                ids = []
+        yield from self._records(ids)
+
+    def _records(self, ids: list[str]) -> Iterator[dict[str, Any]]:
+        found = self.store().get_many(ids)
+        yield from (found[i] for i in ids if i in found)
+
+    def count(self, req: SearchRequest) -> int:
+        """Return the number of hits of a request."""
+        return self.search(SearchRequest(**{**_fields(req), "per_page": 1, "page": 1})).total
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        """Return the stored record of one document, or None."""
+        return self.store().get(doc_id)
+
+    def duplicates(self, doc_id: str) -> list[dict[str, Any]]:
+        """Return the other records of the document's duplicate group (the other places it was published)."""
+        row = self.store().db.execute("SELECT dup_of FROM records WHERE id = ?", (doc_id,)).fetchone()
+        if not row or not row[0]:
+            return []
+        ids = [i for i in self.store().duplicates_of(row[0]) if i != doc_id]
+        return list(self._records(ids))
+
+    def similar(self, doc_id: str, limit: int = 10) -> list[Hit]:
+        """Return precedents: the most similar documents, other agencies first, near-copies left out."""
+        rec = self.document(doc_id)
+        if rec is None:
+            return []
+        s = self._searcher()
+        text = fold(f"{rec.get('title', '')}\n{rec.get('title', '')}\n{(rec.get('body') or '')[:20000]}")
+        terms = s.key_terms_from_text("body", text, numterms=20)
+        if not terms:
+            return []
+        q = wq.Or([wq.Term("body", t, boost=w) for t, w in terms]
+                  + [wq.Term("title", t, boost=2 * w) for t, w in terms])
+        me = self.store().db.execute("SELECT dup_of FROM records WHERE id = ?", (doc_id,)).fetchone()
+        group = me[0] if me and me[0] else doc_id
+        exclude = wq.Or([wq.Term("id", doc_id), wq.Term("dup_of", group)])
+        results = s.search(q, mask=exclude, limit=limit * 3)
+        agency = rec.get("agency")
+        rows = sorted(results, key=lambda r: (bool(agency) and r.get("agency") == agency, -r.score))
+        return [_hit(r, {"body": ""}, [], {}) for r in rows[:limit]]
+
+    def citations(self, doc_id: str, limit: int = 50) -> tuple[list[Hit], list[Hit]]:
+        """Return (documents this one cites, documents citing this one) that are in the index."""
+        rec = self.document(doc_id)
+        if rec is None:
+            return [], []
+        s = self._searcher()
+        keys = [cite_key(c) for c in rec.get("cites") or []]
+        cites_q = wq.Or([wq.Term("docnum_key", k) for k in keys] + [wq.Term("title_key", k) for k in keys])
+        mine = [k for k in (docnum_key(rec.get("doc_number")), fold(rec.get("title") or "")) if k]
+        cited_q = wq.Or([wq.Term("cites", k) for k in mine])
+        me = wq.Term("id", doc_id)
+        cites = s.search(cites_q, mask=me, limit=limit) if keys else []
+        cited = s.search(cited_q, mask=me, limit=limit) if mine else []
+        return ([_hit(r, {}, [], {}) for r in cites], [_hit(r, {}, [], {}) for r in cited])
+
+    def version(self) -> dict[str, Any]:
+        """Return what identifies the index a result came from: generation, commit and size."""
+        s = self._searcher()
+        return {"generation": getattr(self._local, "gen", None), "commit": s.reader().generation(),
+                "documents": s.doc_count(), "records": self.store().count()}
+
+
+def _fields(req: SearchRequest) -> dict[str, Any]:
+    return {name: getattr(req, name) for name in req.__dataclass_fields__}

@@ -1,0 +1,109 @@
+"""Serialise a whole result set: CSV, JSONL and XLSX, streamed, plus the provenance manifest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, BinaryIO
+
+from .models import SearchRequest
+
+COLUMNS = ("id", "title", "url", "agency", "doc_number", "index_no", "date", "date_issued", "topics",
+           "doc_type", "region", "status", "source", "text_sha256", "body")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # cells a spreadsheet would run as formulas
+XLSX_CELL_MAX = 32_000  # Excel refuses longer cells
+
+
+def software_version() -> str:
+    """Return the installed govsearch version."""
+    try:
+        return version("govsearch")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def text_sha256(rec: dict[str, Any]) -> str:
+    """Return the SHA-256 of a record's text (title, newline, body) as stored."""
+    return hashlib.sha256(f"{rec.get('title') or ''}\n{rec.get('body') or ''}".encode()).hexdigest()
+
+
+def safe_cell(value: Any) -> str:
+    """Return a cell value as text that no spreadsheet will evaluate as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        value = "; ".join(str(v) if not isinstance(v, dict) else v.get("url", "") for v in value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def row(rec: dict[str, Any]) -> list[str]:
+    """Return the export columns of one record."""
+    values = {**rec, "text_sha256": text_sha256(rec)}
+    return [safe_cell(values.get(c)) for c in COLUMNS]
+
+
+def to_csv(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """Yield a UTF-8 CSV with BOM (Excel opens Chinese right), one chunk per record."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(COLUMNS)
+    yield b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+    for rec in records:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(row(rec))
+        yield buf.getvalue().encode("utf-8")
+
+
+def to_jsonl(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """Yield one JSON object per line: the full record plus the SHA-256 of its text."""
+    for rec in records:
+        yield (json.dumps({**rec, "text_sha256": text_sha256(rec)}, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_xlsx(records: Iterable[dict[str, Any]], out: BinaryIO, manifest: dict[str, Any] | None = None) -> int:
+    """Write an XLSX workbook in constant memory; return the number of rows written."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
+                                     "strings_to_urls": False, "in_memory": False})
+    sheet = book.add_worksheet("results")
+    sheet.write_row(0, 0, COLUMNS)
+    n = 0
+    for n, rec in enumerate(records, start=1):
+        sheet.write_row(n, 0, [c[:XLSX_CELL_MAX] for c in row(rec)])
+    if manifest is not None:
+        info = book.add_worksheet("manifest")
+        for i, (k, v) in enumerate((k, v) for k, v in manifest.items() if k != "documents"):
+            info.write_row(i, 0, [k, safe_cell(json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v)])
+    book.close()
+    return n
+
+
+def manifest(req: SearchRequest, index_version: dict[str, Any], records: Iterable[dict[str, Any]] | None,
+             rerun_url: str | None = None, fmt: str = "") -> dict[str, Any]:
+    """Return the provenance manifest: how the set was made, so it can be made again."""
+    docs = [{"id": r["id"], "text_sha256": text_sha256(r)} for r in records] if records is not None else None
+    out: dict[str, Any] = {
+        "query": req.q, "filters": [list(f) for f in req.filters], "sort": req.sort,
+        "date_from": req.date_from.isoformat() if req.date_from else None,
+        "date_to": req.date_to.isoformat() if req.date_to else None,
+        "synonyms": req.synonyms, "collapse_duplicates": req.collapse, "format": fmt,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"), "index": index_version,
+        "software": {"govsearch": software_version()}, "rerun": rerun_url,
+    }
+    if docs is not None:
+        out["count"] = len(docs)
+        out["documents"] = docs
+    return out
+
+
+EXPORTERS: dict[str, Callable[[Iterable[dict[str, Any]]], Iterator[bytes]]] = {"csv": to_csv, "jsonl": to_jsonl}
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

@@ -1,0 +1,214 @@
+"""Plain data that flows between the stages: RawPage -> Document -> index -> SearchPage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date, datetime
+from typing import Any
+
+
+class SkipDocument(Exception):
+    """A record or page that cannot become a Document; the pipeline counts the reason."""
+
+    def __init__(self, reason: str, *, source: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.source = source
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """One fetched or read page before extraction."""
+
+    url: str
+    body: bytes
+    fetched_at: datetime | None = None
+    content_type: str = ""  # the HTTP Content-Type header, when there was one
+    source: str = ""  # a file path or a crawl archive reference
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file linked from a notice (附件)."""
+
+    url: str
+    name: str
+    text: str = ""  # extracted text, empty when unknown or unreadable
+    note: str = ""  # e.g. "scanned PDF without a text layer"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One government document, its metadata named after the 政府信息公开 catalogue."""
+
+    doc_id: str
+    url: str = ""
+    title: str = ""
+    body: str = ""
+    agency: str | None = None  # 发文机关 / 发布机构, canonical name
+    doc_number: str | None = None  # 发文字号 (文号), canonical form e.g. 侯政办〔2014〕120号
+    index_no: str | None = None  # 索引号
+    published: date | None = None  # 发布日期
+    issued: date | None = None  # 成文日期
+    topics: tuple[str, ...] = ()  # 主题分类
+    doc_type: str | None = None  # 体裁 / 文种: 通知, 公告, 意见 ...
+    region: str | None = None  # 福建省/福州市/闽侯县/上街镇, most specific known
+    status: str | None = None  # 有效性: 有效, 失效, 废止, 已修订
+    summary: str | None = None  # 内容概述
+    keywords: tuple[str, ...] = ()  # 关键词
+    attachments: tuple[Attachment, ...] = ()
+    cites: tuple[str, ...] = ()  # 文号 and 《titles》 cited in the body
+    source: str | None = None  # provenance of the record
+    extra: dict[str, Any] = field(default_factory=dict)  # unknown record fields, kept as they came
+    notes: tuple[str, ...] = ()  # what normalisation could not do, e.g. "bad date: 2014年13月"
+
+    def with_(self, **changes: Any) -> Document:
+        """Return a copy with some fields changed."""
+        return replace(self, **changes)
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the INTERFACE.md record (JSON-ready) of this document."""
+        rec: dict[str, Any] = {
+            "id": self.doc_id,
+            "url": self.url,
+            "title": self.title,
+            "body": self.body,
+            "agency": self.agency,
+            "doc_number": self.doc_number,
+            "index_no": self.index_no,
+            "date": self.published.isoformat() if self.published else None,
+            "date_issued": self.issued.isoformat() if self.issued else None,
+            "topics": list(self.topics),
+            "doc_type": self.doc_type,
+            "region": self.region,
+            "status": self.status,
+            "summary": self.summary,
+            "keywords": list(self.keywords),
+            "attachments": [asdict(a) for a in self.attachments],
+            "cites": list(self.cites),
+            "source": self.source,
+        }
+        if self.notes:
+            rec["notes"] = list(self.notes)
+        for key, value in self.extra.items():
+            rec.setdefault(key, value)
+        return rec
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> Document:
+        """Rebuild a Document from what to_record() produced."""
+        names = {f.name for f in fields(cls)}
+        known = {
+            "id", "url", "title", "body", "agency", "doc_number", "index_no", "date",
+            "date_issued", "topics", "doc_type", "region", "status", "summary", "keywords",
+            "attachments", "cites", "source", "notes",
+        }
+        return cls(
+            doc_id=rec["id"],
+            url=rec.get("url") or "",
+            title=rec.get("title") or "",
+            body=rec.get("body") or "",
+            agency=rec.get("agency"),
+            doc_number=rec.get("doc_number"),
+            index_no=rec.get("index_no"),
+            published=_iso(rec.get("date")),
+            issued=_iso(rec.get("date_issued")),
+            topics=tuple(rec.get("topics") or ()),
+            doc_type=rec.get("doc_type"),
+            region=rec.get("region"),
+            status=rec.get("status"),
+            summary=rec.get("summary"),
+            keywords=tuple(rec.get("keywords") or ()),
+            attachments=tuple(Attachment(**a) for a in rec.get("attachments") or ()),
+            cites=tuple(rec.get("cites") or ()),
+            source=rec.get("source"),
+            notes=tuple(rec.get("notes") or ()),
+            extra={k: v for k, v in rec.items() if k not in known and k not in names},
+        )
+
+
+def _iso(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """One query with its filters, sort and page, as the CLI, the API and the pages send it."""
+
+    q: str = ""
+    filters: tuple[tuple[str, str], ...] = ()  # (facet field, value), repeated fields OR, fields AND
+    sort: str = "relevance"  # relevance | date
+    page: int = 1
+    per_page: int = 20
+    date_from: date | None = None
+    date_to: date | None = None
+    synonyms: bool = True  # expand with the government synonym dictionary
+    collapse: bool = True  # show one copy of a notice republished at several places
+
+
+@dataclass(frozen=True, slots=True)
+class FacetBucket:
+    """One facet value with its count; views add the toggle URL."""
+
+    value: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One result row."""
+
+    doc_id: str
+    title: str
+    url: str
+    agency: str | None
+    doc_number: str | None
+    date: str | None
+    snippet: str  # HTML: escaped text with <mark> around matches
+    score: float
+    topics: tuple[str, ...] = ()
+    doc_type: str | None = None
+    region: str | None = None
+    status: str | None = None
+    duplicates: int = 0  # other places the same notice was published
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the /api/search hit object."""
+        return {
+            "id": self.doc_id, "title": self.title, "url": self.url, "agency": self.agency,
+            "doc_number": self.doc_number, "date": self.date, "snippet": self.snippet,
+            "score": round(self.score, 4), "topics": list(self.topics), "doc_type": self.doc_type,
+            "region": self.region, "status": self.status, "duplicates": self.duplicates,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """A page of hits plus the total and the facet counts of the whole result set."""
+
+    request: SearchRequest
+    total: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, tuple[FacetBucket, ...]]
+    expanded: tuple[str, ...] = ()  # synonyms also searched
+    suggestion: str | None = None  # "did you mean", when nothing matched
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the /api/search object of INTERFACE.md."""
+        return {
+            "query": self.request.q,
+            "total": self.total,
+            "page": self.request.page,
+            "per_page": self.request.per_page,
+            "sort": self.request.sort,
+            "hits": [h.to_json() for h in self.hits],
+            "facets": {
+                name: [{"value": b.value, "count": b.count, "selected": b.selected} for b in buckets]
+                for name, buckets in self.facets.items()
+            },
+            "also_searched": list(self.expanded),
+            "did_you_mean": self.suggestion,
+            "warnings": list(self.warnings),
+        }

@@ -1,0 +1,147 @@
+"""Turn one raw input record into a clean, normalised Document (or raise SkipDocument)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from .analysis import strip_pinyin
+from .citations import extract_citations
+from .extract import extract
+from .models import Document, RawPage, SkipDocument
+from .normalize import normalize, parse_date
+
+PIPELINE_VERSION = "1"  # bump when cleaning or normalisation changes: every record is processed again
+MAX_TEXT_CHARS = 5_000_000  # a body longer than this is truncated, with a note
+
+# record field -> Document field, aliases included (INTERFACE.md)
+ALIASES = {
+    "date_published": "date", "published": "date", "pubdate": "date", "发布日期": "date",
+    "category": "topics", "topic": "topics", "主题分类": "topics",
+    "issuing_body": "agency", "publisher": "agency", "发文机关": "agency", "发布机构": "agency",
+    "文号": "doc_number", "发文字号": "doc_number", "索引号": "index_no",
+    "成文日期": "date_issued", "有效性": "status", "sources": "source",
+}
+KNOWN = {"id", "url", "title", "body", "html", "html_bytes", "agency", "doc_number", "index_no", "date",
+         "date_issued", "topics", "doc_type", "region", "status", "source", "summary", "keywords"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def record_id(rec: dict[str, Any]) -> str:
+    """Return the record's id: its own, else one derived from its url, else from its content."""
+    if rec.get("id") not in (None, ""):
+        return clean_id(str(rec["id"]))
+    if rec.get("url"):
+        return "url-" + hashlib.sha1(str(rec["url"]).strip().encode()).hexdigest()[:16]
+    return "sha-" + content_hash(rec)[:16]
+
+
+def clean_id(doc_id: str) -> str:
+    """Refuse ids that are empty, too long or carry control characters; ids never touch the disk."""
+    doc_id = doc_id.strip()
+    if not doc_id or len(doc_id) > 200 or _CONTROL.search(doc_id) or "\n" in doc_id:
+        raise SkipDocument(f"invalid id {doc_id[:40]!r}: 1-200 printable characters expected")
+    return doc_id
+
+
+def content_hash(rec: dict[str, Any]) -> str:
+    """Return a stable hash of a record and the pipeline version (unchanged record -> same hash)."""
+    data = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in rec.items()}
+    blob = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str) + PIPELINE_VERSION
+    return hashlib.sha1(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def to_document(raw: dict[str, Any], source: str = "") -> Document:
+    """Map a record's fields and aliases, extract HTML, clean the text, normalise."""
+    rec = {ALIASES.get(k, k): v for k, v in raw.items() if not (k in ALIASES and ALIASES[k] in raw)}
+    if not any(_text(rec.get(k)) for k in ("title", "body", "html")) and not rec.get("html_bytes"):
+        raise SkipDocument("empty record: no title, body or html", source=source)
+    doc_id = record_id(raw)
+    notes: list[str] = []
+    base = Document(doc_id=doc_id, url=_text(rec.get("url")))
+    if rec.get("html") or rec.get("html_bytes"):
+        body = rec.get("html_bytes") or _text(rec.get("html")).encode("utf-8")
+        try:
+            base = extract(RawPage(url=base.url, body=body, source=source)).with_(doc_id=doc_id, url=base.url)
+        except SkipDocument as e:
+            if not (_text(rec.get("title")) or _text(rec.get("body"))):
+                raise SkipDocument(e.reason, source=source) from None
+            notes.append(f"html not used: {e.reason}")
+        notes.extend(base.notes)
+    title = clean_text(_text(rec.get("title")) or base.title)
+    body, cut = _truncate(clean_text(_text(rec.get("body")) or base.body))
+    if cut:
+        notes.append(f"body truncated to {MAX_TEXT_CHARS} characters")
+    if not title:
+        title, body_note = title_from_body(body)
+        notes.append(body_note)
+    doc = base.with_(
+        title=title, body=body,
+        agency=_text(rec.get("agency")) or base.agency,
+        doc_number=_text(rec.get("doc_number")) or base.doc_number,
+        index_no=_text(rec.get("index_no")) or base.index_no,
+        published=_date(rec.get("date"), "date", notes) or base.published,
+        issued=_date(rec.get("date_issued"), "date_issued", notes) or base.issued,
+        topics=tuple(_list(rec.get("topics"))) or base.topics,
+        doc_type=_text(rec.get("doc_type")) or base.doc_type,
+        region=_text(rec.get("region")) or base.region,
+        status=_text(rec.get("status")) or base.status,
+        summary=_text(rec.get("summary")) or base.summary,
+        keywords=tuple(_list(rec.get("keywords"))) or base.keywords,
+        source=_source(rec.get("source")) or source,
+        extra={k: v for k, v in raw.items() if k not in KNOWN and k not in ALIASES},
+        notes=tuple(notes),
+    )
+    doc = normalize(doc)
+    return doc.with_(cites=extract_citations(doc.body))
+
+
+def clean_text(text: str) -> str:
+    """Remove pinyin annotations and control characters; unify line ends; trim."""
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return strip_pinyin(text).strip()
+
+
+def title_from_body(body: str) -> tuple[str, str]:
+    """Take a title from the first line of the text, with the note that says so."""
+    first = body.strip().split("\n", 1)[0].strip()
+    if len(first) > 60:
+        cut = first[:60]
+        end = max(cut.rfind(p) for p in "。；，,;")
+        first = (cut[:end] if end >= 12 else cut) + "…"
+    return first, "no title in record; title taken from the first line of the text"
+
+
+def _truncate(text: str) -> tuple[str, bool]:
+    return (text[:MAX_TEXT_CHARS], True) if len(text) > MAX_TEXT_CHARS else (text, False)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value if v not in (None, ""))
+    return str(value).strip()
+
+
+def _list(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    items = value if isinstance(value, list) else re.split(r"[;；,，、]", str(value))
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def _date(value: Any, name: str, notes: list[str]) -> Any:
+    text = _text(value)
+    if not text:
+        return None
+    parsed = parse_date(text)
+    if parsed is None:
+        notes.append(f"bad {name}: {text[:40]}")
+    return parsed
+
+
+def _source(value: Any) -> str:
+    return _text(value)

@@ -1,0 +1,154 @@
+"""Search as a plain function over a Whoosh searcher: hits, total and facet counts (no Flask here)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.searching import Searcher
+
+from .highlight import snippet
+from .models import FacetBucket, Hit, SearchPage, SearchRequest
+from .query import parse, to_whoosh
+from .schema import FACET_FIELDS, MULTI_VALUED
+from .store import RecordStore
+
+MAX_WINDOW = 10_000  # deepest hit a page may reach; the export gives the whole result set
+DATE_TIEBREAK = 0.02  # share of the score a document's recency may add (see eval/)
+
+
+class BadRequest(ValueError):
+    """A request the user must change: bad filter, page out of range."""
+
+
+def filter_query(req: SearchRequest) -> wq.Query | None:
+    """Return the query for the facet filters and date range (values of one facet are ORed)."""
+    by_field: dict[str, list[str]] = {}
+    for name, value in req.filters:
+        fieldname = FACET_FIELDS.get(name)
+        if fieldname is None:
+            raise BadRequest(f"unknown filter {name!r}: use one of {', '.join(FACET_FIELDS)}")
+        by_field.setdefault(fieldname, []).append(value)
+    parts: list[wq.Query] = [wq.Or([wq.Term(f, v) for v in vs]) for f, vs in by_field.items()]
+    if req.date_from or req.date_to:
+        lo = int(req.date_from.strftime("%Y%m%d")) if req.date_from else 1
+        hi = int(req.date_to.strftime("%Y%m%d")) if req.date_to else 99991231
+        parts.append(wq.NumericRange("date_num", lo, hi))
+    if req.collapse:
+        parts.append(wq.Term("canonical", "1"))
+    return wq.And(parts) if parts else None
+
+
+def check_request(req: SearchRequest) -> None:
+    """Raise BadRequest for a page or sort the search cannot serve."""
+    if req.page < 1 or req.per_page < 1:
+        raise BadRequest("page and per_page must be positive whole numbers")
+    if req.page * req.per_page > MAX_WINDOW:
+        raise BadRequest(f"page × per_page must be at most {MAX_WINDOW}: export the whole result set instead")
+    if req.sort not in ("relevance", "date", "date_asc"):
+        raise BadRequest(f"unknown sort {req.sort!r}: use relevance, date or date_asc")
+
+
+def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None,
+           facet_size: int = 30) -> SearchPage:
+    """Run one query with facet filters; return a page of hits plus facet counts."""
+    check_request(req)
+    parsed = parse(req.q)
+    q, expanded = to_whoosh(parsed, req.synonyms)
+    results = s.search(q, filter=filter_query(req), limit=req.page * req.per_page, **_sort_args(req),
+                       groupedby=_facets(), maptype=sorting.Count)
+    facets = facet_buckets(s, q, req, results, facet_size)
+    rows = results[(req.page - 1) * req.per_page : req.page * req.per_page]
+    bodies = store.get_many(r["id"] for r in rows) if store else {}
+    sizes = store.group_sizes(r["dup_of"] for r in rows) if store else {}
+    terms = parsed.terms() + expanded
+    hits = tuple(_hit(r, bodies.get(r["id"], {}), terms, sizes) for r in rows)
+    return SearchPage(req, len(results), hits, facets, tuple(expanded), None, tuple(parsed.warnings))
+
+
+def _sort_args(req: SearchRequest) -> dict[str, Any]:
+    if req.sort == "date":
+        return {"sortedby": "date_num", "reverse": True}
+    if req.sort == "date_asc":
+        return {"sortedby": "date_num", "reverse": False}
+    return {}
+
+
+def _facets(names: list[str] | None = None) -> sorting.Facets:
+    facets = sorting.Facets()
+    for name in names or FACET_FIELDS:
+        field = FACET_FIELDS[name]
+        facets.add_facet(name, sorting.FieldFacet(field, allow_overlap=field in MULTI_VALUED))
+    return facets
+
+
+def facet_buckets(s: Searcher, q: wq.Query, req: SearchRequest, results: Any,
+                  size: int) -> dict[str, tuple[FacetBucket, ...]]:
+    """Count facet values; a facet with a selection counts as if its own selection were not made."""
+    selected: dict[str, set[str]] = {}
+    for name, value in req.filters:
+        selected.setdefault(name, set()).add(value)
+    out = {}
+    for name in FACET_FIELDS:
+        if name in selected:
+            others = SearchRequest(q=req.q, filters=tuple(f for f in req.filters if f[0] != name),
+                                   date_from=req.date_from, date_to=req.date_to, collapse=req.collapse)
+            counts = s.search(q, filter=filter_query(others), limit=1, groupedby=_facets([name]),
+                              maptype=sorting.Count).groups(name)
+        else:
+            counts = results.groups(name)
+        out[name] = _buckets(name, counts, selected.get(name, set()), size)
+    return out
+
+
+def _buckets(name: str, counts: dict[Any, int], selected: set[str], size: int) -> tuple[FacetBucket, ...]:
+    items = [(str(v), n) for v, n in counts.items() if v not in (None, "")]
+    if name == "region":
+        items = [(v, n) for v, n in items if _region_visible(v, selected)]
+    key = (lambda vn: (-int(vn[0]) if vn[0].isdigit() else 0)) if name == "year" else (lambda vn: (-vn[1], vn[0]))
+    items.sort(key=key)
+    shown = items[:size] + [(v, n) for v, n in items[size:] if v in selected]
+    shown += [(v, 0) for v in sorted(selected - {v for v, _ in shown})]
+    return tuple(FacetBucket(v, n, v in selected) for v, n in shown)
+
+
+def _region_visible(value: str, selected: set[str]) -> bool:
+    """Show provinces, and the children of a selected region (province > city > county)."""
+    depth = value.count("/")
+    return depth == 0 or value in selected or any(
+        value.startswith(sel + "/") and depth == sel.count("/") + 1 for sel in selected)
+
+
+def _hit(r: Any, rec: dict[str, Any], terms: list[str], sizes: dict[str, int]) -> Hit:
+    body = rec.get("body") or ""
+    date = r.get("date")
+    return Hit(
+        doc_id=r["id"], title=r.get("title", ""), url=r.get("url") or "",
+        agency=r.get("agency") or None, doc_number=r.get("doc_number") or None,
+        date=date.date().isoformat() if date else None,
+        snippet=snippet(body or r.get("title", ""), terms), score=float(r.score or 0.0),
+        topics=tuple(t for t in (r.get("topics") or "").split(",") if t),
+        doc_type=r.get("doc_type") or None, region=_deepest(r.get("region")), status=r.get("status") or None,
+        duplicates=max(0, sizes.get(r.get("dup_of") or r["id"], 1) - 1),
+    )
+
+
+def _deepest(region: str | None) -> str | None:
+    levels = [v for v in (region or "").split(",") if v]
+    return max(levels, key=len) if levels else None
+
+
+def iter_ids(s: Searcher, req: SearchRequest) -> Iterator[str]:
+    """Yield the id of every hit of a request, in its sort order (for exports)."""
+    q, _ = to_whoosh(parse(req.q), req.synonyms)
+    results = s.search(q, filter=filter_query(req), limit=None, **_sort_args(req))
+    for hit in results:
+        yield hit["id"]
+
+
+def rank_ids(s: Searcher, q: str, limit: int, weights: object | None = None) -> list[str]:
+    """Return the ids of the top hits of a query string in relevance order (for the eval)."""
+    query, _ = to_whoosh(parse(q))
+    return [r["id"] for r in s.search(query, limit=limit)]

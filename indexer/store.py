@@ -1,0 +1,133 @@
+"""The record store: every ingested record as stored, in SQLite, the source of truth of the index."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .models import Document
+
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,            -- of the input record and the pipeline version: unchanged -> skipped
+    record TEXT NOT NULL,          -- Document.to_record() as JSON
+    sig BLOB,                      -- near-duplicate signature
+    dup_of TEXT,                   -- canonical id of its duplicate group
+    indexed INTEGER NOT NULL DEFAULT 0,  -- 1 once the Whoosh index holds this version
+    updated TEXT NOT NULL DEFAULT (datetime('now'))
+);
+CREATE INDEX IF NOT EXISTS records_pending ON records(indexed) WHERE indexed = 0;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class RecordStore:
+    """SQLite file of records: written by ingest, read by the web app and exports."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            uri = f"file:{self.path}?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA_SQL)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    def state(self, doc_id: str) -> tuple[str, int] | None:
+        """Return (hash, indexed) of a stored record, or None."""
+        row = self.db.execute("SELECT hash, indexed FROM records WHERE id = ?", (doc_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def put(self, doc: Document, digest: str, sig: bytes | None) -> None:
+        """Insert or replace a record, marked as not yet indexed."""
+        self.db.execute(
+            "INSERT INTO records (id, hash, record, sig, indexed) VALUES (?, ?, ?, ?, 0) "
+            "ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, record = excluded.record, "
+            "sig = excluded.sig, indexed = 0, updated = datetime('now')",
+            (doc.doc_id, digest, json.dumps(doc.to_record(), ensure_ascii=False), sig),
+        )
+
+    def commit(self) -> None:
+        """Commit the current transaction."""
+        self.db.commit()
+
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        """Return the stored record of one document."""
+        row = self.db.execute("SELECT record FROM records WHERE id = ?", (doc_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return the stored records of several documents, by id."""
+        ids = list(ids)
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for doc_id, rec in self.db.execute(f"SELECT id, record FROM records WHERE id IN ({marks})", chunk):
+                out[doc_id] = json.loads(rec)
+        return out
+
+    def documents(self, pending_only: bool = False) -> Iterator[tuple[Document, str | None]]:
+        """Yield every stored (or every not-yet-indexed) document with its duplicate group."""
+        sql = "SELECT record, dup_of FROM records" + (" WHERE indexed = 0" if pending_only else "")
+        for rec, dup_of in self.db.execute(sql + " ORDER BY id"):
+            yield Document.from_record(json.loads(rec)), dup_of
+
+    def ids(self) -> set[str]:
+        """Return every stored id."""
+        return {r[0] for r in self.db.execute("SELECT id FROM records")}
+
+    def signatures(self) -> Iterator[tuple[str, bytes, str | None, str | None]]:
+        """Yield (id, signature, canonical 文号, dup_of) for duplicate grouping."""
+        sql = "SELECT id, sig, json_extract(record, '$.doc_number'), dup_of FROM records WHERE sig IS NOT NULL"
+        yield from self.db.execute(sql)
+
+    def set_dup_of(self, changes: dict[str, str]) -> None:
+        """Store new duplicate groups; changed records must be indexed again."""
+        self.db.executemany(
+            "UPDATE records SET dup_of = ?, indexed = 0 WHERE id = ?", [(v, k) for k, v in changes.items()]
+        )
+
+    def mark_indexed(self, ids: Iterable[str] | None = None) -> None:
+        """Mark records (all pending ones when ids is None) as held by the index."""
+        if ids is None:
+            self.db.execute("UPDATE records SET indexed = 1 WHERE indexed = 0")
+        else:
+            self.db.executemany("UPDATE records SET indexed = 1 WHERE id = ?", [(i,) for i in ids])
+
+    def count(self, pending_only: bool = False) -> int:
+        """Return how many records (or pending records) there are."""
+        sql = "SELECT count(*) FROM records" + (" WHERE indexed = 0" if pending_only else "")
+        return int(self.db.execute(sql).fetchone()[0])
+
+    def duplicates_of(self, canonical: str) -> list[str]:
+        """Return the ids of every record in a duplicate group."""
+        return [r[0] for r in self.db.execute("SELECT id FROM records WHERE dup_of = ? ORDER BY id", (canonical,))]
+
+    def group_sizes(self, canonical_ids: Iterable[str]) -> dict[str, int]:
+        """Return how many records each duplicate group holds."""
+        ids = list(dict.fromkeys(canonical_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT dup_of, count(*) FROM records WHERE dup_of IN ({marks}) GROUP BY dup_of"
+        return {k: int(n) for k, n in self.db.execute(sql, ids)}
+
+    def get_meta(self, key: str, default: str = "") -> str:
+        """Return one meta value."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set one meta value."""
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

@@ -1,0 +1,152 @@
+"""Search on a real index: exact phrases, the seed notice, 文号 forms, facets, query syntax."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from indexer.analysis import fold
+from indexer.models import SearchRequest
+from indexer.search import BadRequest, iter_ids
+
+PHRASES = [
+    "人民政府", "法律法规规定", "法规规定", "安全生产", "行政处罚", "县级以上地方人民政府", "国务院有关部门",
+    "依法追究刑事责任", "责令改正", "信息公开", "土地承包经营权", "环境保护", "社会保险", "突发事件",
+    "应急预案", "政府采购", "个人信息", "合法权益", "监督管理", "食品安全", "法律责任", "构成犯罪的",
+    "由县级以上", "本条例自", "违反本条例规定", "主管部门",
+]
+
+
+def all_ids(backend, q: str, **kw) -> set[str]:
+    return set(iter_ids(backend._searcher(), SearchRequest(q=q, collapse=False, **kw)))
+
+
+def folded(rec: dict) -> tuple[str, str]:
+    return ("".join(fold(rec.get("title") or "").split()), "".join(fold(rec.get("body") or "").split()))
+
+
+@pytest.fixture(scope="module")
+def records(backend) -> dict[str, dict]:
+    store = backend.store()
+    return store.get_many(store.ids())
+
+
+@pytest.mark.parametrize("phrase", PHRASES)
+def test_quoted_phrase_returns_exactly_the_documents_containing_it(backend, records, phrase):
+    expected = {i for i, r in records.items() if any(phrase in part for part in folded(r))}
+    assert expected, f"the corpus should contain {phrase}"
+    assert all_ids(backend, f'"{phrase}"') == expected
+
+
+def test_the_corpus_has_enough_documents_for_the_phrase_test(records):
+    assert sum(1 for i in records if i.startswith("lawrefbook-")) >= 1000
+
+
+SEED_ID = "000_7eabf1a7e4b02af4"
+
+
+@pytest.mark.parametrize("q", ["国务院办公厅", "國務院辦公廳", "侯政办〔2014〕120号", "侯政办[2014]120号",
+                               "侯政办（2014）120号", '"上街镇"', "土地承包经营权流转"])
+def test_seed_notice_is_found(backend, q):
+    ids = [h.doc_id for h in backend.search(SearchRequest(q=q, per_page=10)).hits]
+    assert SEED_ID in ids
+
+
+def test_seed_notice_is_stored_without_pinyin_but_as_published_otherwise(backend):
+    rec = backend.document(SEED_ID)
+    assert "(guó)" not in rec["body"] and "(wù)" not in rec["body"]
+    assert "國務院辦公廳" in rec["body"]  # traditional characters kept as published
+
+
+def test_metadata_only_records_are_found_by_title_and_doc_number(backend, records):
+    no_body = [r for r in records.values() if not r.get("body") and r.get("doc_number")]
+    assert no_body
+    for rec in no_body[:5]:
+        by_title = [h.doc_id for h in backend.search(SearchRequest(q=f'"{rec["title"]}"', collapse=False)).hits]
+        assert rec["id"] in by_title
+        by_number = backend.search(SearchRequest(q=rec["doc_number"], collapse=False)).hits
+        assert by_number[0].doc_id == rec["id"] or rec["id"] in {h.doc_id for h in by_number[:3]}
+
+
+def test_doc_number_in_every_bracket_form_finds_the_document(backend, records):
+    rec = next(r for r in records.values() if (r.get("doc_number") or "").count("〔") == 1)
+    for a, b in ("〔〕", "[]", "()", "（）", "［］"):
+        q = rec["doc_number"].replace("〔", a).replace("〕", b)
+        hits = backend.search(SearchRequest(q=q, collapse=False)).hits
+        assert hits and hits[0].doc_id == rec["id"], q
+
+
+@pytest.mark.parametrize("facet", ["topic", "agency", "year", "doc_type", "status", "region"])
+@pytest.mark.parametrize("q", ["", "人民政府"])
+def test_facet_counts_equal_counts_from_the_records(backend, records, facet, q):
+    page = backend.search(SearchRequest(q=q, collapse=False))
+    hit_ids = all_ids(backend, q)
+    key = {"topic": "topics", "year": "date"}.get(facet, facet)
+    counts: Counter[str] = Counter()
+    for i in hit_ids:
+        value = records[i].get(key) or records[i].get("date_issued") if facet == "year" else records[i].get(key)
+        if facet == "year":
+            counts.update([value[:4]] if value else [])
+        elif facet == "region":
+            counts.update([value.split("/")[0]] if value else [])
+        elif isinstance(value, list):
+            counts.update(set(value))
+        elif value:
+            counts[value] += 1
+    shown = {b.value: b.count for b in page.facets[facet]}
+    assert bool(shown) == bool(counts), f"facet {facet}: shown {shown}, counted {dict(counts)}"
+    for value, n in shown.items():
+        assert counts[value] == n, (facet, value)
+    if facet != "year":
+        assert sorted(shown.values(), reverse=True) == sorted(counts.values(), reverse=True)[: len(shown)]
+
+
+def test_filters_narrow_and_repeated_values_of_one_facet_are_ored(backend):
+    base = backend.search(SearchRequest(q="人民政府", collapse=False))
+    a, b = [x.value for x in base.facets["year"][:2]]
+    only_a = backend.search(SearchRequest(q="人民政府", filters=(("year", a),), collapse=False))
+    both = backend.search(SearchRequest(q="人民政府", filters=(("year", a), ("year", b)), collapse=False))
+    counts = {x.value: x.count for x in base.facets["year"]}
+    assert only_a.total == counts[a]
+    assert both.total == counts[a] + counts[b]
+    assert {x.value for x in both.facets["year"] if x.selected} == {a, b}
+
+
+def test_query_syntax_and_or_not_fields(backend):
+    def total(q):
+        return backend.search(SearchRequest(q=q, collapse=False)).total
+
+    a, b = total("专利"), total("商标")
+    both, either = total("专利 商标"), total("专利 OR 商标")
+    assert both <= min(a, b) and either >= max(a, b) and either == a + b - both
+    assert total("专利 -商标") == a - both
+    assert 0 < total("title:专利") < a
+    assert total("标题:专利") == total("title:专利")
+
+
+def test_date_range_and_date_sort(backend):
+    page = backend.search(SearchRequest(q="date:2015-01-01..2016-12-31", sort="date", per_page=50, collapse=False))
+    dates = [h.date for h in page.hits]
+    assert page.total > 0 and all("2015-01-01" <= d <= "2016-12-31" for d in dates)
+    assert dates == sorted(dates, reverse=True)
+
+
+@pytest.mark.parametrize("q", ['"unbalanced', "-", "OR", "(((", "***", "a" * 5000, "\x00\x01", "[a-z]+$",
+                               "title:", "date:not-a-date", "文号:", "-OR -AND"])
+def test_odd_queries_never_raise(backend, q):
+    page = backend.search(SearchRequest(q=q))
+    assert page.total >= 0
+
+
+def test_bad_requests_are_refused_clearly(backend):
+    with pytest.raises(BadRequest, match="unknown filter"):
+        backend.search(SearchRequest(q="通知", filters=(("colour", "red"),)))
+    with pytest.raises(BadRequest, match="at most"):
+        backend.search(SearchRequest(q="通知", page=100_000))
+
+
+def test_snippets_are_escaped_and_mark_the_query(backend):
+    hit = backend.search(SearchRequest(q="安全生产")).hits[0]
+    assert "<mark>安全生产</mark>" in hit.snippet
+    assert "<script" not in hit.snippet

@@ -1,0 +1,32 @@
+"""Production serving: gunicorn workers (processes), app and jieba loaded before the fork."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer.analysis import segmenter
+from indexer.config import Settings
+
+from . import create_app
+
+
+def run_server(settings: Settings, host: str, port: int, workers: int, threads: int, dev: bool = False) -> None:
+    """Serve the app on host:port until stopped."""
+    segmenter()  # load the dictionary once, before forking, so workers share it
+    app = create_app(settings)
+    if dev:
+        app.run(host=host, port=port, debug=False, threaded=True)
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class _App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
+                               "worker_class": "gthread", "preload_app": True, "timeout": 120,
+                               "accesslog": "-", "graceful_timeout": 5}.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    _App().run()

@@ -1,0 +1,85 @@
+"""HTML pages: the search page, results with facets and a year chart, the document page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from markupsafe import Markup
+
+from indexer.highlight import mark_all
+from indexer.query import parse
+from indexer.search import MAX_WINDOW
+
+from .api import backend, request_from_url, run_search
+from .facets import Args, chips, facet_views, pager, results_url, year_chart
+from .params import MAX_QUERY_CHARS
+
+bp = Blueprint("search", __name__)
+
+METADATA_ROWS = ("index_no", "agency", "doc_number", "date_issued", "date", "topics", "doc_type", "region", "status")
+NOT_KEPT_BY_FORMS = ("page", "from", "to")  # the date-range form keeps every other parameter of the URL
+
+
+def current_args() -> Args:
+    """Return the query string of this request, every value of every parameter."""
+    return request.args.to_dict(flat=False)
+
+
+def is_http(url: str | None) -> bool:
+    """Tell whether a URL is safe to link: http(s) only, never javascript:, data: or a relative path."""
+    return bool(url) and str(url).lower().startswith(("http://", "https://"))
+
+
+@bp.get("/")
+def home() -> Any:
+    """Show the search box and what it understands."""
+    return render_template("search.html", page=None, q="")
+
+
+def results_context(args: Args) -> dict[str, Any]:
+    """Compute a results page: hits, facets with toggle links, selections, year chart and pager."""
+    req = request_from_url()
+    page = run_search(req)
+    pages = min(max(1, -(-page.total // req.per_page)), MAX_WINDOW // req.per_page)
+    return {
+        "page": page, "req": req, "q": req.q, "args": args,
+        "facets": facet_views(page.facets, args), "chips": chips(req, args),
+        "bars": year_chart(page.facets.get("year", ()), args),
+        "pages": pages, "pager": pager(req.page, pages),
+        "state": [(k, v) for k, vs in args.items() if k not in NOT_KEPT_BY_FORMS for v in vs if v != ""],
+        "export_args": {k: v for k, v in args.items() if k not in ("page", "lang")},
+    }
+
+
+@bp.get("/search")
+def results() -> Any:
+    """Show a page of results; every state of the page is in its URL."""
+    return render_template("search.html", results_url=results_url, Markup=Markup, **results_context(current_args()))
+
+
+def document_context(doc_id: str, q: str) -> dict[str, Any]:
+    """Compute a document page: record, marked text, links, precedents, citations and other copies."""
+    b = backend()
+    rec = b.document(doc_id)
+    if rec is None:
+        abort(404)
+    terms = parse(q).terms() if q else []
+    body = mark_all(rec.get("body") or "", terms).replace("<mark>", '<mark id="first-match">', 1)
+    cites, cited_by = b.citations(doc_id)
+    return {
+        "rec": rec, "q": q, "doc_id": doc_id, "rows": METADATA_ROWS,
+        "body_html": Markup(body), "has_match": "<mark" in body,  # our highlighter's output: escaped text + <mark>
+        "original": rec.get("url") if is_http(rec.get("url")) else None,
+        "attachments": [{**a, "href": a.get("url") if is_http(a.get("url")) else None}
+                        for a in rec.get("attachments") or [] if isinstance(a, dict)],
+        "similar": b.similar(doc_id), "cites": cites, "cited_by": cited_by,
+        "copies": [{**c, "href": c.get("url") if is_http(c.get("url")) else None} for c in b.duplicates(doc_id)],
+    }
+
+
+@bp.get("/doc/<path:doc_id>")
+def document(doc_id: str) -> Any:
+    """Show one document with the query terms of ?q= marked in its text."""
+    q = request.args.get("q", "")[:MAX_QUERY_CHARS]
+    return render_template("document.html", is_http=is_http, **document_context(doc_id, q))
