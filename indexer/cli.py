@@ -227,5 +227,9 @@ def serve_cmd(index_dir: Path | None, host: str, port: int, workers: int, thread
     run_server(settings, host, port, workers, threads, dev)
 
 
+from .crawl.command import crawl_cmd  # noqa: E402
+
+main.add_command(crawl_cmd)
+
 if __name__ == "__main__":
     main()

@@ -10,10 +10,10 @@ from typing import Any
 from .analysis import strip_pinyin
 from .citations import extract_citations
 from .extract import extract
-from .models import Document, RawPage, SkipDocument
+from .models import Attachment, Document, RawPage, SkipDocument
 from .normalize import normalize, parse_date
 
-PIPELINE_VERSION = "1"  # bump when cleaning or normalisation changes: every record is processed again
+PIPELINE_VERSION = "2"  # bump when cleaning or normalisation changes: every record is processed again
 MAX_TEXT_CHARS = 5_000_000  # a body longer than this is truncated, with a note
 
 # record field -> Document field, aliases included (INTERFACE.md)
@@ -24,7 +24,7 @@ ALIASES = {
     "文号": "doc_number", "发文字号": "doc_number", "索引号": "index_no",
     "成文日期": "date_issued", "有效性": "status", "sources": "source",
 }
-KNOWN = {"id", "url", "title", "body", "html", "html_bytes", "agency", "doc_number", "index_no", "date",
+KNOWN = {"id", "url", "title", "body", "html", "html_bytes", "attachments", "agency", "doc_number", "index_no", "date",
          "date_issued", "topics", "doc_type", "region", "status", "source", "summary", "keywords"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
@@ -91,11 +91,24 @@ def to_document(raw: dict[str, Any], source: str = "") -> Document:
         summary=_text(rec.get("summary")) or base.summary,
         keywords=tuple(_list(rec.get("keywords"))) or base.keywords,
         source=_source(rec.get("source")) or source,
+        attachments=merge_attachments(base.attachments, rec.get("attachments")),
         extra={k: v for k, v in raw.items() if k not in KNOWN and k not in ALIASES},
         notes=tuple(notes),
     )
     doc = normalize(doc)
     return doc.with_(cites=extract_citations(doc.body))
+
+
+def merge_attachments(found: tuple[Attachment, ...], given: Any) -> tuple[Attachment, ...]:
+    """Merge the record's attachments (url, name, text, note) into those the page links, by URL."""
+    by_url = {a.url: a for a in found}
+    for item in given if isinstance(given, list) else []:
+        if not isinstance(item, dict) or not item.get("url"):
+            continue
+        old = by_url.get(str(item["url"]), Attachment(url=str(item["url"]), name=""))
+        by_url[old.url] = Attachment(url=old.url, name=_text(item.get("name")) or old.name,
+                                     text=_text(item.get("text")) or old.text, note=_text(item.get("note")) or old.note)
+    return tuple(by_url.values())
 
 
 def clean_text(text: str) -> str:

@@ -8,7 +8,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -81,12 +81,12 @@ class WarcArchive:
         if self._fh is not None:
             self._fh.close()
         self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         self._name = f"{self.prefix}-{stamp}-{os.getpid()}-{self._serial:03d}.warc.gz"
         self._serial += 1
         if on_new_file is not None:
             on_new_file(self._name)  # registered before the first byte is written, for recovery
-        self._fh = open(self.directory / self._name, "ab")  # noqa: SIM115 - kept open across writes
+        self._fh = open(self.directory / self._name, "ab")  # kept open across writes, closed by close()
         return self._fh
 
     def close(self) -> None:

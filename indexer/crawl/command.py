@@ -11,14 +11,14 @@ from urllib.parse import urlsplit
 
 import click
 
-from indexer.build import IndexBusy, IndexError_
+from indexer.build import IndexBusy, IndexError_, IngestReport
 from indexer.config import Settings
 
-from .crawler import CrawlConfig, Crawler, Job
+from .crawler import CrawlConfig, Crawler, Job, RunResult
 from .fetch import USER_AGENT, FetchPolicy
 from .netguard import BlockedAddress, resolve
 from .profiles import Profile, ProfileError, available, guess_profile, load_profile
-from .progress import ProgressLine, summary
+from .progress import ProgressLine, ingest_summary, summary
 from .records import ingest_pending
 from .seeds import SeedListMissing, notice_columns
 from .state import CrawlState
@@ -45,19 +45,24 @@ def _list_profiles(ctx: click.Context, _: click.Parameter, value: bool) -> None:
 @click.argument("targets", metavar="SITE_OR_URL...", nargs=-1)
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
               help="Index directory (default: $GOVSEARCH_INDEX, else ./var/index).")
-@click.option("--profile", "profile_name", default=None, help="Profile (name or .toml) for bare URLs; default: guessed.")
+@click.option("--profile", "profile_name", default=None,
+              help="Profile (name or .toml file) for bare URLs; default: guessed from the URL.")
 @click.option("--from-list", "from_list", default=None, metavar="FILTER",
               help="Add notice columns from the gov-site-list package whose site/column/URL contains FILTER ('all').")
 @click.option("--list-profiles", is_flag=True, expose_value=False, is_eager=True, callback=_list_profiles,
               help="Show the shipped profiles and exit.")
 @click.option("--dry-run", is_flag=True, help="Print the profiles and start URLs, fetch nothing.")
 @click.option("--allow-private", is_flag=True, help="Allow loopback, private and link-local addresses.")
-@click.option("--delay", type=click.FloatRange(0), default=1.0, show_default=True, help="Seconds between requests to one host.")
-@click.option("--per-host", type=click.IntRange(1, 16), default=1, show_default=True, help="Requests in flight per host.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True, help="Requests in flight in all.")
+@click.option("--delay", type=click.FloatRange(0), default=1.0, show_default=True,
+              help="Seconds between requests to one host.")
+@click.option("--per-host", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Requests in flight per host.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Requests in flight in all.")
 @click.option("--timeout", type=click.FloatRange(0.05), default=20.0, show_default=True, help="Seconds per request.")
 @click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True, help="Retries after 5xx/timeouts.")
-@click.option("--backoff", type=click.FloatRange(0), default=2.0, show_default=True, help="Seconds before the first retry.")
+@click.option("--backoff", type=click.FloatRange(0), default=2.0, show_default=True,
+              help="Seconds before the first retry (doubled for each further one).")
 @click.option("--max-pages", type=click.IntRange(0), default=0, help="Stop after N requests; the next crawl resumes.")
 @click.option("--max-bytes", type=click.IntRange(1024), default=10 * 2**20, show_default=True, help="Page size limit.")
 @click.option("--max-attachment-bytes", type=click.IntRange(1024), default=50 * 2**20, show_default=True)
@@ -84,16 +89,17 @@ def crawl_cmd(targets: tuple[str, ...], index_dir: Path | None, profile_name: st
     config = make_config(settings.index_dir, state_path, warc_dir, **opts)
     if not config.policy.allow_private:
         check_public(u for job in jobs for u in job.start_urls)
-    failed = 0
     with crawl_lock(config.state_path):
         state = CrawlState(config.state_path)
         try:
-            for job in jobs:
-                failed += run_job(job, config, state, settings, no_ingest)
+            results = [(job, crawl_job(job, config, state)) for job in jobs]
+            report = None if no_ingest else ingest(results, state, config, settings)
+            for _, result in results:
+                if result.finished and not no_ingest:
+                    state.finish_run(result.run)  # only now: a crash before this resumes and ingests again
         finally:
             state.close()
-    if failed and fail_on_error:
-        raise click.ClickException(f"{failed} URLs failed (see above)")
+    report_all(results, report, no_ingest, fail_on_error)
 
 
 def make_jobs(targets: tuple[str, ...], profile_name: str | None, from_list: str | None) -> list[Job]:
@@ -166,27 +172,37 @@ def crawl_lock(state_path: Path) -> Iterator[None]:
         yield
 
 
-def run_job(job: Job, config: CrawlConfig, state: CrawlState, settings: Settings, no_ingest: bool) -> int:
-    """Crawl one job, ingest its changed pages, print the summary; return the number of failed URLs."""
+def crawl_job(job: Job, config: CrawlConfig, state: CrawlState) -> RunResult:
+    """Crawl one job with a progress line on the terminal."""
     line = ProgressLine()
     try:
-        result = Crawler(job, config, state, on_progress=line).run()
+        return Crawler(job, config, state, on_progress=line).run()
     finally:
         line.close()
-    report = None
-    if not no_ingest:
-        try:
-            report = ingest_pending(state, result.run, config.warc_dir, job.profile, settings.index_dir,
-                                    lock_timeout=settings.lock_timeout)
-        except IndexBusy as e:
-            raise click.ClickException(f"{e}; the crawled pages are kept and ingested by the next crawl") from None
-        except (OSError, IndexError_) as e:
-            raise click.ClickException(f"cannot write the index at {settings.index_dir}: {e}") from None
-    if result.finished and not no_ingest:
-        state.finish_run(result.run)
-    for text in summary(result, report, job.profile.name):
+
+
+def ingest(results: list[tuple[Job, RunResult]], state: CrawlState, config: CrawlConfig,
+           settings: Settings) -> IngestReport | None:
+    """Ingest the changed pages of every job in one pass over the index."""
+    batches = [(state, result.run, job.profile) for job, result in results]
+    try:
+        return ingest_pending(batches, config.warc_dir, settings.index_dir, lock_timeout=settings.lock_timeout)
+    except IndexBusy as e:
+        raise click.ClickException(f"{e}; the crawled pages are kept and ingested by the next crawl") from None
+    except (OSError, IndexError_) as e:
+        raise click.ClickException(f"cannot write the index at {settings.index_dir}: {e}") from None
+
+
+def report_all(results: list[tuple[Job, RunResult]], report: IngestReport | None, no_ingest: bool,
+               fail_on_error: bool) -> None:
+    """Print every job's summary and the ingest's (failures on stderr); fail when a site gave nothing at all."""
+    lines = [text for job, result in results for text in summary(result, job.profile.name)]
+    lines += [] if no_ingest else ingest_summary(report)
+    for text in lines:
         click.echo(text, err=text.startswith(("  FAILED", "  SKIPPED", "  NOT INDEXED")))
-    stats = result.stats
-    if stats.failed and not (stats.fetched or stats.unchanged):
-        raise click.ClickException(f"{job.profile.name}: nothing could be fetched")
-    return stats.failed
+    dead = [job.profile.name for job, r in results if r.stats.failed and not (r.stats.fetched or r.stats.unchanged)]
+    if dead:
+        raise click.ClickException(f"nothing could be fetched for {', '.join(dead)}")
+    failed = sum(result.stats.failed for _, result in results)
+    if failed and fail_on_error:
+        raise click.ClickException(f"{failed} URLs failed (see above)")

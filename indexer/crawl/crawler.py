@@ -83,6 +83,7 @@ class RunResult:
     finished: bool  # the queue is empty; the caller marks the run finished once its pages are ingested
     stats: CrawlStats
     problems: list[tuple[str, str, str]]  # (url, failed|skipped, reason)
+    notes: list[tuple[str, str]]  # (attachment url, why its text was not read)
 
 
 class Crawler:
@@ -100,6 +101,7 @@ class Crawler:
         self.fetcher = Fetcher(config.policy, gate=self._gate)
         self.stats = CrawlStats()
         self._lock = threading.Lock()
+        self._unrecorded = False
         self.run_id = 0
         self.archive: WarcArchive | None = None
 
@@ -113,7 +115,8 @@ class Crawler:
             stopped = self._loop()
         finally:
             self.archive.close()
-        return RunResult(self.run_id, resumed, not stopped, self.stats, self.state.problems(self.run_id))
+        return RunResult(self.run_id, resumed, not stopped, self.stats, self.state.problems(self.run_id),
+                         self.state.attachment_notes(self.run_id))
 
     def _loop(self) -> bool:
         """Run the frontier to its end; return True when max_pages stopped it first."""
@@ -177,7 +180,13 @@ class Crawler:
         with self._lock:  # archive then state, in one order for all threads: the WARC tail is the redo log
             if archive is not None and self.archive is not None:
                 visit.warc, visit.offset, visit.warc_end = self.archive.write(archive, task.url, self._new_warc)
-            self.state.save(self.run_id, visit, task.depth)
+                if self._unrecorded:
+                    visit.warc_end = None  # keep the redo point before the response the state missed
+            try:
+                self.state.save(self.run_id, visit, task.depth)
+            except BaseException:
+                self._unrecorded = True  # archived but not recorded: the next run replays it from the WARC
+                raise
             self._count(visit)
 
     def _new_warc(self, name: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import random
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Callable
@@ -138,10 +139,14 @@ class Fetcher:
             raise FetchError(f"refused: {e}") from None
         except socket.gaierror as e:
             raise FetchError(f"DNS lookup failed: {e.strerror}", retryable=e.errno == socket.EAI_AGAIN) from None
+        except OSError as e:
+            raise FetchError(f"DNS lookup failed: {e}") from None
         try:
             return self._exchange(conn, url, sent, limit, ip)
         except TimeoutError:
             raise FetchError(f"timed out after {self.policy.timeout:g} s", retryable=True) from None
+        except ssl.SSLCertVerificationError as e:
+            raise FetchError(f"TLS certificate rejected: {e.verify_message}") from None
         except (OSError, http.client.HTTPException) as e:
             raise FetchError(f"connection error: {type(e).__name__}: {e}", retryable=True) from None
         finally:
@@ -153,7 +158,7 @@ class Fetcher:
         parts = urlsplit(url)
         conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=sent)
         resp = conn.getresponse()
-        raw = b"" if resp.status in REDIRECTS or resp.status == 304 else _read(resp, conn, limit, deadline)
+        raw = _read(resp, conn, limit, deadline) if 200 <= resp.status < 300 else b""  # error pages are not kept
         body = _decode(raw, resp.getheader("Content-Encoding") or "", limit)
         return Response(url=url, status=resp.status, reason=resp.reason, headers=tuple(resp.getheaders()),
                         body=body, raw=raw, ip=ip, request_headers=tuple(sent.items()))

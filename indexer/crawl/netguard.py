@@ -18,7 +18,7 @@ def address_problem(ip: Address) -> str | None:
     """Say why an address is not a public internet address, or None when it is."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    for name in ("loopback", "link_local", "private", "multicast", "unspecified", "reserved"):
+    for name in ("loopback", "link_local", "unspecified", "multicast", "private", "reserved"):
         if getattr(ip, f"is_{name}"):
             return f"{name.replace('_', '-')} address {ip}"
     if not ip.is_global:

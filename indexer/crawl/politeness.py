@@ -34,6 +34,11 @@ class HostSlots:
         with self._lock:
             self._delays[host] = max(self.delay, min(delay, MAX_CRAWL_DELAY))
 
+    def delay_for(self, host: str) -> float:
+        """Return the seconds kept between two requests to host."""
+        with self._lock:
+            return self._delays.get(host, self.delay)
+
     @contextmanager
     def slot(self, host: str) -> Iterator[None]:
         """Hold one of the host's concurrent slots."""
@@ -55,9 +60,11 @@ class HostSlots:
 class RobotsStore(Protocol):
     """Where fetched robots.txt files are kept between runs (the crawl state)."""
 
-    def robots(self, origin: str) -> tuple[int, bytes, float] | None: ...
+    def robots(self, origin: str) -> tuple[int, bytes, float] | None:
+        """Return (status, body, fetched_at) of the stored robots.txt, or None."""
 
-    def save_robots(self, origin: str, status: int, body: bytes) -> None: ...
+    def save_robots(self, origin: str, status: int, body: bytes) -> None:
+        """Store a fetched robots.txt."""
 
 
 class Robots:

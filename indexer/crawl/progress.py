@@ -47,8 +47,8 @@ class ProgressLine:
             self.stream.flush()
 
 
-def summary(result: RunResult, report: IngestReport | None, label: str) -> list[str]:
-    """Return the end-of-crawl summary: counters, every failure with its reason, and what ingest did."""
+def summary(result: RunResult, label: str) -> list[str]:
+    """Return the end-of-crawl summary of one run: counters, every failure and every unread attachment."""
     state = "finished" if result.finished else "stopped at --max-pages: run the same crawl again to continue"
     lines = [f"{label}: run {result.run} {'resumed, ' if result.resumed else ''}{state}",
              "  " + stats_line(result.stats) + (f", recovered {result.stats.recovered} from the archive"
@@ -58,12 +58,17 @@ def summary(result: RunResult, report: IngestReport | None, label: str) -> list[
         lines.append(f"  {len(result.problems)} URLs failed or skipped: "
                      + ", ".join(f"{r} ({n})" for r, n in reasons.most_common()))
         lines.extend(f"  {state.upper()} {url}: {reason}" for url, state, reason in result.problems)
-    if report is None:
-        lines.append("  ingest: no new or changed pages")
-    else:
-        lines.append("  ingest: " + report.summary())
-        lines.extend(f"  NOT INDEXED {source}: {reason}" for source, reason in report.failures)
+    if result.notes:
+        lines.append(f"  {len(result.notes)} attachments without text:")
+        lines.extend(f"  NOTE {url}: {note}" for url, note in result.notes)
     return lines
+
+
+def ingest_summary(report: IngestReport | None) -> list[str]:
+    """Return what the ingest of the crawled pages did, with every page it could not index."""
+    if report is None:
+        return ["ingest: no new or changed pages"]
+    return ["ingest: " + report.summary(), *(f"  NOT INDEXED {source}: {reason}" for source, reason in report.failures)]
 
 
 def _reason_key(reason: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from .profiles import Profile
 from .state import CrawlState
 
 ATTACHMENT_HEADER = "附件：{name}"  # the line before an attachment's text in the body: a hit there names its file
+NAMED = re.compile(r"^附件\s*\d*\s*[：:]")  # link text such as 附件1：房源清单.pdf already says it
 MAX_PAGE_BYTES = 64 * 1024 * 1024  # an archived page is read back up to this size
 
 
@@ -35,15 +37,21 @@ def page_record(row: dict[str, Any], attachments: list[dict[str, Any]], warc_dir
         "fetched_at": row["fetched_at"],
     }
     record.update(json.loads(row["hints"]) if row["hints"] else {})
-    fields = select_fields(profile, BeautifulSoup(decode_html(page.body, page.content_type), "lxml"))
+    fields: dict[str, str] = {}
+    if profile.fields:
+        fields = select_fields(profile, BeautifulSoup(decode_html(page.body, page.content_type), "lxml"))
     record.update(fields)
     record["attachments"] = [_attachment(a) for a in attachments]
     readable = [a for a in attachments if a.get("text")]
     if readable:
         body = fields.get("body") or _notice_body(page)
-        record["body"] = "\n\n".join([body, *(ATTACHMENT_HEADER.format(name=a["name"] or a["url"]) + "\n" + a["text"]
-                                              for a in readable)]).strip()
+        record["body"] = "\n\n".join([body, *(_header(a) + "\n" + a["text"] for a in readable)]).strip()
     return Item(row["url"], record=record, size=len(page.body))
+
+
+def _header(a: dict[str, Any]) -> str:
+    name = a.get("name") or a["url"].rsplit("/", 1)[-1]
+    return name if NAMED.match(name) else ATTACHMENT_HEADER.format(name=name)
 
 
 def _attachment(a: dict[str, Any]) -> dict[str, str]:
@@ -61,19 +69,20 @@ def _notice_body(page: Archived) -> str:
         return ""
 
 
-def ingest_pending(state: CrawlState, run: int, warc_dir: Path, profile: Profile, index_dir: Path,
+def ingest_pending(batches: list[tuple[CrawlState, int, Profile]], warc_dir: Path, index_dir: Path,
                    lock_timeout: float = 10.0) -> IngestReport | None:
-    """Ingest every changed page of the run whose attachments are settled; None when there was none."""
-    rows = state.pending_pages(run)
-    if not rows:
+    """Ingest, in one pass, every changed page of the runs whose attachments are settled; None when none."""
+    work = [(state, row, profile) for state, run, profile in batches for row in state.pending_pages(run)]
+    if not work:
         return None
-    done: list[str] = []
+    done: list[tuple[CrawlState, str]] = []
 
     def items() -> Iterator[Item]:
-        for row in rows:
+        for state, row, profile in work:
             yield page_record(row, state.attachments_of(row["url"]), warc_dir, profile)
-            done.append(row["url"])
+            done.append((state, row["url"]))
 
     report = ingest_items(items(), index_dir, lock_timeout=lock_timeout)
-    state.mark_ingested(done)  # also those the pipeline skipped: the report lists them, a retry would not help
+    for state, url in done:  # also those the pipeline skipped: the report lists them, a retry would not help
+        state.mark_ingested([url])
     return report

@@ -16,5 +16,6 @@ def notice_columns(pattern: str) -> list[str]:
     except ImportError:
         raise SeedListMissing(f"--from-list and seed_list need the gov-site-list package: {INSTALL_HINT}") from None
     rows = gov_site_list.load_notice_columns()
-    wanted = [r for r in rows if pattern == "all" or any(pattern in str(r.get(k) or "") for k in ("site", "column", "url"))]
+    keys = ("site", "column", "url")
+    wanted = [r for r in rows if pattern == "all" or any(pattern in str(r.get(k) or "") for k in keys)]
     return list(dict.fromkeys(str(r["url"]) for r in wanted if r.get("url")))

@@ -147,7 +147,8 @@ class CrawlState:
         with self._tx() as db:
             self._update_url(db, visit)
             if visit.warc and visit.warc_end is not None:
-                db.execute("UPDATE warcs SET committed = max(committed, ?) WHERE name = ?", (visit.warc_end, visit.warc))
+                db.execute("UPDATE warcs SET committed = max(committed, ?) WHERE name = ?",
+                           (visit.warc_end, visit.warc))
             if visit.state != "done":
                 return
             if visit.links is None:
@@ -210,6 +211,12 @@ class CrawlState:
         with self.lock:
             return self.db.execute("SELECT url, state, coalesce(error, '') FROM urls WHERE run = ? "
                                    "AND state IN ('failed', 'skipped') ORDER BY rowid", (run,)).fetchall()
+
+    def attachment_notes(self, run: int) -> list[tuple[str, str]]:
+        """Return (url, note) of the run's attachments whose text could not be read (scans, bombs, DOC)."""
+        with self.lock:
+            return self.db.execute("SELECT url, note FROM urls WHERE run = ? AND kind = 'attachment' "
+                                   "AND state = 'done' AND coalesce(note, '') != '' ORDER BY rowid", (run,)).fetchall()
 
     def queued_task(self, run: int, url: str) -> Task | None:
         """Return the task of url when it is still queued in the run."""

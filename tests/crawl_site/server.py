@@ -34,7 +34,7 @@ class Site:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.counts: Counter[str] = Counter()
-        self.log: list[tuple[str, dict[str, str]]] = []
+        self.log: list[tuple[str, dict[str, str], float]] = []  # (path, request headers, monotonic time)
         self.lock = threading.Lock()
         self.active = 0
         self.max_active = 0
@@ -51,7 +51,7 @@ class Site:
         Handler.site = site
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self.base
 
     @property
@@ -77,15 +77,15 @@ class _Handler(BaseHTTPRequestHandler):
     site: Site
     protocol_version = "HTTP/1.0"  # the body ends when the connection closes: an oversized page has no length
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         """Keep test output quiet."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+    def do_GET(self) -> None:
         """Answer from the route table."""
         site, path = self.site, self.path
         with site.lock:
             site.counts[path] += 1
-            site.log.append((path, dict(self.headers)))
+            site.log.append((path, dict(self.headers), time.monotonic()))
             count = site.counts[path]
             kill = site.kill_on
         if kill and kill[0] == path:

@@ -1,0 +1,1 @@
+"""The crawler behind `govsearch crawl`: profiles, polite fetching, state, WARC archive, attachments."""
