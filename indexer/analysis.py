@@ -27,6 +27,8 @@ USERDICT = PACKAGE_DATA / "userdict.txt"
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 PINYIN_TONED = re.compile(rf"(?<=[{CJK}])[(（]\s*[a-zü]*[{TONED}][a-zü]*\s*[)）]", re.I)
+# once a page shows the pattern, a toned syllable after any character is an annotation too (?,F(xiàn))
+PINYIN_TONED_ANY = re.compile(rf"(?<=\S)[(（]\s*[a-zü]*[{TONED}][a-zü]*\s*[)）]", re.I)
 PINYIN_PLAIN = re.compile(
     rf"(?<=[{CJK}])[(（]\s*(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)?[iu]?"
     r"(?:a|o|e|ai|ei|ao|ou|an|en|ang|eng|ong|i|u|ü|v|er|in|ing|un|ia|iao|ie|iu|ian|iang|iong|ua|uo|uai|ui|"
@@ -44,8 +46,10 @@ def strip_pinyin(text: str) -> str:
     """Remove pinyin annotations such as 國(guó) left by bad converters; keep (一), (试行), (WTO)."""
     text = unicodedata.normalize("NFC", text)
     text, n = PINYIN_TONED.subn("", text)
-    # toneless (de)/(men) only once the page shows the pattern
-    return PINYIN_PLAIN.sub("", text) if n >= 2 else text
+    if n < 2:
+        return text
+    # toneless (de)/(men), and toned syllables after non-CJK characters, only once the page shows the pattern
+    return PINYIN_PLAIN.sub("", PINYIN_TONED_ANY.sub("", text))
 
 
 def _opencc() -> Any:

@@ -49,12 +49,13 @@ def test_fold_keeps_the_length_so_offsets_map_back_to_the_published_text():
     ("國（guó）務（wù）院", "國務院"),
     ("我們(men)的(de)國(guó)家(jiā)", "我們的國家"),
     ("國(guo\u0301)務(wù)院", "國務院"),  # decomposed tone mark
+    ("工作?,F(xiàn)將國(guó)務(wù)院", "工作?,F將國務院"),  # after a GBK round-trip artifact, in the seed
 ])
 def test_pinyin_annotations_are_removed(raw, clean):
     assert strip_pinyin(raw) == clean
 
 
-@pytest.mark.parametrize("text", ["(一)全面深化", "條例(試行)", "加入(WTO)後", "第(2020-05-14)號", "附件(a)",
+@pytest.mark.parametrize("text", ["(一)全面深化", "PM2.5(xì)", "Café(ça)", "條例(試行)", "加入(WTO)後", "第(2020-05-14)號", "附件(a)",
                                   "金額(元)", "PM2.5(細顆粒物)", "的(de)一次"])
 def test_real_parentheses_are_kept(text):
     assert strip_pinyin(text) == text
@@ -66,7 +67,7 @@ def test_seed_document_has_annotations_that_are_all_removed():
     raw = SEED.read_text(encoding="utf-8")
     assert "(guó)" in raw
     cleaned = strip_pinyin(raw)
-    assert "(guó)" not in cleaned and "(wù)" not in cleaned
+    assert "(guó)" not in cleaned and "(wù)" not in cleaned and "(xiàn)" not in cleaned
     assert "(一)全面深化政府信息公開工作" in cleaned
 
 

@@ -49,3 +49,36 @@ def test_export_writes_every_hit_and_a_manifest(index_dir, tmp_path, client):
     assert manifest["query"] == "人民政府" and manifest["count"] == total
     assert [d["id"] for d in manifest["documents"]] == [row["id"] for row in rows]
     assert all(len(d["text_sha256"]) == 64 for d in manifest["documents"])
+
+
+def test_ingest_shows_a_progress_bar_on_a_terminal_and_a_summary(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from .conftest import SEED
+
+    main_fd, child_fd = pty.openpty()
+    gs = os.path.join(os.path.dirname(sys.executable), "govsearch")
+    proc = subprocess.run([gs, "ingest", str(SEED), "--index", str(tmp_path / "ix")], stderr=child_fd,
+                          stdout=subprocess.PIPE, text=True, timeout=120)
+    os.close(child_fd)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main_fd)
+    assert proc.returncode == 0
+    assert "ingest" in shown.decode() and "100%" in shown.decode()
+    assert proc.stdout.strip().startswith("added 1, updated 0, unchanged 0, skipped 0")
+
+
+def test_check_reports_a_sound_index(index_dir):
+    r = run("check", "--index", str(index_dir))
+    assert r.exit_code == 0 and r.output.strip().endswith("ok")
