@@ -30,8 +30,14 @@ def test_doc_pages_and_unknown_doc(client):
 
 
 def test_bad_parameters_are_400(client):
-    for url in ("/api/search?q=x&page=abc", "/api/search?q=x&per_page=0", "/api/search?q=x&page=99999999",
-                "/api/search?q=x&sort=colour", "/api/search?q=x&from=yesterday", "/search?q=x&page=-1"):
+    for url in (
+        "/api/search?q=x&page=abc",
+        "/api/search?q=x&per_page=0",
+        "/api/search?q=x&page=99999999",
+        "/api/search?q=x&sort=colour",
+        "/api/search?q=x&from=yesterday",
+        "/search?q=x&page=-1",
+    ):
         r = client.get(url)
         assert r.status_code == 400, url
     assert client.get("/api/search?q=x&page=abc").get_json()["ok"] is False

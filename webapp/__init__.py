@@ -13,8 +13,10 @@ from indexer.search import BadRequest
 
 from . import facets, i18n
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 STATIC_MAX_AGE = 3600  # seconds browsers may keep app.css and the icon without asking again
 
 
@@ -34,8 +36,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_defaults(i18n.add_lang_to_urls)
     app.after_request(i18n.remember_lang)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(t=i18n.t, lang=i18n.lang, switch_lang_url=switch_lang_url,
-                                 chart_w=facets.CHART_W, chart_h=facets.CHART_H, more_after=facets.MORE_AFTER)
+    app.jinja_env.globals.update(
+        t=i18n.t,
+        lang=i18n.lang,
+        switch_lang_url=switch_lang_url,
+        chart_w=facets.CHART_W,
+        chart_h=facets.CHART_H,
+        more_after=facets.MORE_AFTER,
+    )
     app.jinja_env.filters["xml_text"] = meta.xml_text
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True  # tidy HTML source
     return app
@@ -54,12 +62,12 @@ def _wants_json() -> bool:
     return request.path.startswith(("/api/", "/export", "/healthz", "/openapi"))
 
 
-def _error(status: int, message: str) -> Any:
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Any:
     if _wants_json():
-        return jsonify(ok=False, error=message), status
+        return jsonify(ok=False, error=message), status, headers or {}
     titles = {400: "error_400", 404: "error_404", 405: "error_405"}
     title = i18n.t(titles[status]) if status in titles else str(status)
-    return render_template("error.html", status=status, title=title, message=message, q=""), status
+    return render_template("error.html", status=status, title=title, message=message, q=""), status, headers or {}
 
 
 def _bad_request(e: BadRequest) -> Any:
@@ -69,7 +77,8 @@ def _bad_request(e: BadRequest) -> Any:
 def _http_error(e: HTTPException) -> Any:
     if e.code == 404:
         return _error(404, "not found" if _wants_json() else "")
-    return _error(e.code or 500, e.description or e.name)
+    allow = getattr(e, "valid_methods", None)  # a 405 must say which methods are allowed (RFC 9110)
+    return _error(e.code or 500, e.description or e.name, {"Allow": ", ".join(allow)} if allow else None)
 
 
 def _security_headers(resp: Response) -> Response:

@@ -54,8 +54,12 @@ def doc_record(doc_id: str) -> dict[str, Any]:
     if rec is None:
         abort(404)
     cites, cited_by = b.citations(doc_id)
-    return {**rec, "also_published_at": [{"id": d["id"], "url": d.get("url")} for d in b.duplicates(doc_id)],
-            "cites_documents": [h.doc_id for h in cites], "cited_by": [h.doc_id for h in cited_by]}
+    return {
+        **rec,
+        "also_published_at": [{"id": d["id"], "url": d.get("url")} for d in b.duplicates(doc_id)],
+        "cites_documents": [h.doc_id for h in cites],
+        "cited_by": [h.doc_id for h in cited_by],
+    }
 
 
 @bp.get("/api/doc/<path:doc_id>")

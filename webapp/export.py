@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, jsonify, request, stream_with_context, url_for
 
 from indexer.export import EXPORTERS, MEDIA_TYPES, manifest, write_xlsx
 

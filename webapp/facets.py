@@ -12,6 +12,7 @@ from indexer.models import FacetBucket, SearchRequest
 from .i18n import t
 
 Args = dict[str, list[str]]  # the query string, every parameter with all its values, in order
+FACET_ORDER = ("topic", "agency", "region", "year", "doc_type", "status", "attachment")  # as the sidebar lists them
 MORE_AFTER = 8  # facet values shown before a "more" disclosure
 CHART_W, CHART_H, CHART_TOP, CHART_BOTTOM, CHART_SIDE = 480, 150, 18, 22, 18  # SVG geometry (user units)
 MAX_BAR_W = 40  # a few years do not make a few huge bars
@@ -90,8 +91,9 @@ def toggled(values: Sequence[str], name: str, value: str) -> list[str]:
 
 def _bucket(args: Args, name: str, b: FacetBucket) -> BucketView:
     label = b.value.rsplit("/", 1)[-1] if name == "region" else b.value
-    return BucketView(b.value, label, b.count, b.selected, results_url(args, **{name: toggled(args.get(name, []),
-                                                                                               name, b.value)}))
+    return BucketView(
+        b.value, label, b.count, b.selected, results_url(args, **{name: toggled(args.get(name, []), name, b.value)})
+    )
 
 
 def _tree(views: list[BucketView]) -> list[BucketView]:
@@ -107,7 +109,8 @@ def _tree(views: list[BucketView]) -> list[BucketView]:
 def facet_views(facets: dict[str, tuple[FacetBucket, ...]], args: Args) -> list[FacetView]:
     """Return every facet that has values, with toggle links built from the current URL."""
     out = []
-    for name, buckets in facets.items():
+    for name in sorted(facets, key=lambda n: FACET_ORDER.index(n) if n in FACET_ORDER else len(FACET_ORDER)):
+        buckets = facets[name]
         views = [_bucket(args, name, b) for b in buckets]
         if views:
             out.append(FacetView(name, t(f"facet_{name}"), _tree(views) if name == "region" else views))
@@ -116,8 +119,13 @@ def facet_views(facets: dict[str, tuple[FacetBucket, ...]], args: Args) -> list[
 
 def chips(req: SearchRequest, args: Args) -> list[Chip]:
     """Return the removable selections: each facet value, and the date range."""
-    out = [Chip(f"{t('facet_' + name)}：{value}", results_url(args, **{name: toggled(args.get(name, []), name, value)}))
-           for name, value in req.filters]
+    out = [
+        Chip(
+            t("facet_chip", facet=t(f"facet_{name}"), value=value),
+            results_url(args, **{name: toggled(args.get(name, []), name, value)}),
+        )
+        for name, value in req.filters
+    ]
     if req.date_from or req.date_to:
         a = req.date_from.isoformat() if req.date_from else "…"
         b = req.date_to.isoformat() if req.date_to else "…"
@@ -147,9 +155,20 @@ def year_chart(buckets: Iterable[FacetBucket], args: Args) -> list[Bar]:
         only_this = args.get("year") == [b.value]
         width = min(step * 0.8, MAX_BAR_W)
         x = CHART_SIDE + i * step + (step - width) / 2
-        bars.append(Bar(b.value, b.count, round(x, 1), round(CHART_H - CHART_BOTTOM - height, 1), round(width, 1),
-                        round(height, 1), results_url(args, year=None if only_this else b.value),
-                        t("chart_bar", year=b.value, n=b.count), b.selected, (len(slots) - 1 - i) % every == 0))
+        bars.append(
+            Bar(
+                b.value,
+                b.count,
+                round(x, 1),
+                round(CHART_H - CHART_BOTTOM - height, 1),
+                round(width, 1),
+                round(height, 1),
+                results_url(args, year=None if only_this else b.value),
+                t("chart_bar", year=b.value, n=b.count),
+                b.selected,
+                (len(slots) - 1 - i) % every == 0,
+            )
+        )
     return bars
 
 

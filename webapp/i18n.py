@@ -15,16 +15,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tagline": ("公开政府信息全文检索", "Full-text search of published government information"),
     "skip": ("跳到正文", "Skip to content"),
     "search_label": ("搜索政府文件", "Search government documents"),
-    "search_placeholder": ("如：征地补偿标准、安全生产应急预案、侯政办〔2014〕120号",
-                           "e.g. 征地补偿标准, 安全生产应急预案, 侯政办〔2014〕120号"),
+    "search_placeholder": (
+        "如：征地补偿标准、安全生产应急预案、侯政办〔2014〕120号",
+        "e.g. 征地补偿标准, 安全生产应急预案, 侯政办〔2014〕120号",
+    ),
     "search_button": ("搜索", "Search"),
     "switch_lang": ("English", "中文"),
     "switch_lang_label": ("Switch to English", "切换到中文"),
     "intro_title": ("检索公开的政府文件", "Search published government documents"),
-    "intro_text": ("通知、公告、应急预案、征地补偿、政府信息公开年报、法规。支持繁体、文号（任意括号形式）、“引号短语”、-排除词、OR。",
-                   "Notices, announcements, contingency plans, land compensation, annual disclosure reports, "
-                   "regulations. Traditional characters, document numbers in any bracket form, \"quoted phrases\", "
-                   "-excluded words and OR all work."),
+    "intro_text": (
+        "通知、公告、应急预案、征地补偿、政府信息公开年报、法规。"
+        "支持繁体、文号（任意括号形式）、“引号短语”、-排除词、OR。",
+        "Notices, announcements, contingency plans, land compensation, annual disclosure reports, "
+        'regulations. Traditional characters, document numbers in any bracket form, "quoted phrases", '
+        "-excluded words and OR all work.",
+    ),
     "browse_all": ("浏览全部文件", "Browse all documents"),
     "found": ("找到 {n} 篇文件", "{n} documents found"),
     "found_for": ("找到 {n} 篇文件：{q}", "{n} documents found for {q}"),
@@ -40,6 +45,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "date_from": ("从", "From"),
     "date_to": ("到", "To"),
     "apply": ("应用", "Apply"),
+    "facet_chip": ("{facet}：{value}", "{facet}: {value}"),
     "date_chip": ("日期：{a} 至 {b}", "Date: {a} to {b}"),
     "sort": ("排序：", "Sort: "),
     "sort_relevance": ("相关度", "Relevance"),
@@ -51,7 +57,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chart_title": ("各年份文件数", "Documents per year"),
     "chart_bar": ("{year}年：{n} 篇，点击只看该年", "{year}: {n} documents, show only this year"),
     "results": ("搜索结果", "Search results"),
-    "no_results": ("没有找到文件。可以减少关键词或取消筛选。", "No documents found. Try fewer words or remove a filter."),
+    "no_results": (
+        "没有找到文件。可以减少关键词或取消筛选。",
+        "No documents found. Try fewer words or remove a filter.",
+    ),
     "did_you_mean": ("您是不是要找：", "Did you mean: "),
     "empty_page": ("这一页没有结果。", "This page has no results."),
     "first_page": ("回到第一页", "Back to the first page"),
@@ -77,7 +86,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_link": ("（无可用链接）", "(no usable link)"),
     "attachments": ("附件", "Attachments"),
     "text": ("正文", "Text"),
-    "no_text": ("本文件只有目录信息，正文请见原文链接。", "Only the catalogue entry is indexed; read the text at the original."),
+    "no_text": (
+        "本文件只有目录信息，正文请见原文链接。",
+        "Only the catalogue entry is indexed; read the text at the original.",
+    ),
     "first_match": ("跳到第一处匹配", "Jump to the first match"),
     "back_to_results": ("返回搜索结果", "Back to the results"),
     "related": ("相关文件", "Related documents"),

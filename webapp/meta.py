@@ -37,11 +37,15 @@ def feed() -> Any:
     page = run_search(replace(req, sort="date", page=1, per_page=min(req.per_page, FEED_SIZE)))
     args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "per_page", "sort")}
     newest = max((h.date for h in page.hits if h.date), default=None)
-    body = render_template("feed.atom.xml", page=page, q=req.q,
-                           self_url=url_for("meta.feed", _external=True, **args),
-                           html_url=url_for("search.results", _external=True, sort="date", **args),
-                           updated=_stamp(newest) if newest else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                           stamp=_stamp)
+    body = render_template(
+        "feed.atom.xml",
+        page=page,
+        q=req.q,
+        self_url=url_for("meta.feed", _external=True, **args),
+        html_url=url_for("search.results", _external=True, sort="date", **args),
+        updated=_stamp(newest) if newest else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        stamp=_stamp,
+    )
     return Response(body, mimetype="application/atom+xml")
 
 

@@ -19,23 +19,38 @@ def _param(name: str, schema: dict[str, Any], description: str, **extra: Any) ->
 
 def search_parameters(max_page_size: int) -> list[dict[str, Any]]:
     """Return the query parameters shared by /api/search, the exports and the feed."""
-    flags = {"type": "string", "enum": list(TRUE_WORDS + FALSE_WORDS)}
+    flags = {"type": "string", "enum": ["", *TRUE_WORDS, *FALSE_WORDS], "description": "Empty: the default."}
+    day = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]}  # empty: no bound
     params = [
-        _param("q", {"type": "string", "maxLength": MAX_QUERY_CHARS},
-               'Query: words are ANDed; "quoted phrase"; -word excludes; OR; title:, 文号:, 机关:, date:A..B.'),
-        _param("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
-               "Page number; pages past the 10,000th hit come back with no hits and a warning."),
+        _param(
+            "q",
+            {"type": "string", "maxLength": MAX_QUERY_CHARS},
+            'Query: words are ANDed; "quoted phrase"; -word excludes; OR; title:, 文号:, 机关:, date:A..B.',
+        ),
+        _param(
+            "page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            "Page number; pages past the 10,000th hit come back with no hits and a warning.",
+        ),
         _param("per_page", {"type": "integer", "minimum": 1, "maximum": max_page_size}, "Hits per page."),
-        _param("sort", {"type": "string", "enum": list(SORTS)}, "relevance, newest first, or oldest first."),
-        _param("from", {"type": "string", "format": "date"}, "Published on or after this day (YYYY-MM-DD)."),
-        _param("to", {"type": "string", "format": "date"}, "Published on or before this day (YYYY-MM-DD)."),
+        _param(
+            "sort", {"type": "string", "enum": ["", *SORTS]}, "relevance (also when empty), newest or oldest first."
+        ),
+        _param("from", day, "Published on or after this day (YYYY-MM-DD); empty for no bound."),
+        _param("to", day, "Published on or before this day (YYYY-MM-DD); empty for no bound."),
         _param("synonyms", flags, "Also search the synonyms of the query words (default on)."),
         _param("all", flags, "Show every copy of a notice republished at several places (default off)."),
     ]
     for name in FACET_FIELDS:
-        params.append(_param(name, {"type": "array", "items": {"type": "string"}},
-                             f"Facet filter on {name}; repeat it to OR several values. Different facets AND.",
-                             style="form", explode=True))
+        params.append(
+            _param(
+                name,
+                {"type": "array", "items": {"type": "string"}},
+                f"Facet filter on {name}; repeat it to OR several values. Different facets AND.",
+                style="form",
+                explode=True,
+            )
+        )
     return params
 
 
@@ -45,42 +60,90 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def components() -> dict[str, Any]:
     """Return the schemas of the responses."""
-    hit = {"type": "object", "required": ["id", "title", "url", "agency", "doc_number", "date", "snippet", "score"],
-           "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "url": {"type": "string"},
-                          "agency": NULLABLE_STRING, "doc_number": NULLABLE_STRING,
-                          "date": {"type": ["string", "null"], "format": "date"},
-                          "snippet": {"type": "string", "description": "HTML: escaped text, <mark> around matches"},
-                          "score": {"type": "number"}, "topics": {"type": "array", "items": {"type": "string"}},
-                          "doc_type": NULLABLE_STRING, "region": NULLABLE_STRING, "status": NULLABLE_STRING,
-                          "duplicates": {"type": "integer", "minimum": 0}}}
-    bucket = {"type": "object", "required": ["value", "count", "selected"],
-              "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 0},
-                             "selected": {"type": "boolean"}}}
-    page = {"type": "object", "required": ["query", "total", "page", "per_page", "hits", "facets"],
-            "properties": {"query": {"type": "string"}, "total": {"type": "integer", "minimum": 0},
-                           "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
-                           "sort": {"type": "string", "enum": list(SORTS)},
-                           "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-                           "facets": {"type": "object", "additionalProperties": {
-                               "type": "array", "items": {"$ref": "#/components/schemas/FacetBucket"}}},
-                           "also_searched": {"type": "array", "items": {"type": "string"}},
-                           "did_you_mean": NULLABLE_STRING,
-                           "warnings": {"type": "array", "items": {"type": "string"}}}}
-    record = {"type": "object", "required": ["id"], "additionalProperties": True,
-              "description": "The document record of INTERFACE.md, unknown fields kept as they came.",
-              "properties": {"id": {"type": "string"}, "url": NULLABLE_STRING, "title": NULLABLE_STRING,
-                             "body": NULLABLE_STRING, "agency": NULLABLE_STRING, "doc_number": NULLABLE_STRING,
-                             "index_no": NULLABLE_STRING, "date": NULLABLE_STRING, "date_issued": NULLABLE_STRING,
-                             "topics": {"type": "array", "items": {"type": "string"}},
-                             "doc_type": NULLABLE_STRING, "region": NULLABLE_STRING, "status": NULLABLE_STRING,
-                             "attachments": {"type": "array", "items": {"type": "object"}},
-                             "also_published_at": {"type": "array", "items": {
-                                 "type": "object", "required": ["id"],
-                                 "properties": {"id": {"type": "string"}, "url": NULLABLE_STRING}}},
-                             "cites_documents": {"type": "array", "items": {"type": "string"}},
-                             "cited_by": {"type": "array", "items": {"type": "string"}}}}
-    error = {"type": "object", "required": ["ok", "error"],
-             "properties": {"ok": {"const": False}, "error": {"type": "string"}}}
+    hit = {
+        "type": "object",
+        "required": ["id", "title", "url", "agency", "doc_number", "date", "snippet", "score"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "url": {"type": "string"},
+            "agency": NULLABLE_STRING,
+            "doc_number": NULLABLE_STRING,
+            "date": {"type": ["string", "null"], "format": "date"},
+            "snippet": {"type": "string", "description": "HTML: escaped text, <mark> around matches"},
+            "score": {"type": "number"},
+            "topics": {"type": "array", "items": {"type": "string"}},
+            "doc_type": NULLABLE_STRING,
+            "region": NULLABLE_STRING,
+            "status": NULLABLE_STRING,
+            "duplicates": {"type": "integer", "minimum": 0},
+        },
+    }
+    bucket = {
+        "type": "object",
+        "required": ["value", "count", "selected"],
+        "properties": {
+            "value": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+            "selected": {"type": "boolean"},
+        },
+    }
+    page = {
+        "type": "object",
+        "required": ["query", "total", "page", "per_page", "hits", "facets"],
+        "properties": {
+            "query": {"type": "string"},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "sort": {"type": "string", "enum": list(SORTS)},
+            "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            "facets": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/FacetBucket"}},
+            },
+            "also_searched": {"type": "array", "items": {"type": "string"}},
+            "did_you_mean": NULLABLE_STRING,
+            "warnings": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    record = {
+        "type": "object",
+        "required": ["id"],
+        "additionalProperties": True,
+        "description": "The document record of INTERFACE.md, unknown fields kept as they came.",
+        "properties": {
+            "id": {"type": "string"},
+            "url": NULLABLE_STRING,
+            "title": NULLABLE_STRING,
+            "body": NULLABLE_STRING,
+            "agency": NULLABLE_STRING,
+            "doc_number": NULLABLE_STRING,
+            "index_no": NULLABLE_STRING,
+            "date": NULLABLE_STRING,
+            "date_issued": NULLABLE_STRING,
+            "topics": {"type": "array", "items": {"type": "string"}},
+            "doc_type": NULLABLE_STRING,
+            "region": NULLABLE_STRING,
+            "status": NULLABLE_STRING,
+            "attachments": {"type": "array", "items": {"type": "object"}},
+            "also_published_at": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {"id": {"type": "string"}, "url": NULLABLE_STRING},
+                },
+            },
+            "cites_documents": {"type": "array", "items": {"type": "string"}},
+            "cited_by": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    error = {
+        "type": "object",
+        "required": ["ok", "error"],
+        "properties": {"ok": {"const": False}, "error": {"type": "string"}},
+    }
     return {"schemas": {"Hit": hit, "FacetBucket": bucket, "SearchPage": page, "Record": record, "Error": error}}
 
 
@@ -88,31 +151,76 @@ def openapi_document(max_page_size: int, version: str) -> dict[str, Any]:
     """Return the OpenAPI 3.1 document of the API."""
     params = search_parameters(max_page_size)
     bad, missing = _json(ERROR, "A parameter is malformed or out of range."), _json(ERROR, "No such document.")
-    exports = {f: {"schema": {"type": "string"}} for f in (
-        "text/csv", "application/x-ndjson", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
+    exports = {
+        f: {"schema": {"type": "string"}}
+        for f in (
+            "text/csv",
+            "application/x-ndjson",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "govsearch API", "version": version,
-                 "description": "Full-text search over Chinese government documents."},
+        "info": {
+            "title": "govsearch API",
+            "version": version,
+            "description": "Full-text search over Chinese government documents.",
+        },
         "paths": {
-            "/api/search": {"get": {"operationId": "search", "summary": "Search documents; hits plus facet counts.",
-                                    "parameters": params,
-                                    "responses": {"200": _json({"$ref": "#/components/schemas/SearchPage"}, "A page."),
-                                                  "400": bad}}},
-            "/api/doc/{doc_id}": {"get": {
-                "operationId": "document", "summary": "The full record of one document.",
-                "parameters": [{"name": "doc_id", "in": "path", "required": True,
-                                "schema": {"type": "string", "minLength": 1}}],
-                "responses": {"200": _json({"$ref": "#/components/schemas/Record"}, "The record."), "404": missing}}},
-            "/export.{fmt}": {"get": {
-                "operationId": "export", "summary": "Every hit of a search as CSV, JSON Lines or XLSX, streamed.",
-                "parameters": [{"name": "fmt", "in": "path", "required": True,
-                                "schema": {"type": "string", "enum": list(FORMATS)}}, *params],
-                "responses": {"200": {"description": "The whole result set.", "content": exports},
-                              "400": bad, "404": _json(ERROR, "No such format.")}}},
-            "/healthz": {"get": {"operationId": "health", "summary": "Whether the index answers.",
-                                 "responses": {"200": _json({"type": "object", "required": ["ok"], "properties": {
-                                     "ok": {"const": True}, "index": {"type": "object"}}}, "The index answers.")}}},
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Search documents; hits plus facet counts.",
+                    "parameters": params,
+                    "responses": {"200": _json({"$ref": "#/components/schemas/SearchPage"}, "A page."), "400": bad},
+                }
+            },
+            "/api/doc/{doc_id}": {
+                "get": {
+                    "operationId": "document",
+                    "summary": "The full record of one document.",
+                    "parameters": [
+                        {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+                    ],
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Record"}, "The record."), "404": missing},
+                }
+            },
+            "/export.{fmt}": {
+                "get": {
+                    "operationId": "export",
+                    "summary": "Every hit of a search as CSV, JSON Lines or XLSX, streamed.",
+                    "parameters": [
+                        {
+                            "name": "fmt",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "enum": list(FORMATS)},
+                        },
+                        *params,
+                    ],
+                    "responses": {
+                        "200": {"description": "The whole result set.", "content": exports},
+                        "400": bad,
+                        "404": _json(ERROR, "No such format."),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Whether the index answers.",
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["ok"],
+                                "properties": {"ok": {"const": True}, "index": {"type": "object"}},
+                            },
+                            "The index answers.",
+                        )
+                    },
+                }
+            },
         },
         "components": components(),
     }

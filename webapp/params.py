@@ -20,7 +20,7 @@ ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # exactly YYYY-MM-DD, as the OpenAPI
 
 def _int(args: MultiDict[str, str], name: str, default: int, lo: int, hi: int) -> int:
     raw = args.get(name)
-    if raw in (None, ""):
+    if raw is None:
         return default
     if not re.fullmatch(r"[+-]?\d{1,12}", raw.strip()):
         raise BadRequest(f"{name} must be a whole number, not {raw[:20]!r}")
@@ -32,7 +32,7 @@ def _int(args: MultiDict[str, str], name: str, default: int, lo: int, hi: int) -
 
 def _day(args: MultiDict[str, str], name: str) -> date | None:
     raw = args.get(name)
-    if not raw:
+    if not raw:  # an empty date input of the page's form means "no bound"
         return None
     try:
         if not ISO_DAY.fullmatch(raw):
@@ -43,7 +43,7 @@ def _day(args: MultiDict[str, str], name: str) -> date | None:
 
 
 def _flag(args: MultiDict[str, str], name: str, default: bool) -> bool:
-    raw = (args.get(name) or "").lower()
+    raw = args.get(name) or ""
     if raw == "":
         return default
     if raw not in TRUE_WORDS + FALSE_WORDS:
@@ -61,10 +61,13 @@ def search_request(args: MultiDict[str, str], page_size: int = 20, max_page_size
         raise BadRequest(f"unknown sort {sort[:20]!r}: use relevance, date or date_asc")
     filters = tuple((name, v) for name in FACET_FIELDS for v in args.getlist(name) if v)
     return SearchRequest(
-        q=q, filters=filters, sort=sort,
+        q=q,
+        filters=filters,
+        sort=sort,
         page=_int(args, "page", 1, 1, MAX_PAGE),
         per_page=_int(args, "per_page", page_size, 1, max_page_size),
-        date_from=_day(args, "from"), date_to=_day(args, "to"),
+        date_from=_day(args, "from"),
+        date_to=_day(args, "to"),
         synonyms=_flag(args, "synonyms", True),
         collapse=not _flag(args, "all", False),
     )

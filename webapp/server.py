@@ -21,9 +21,16 @@ def run_server(settings: Settings, host: str, port: int, workers: int, threads: 
 
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            for key, value in {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                               "worker_class": "gthread", "preload_app": True, "timeout": 120,
-                               "accesslog": "-", "graceful_timeout": 5}.items():
+            for key, value in {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "preload_app": True,
+                "timeout": 120,
+                "accesslog": "-",
+                "graceful_timeout": 5,
+            }.items():
                 self.cfg.set(key, value)
 
         def load(self) -> Any:

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup
 
 from indexer.highlight import mark_all
+from indexer.models import Hit
 from indexer.query import parse
 from indexer.search import MAX_WINDOW
 
@@ -31,6 +32,17 @@ def is_http(url: str | None) -> bool:
     return bool(url) and str(url).lower().startswith(("http://", "https://"))
 
 
+def precedents_first(rec: dict[str, Any], similar: list[Hit]) -> list[Hit]:
+    """Order similar documents so those of other agencies and other provinces come first (a stable sort)."""
+    agency, province = rec.get("agency"), (rec.get("region") or "").split("/")[0]
+
+    def same(h: Hit) -> int:
+        same_region = bool(province) and (h.region or "").split("/")[0] == province
+        return int(bool(agency) and h.agency == agency) + int(same_region)
+
+    return sorted(similar, key=same)
+
+
 @bp.get("/")
 def home() -> Any:
     """Show the search box and what it understands."""
@@ -43,10 +55,15 @@ def results_context(args: Args) -> dict[str, Any]:
     page = run_search(req)
     pages = min(max(1, -(-page.total // req.per_page)), MAX_WINDOW // req.per_page)
     return {
-        "page": page, "req": req, "q": req.q, "args": args,
-        "facets": facet_views(page.facets, args), "chips": chips(req, args),
+        "page": page,
+        "req": req,
+        "q": req.q,
+        "args": args,
+        "facets": facet_views(page.facets, args),
+        "chips": chips(req, args),
         "bars": year_chart(page.facets.get("year", ()), args),
-        "pages": pages, "pager": pager(req.page, pages),
+        "pages": pages,
+        "pager": pager(req.page, pages),
         "state": [(k, v) for k, vs in args.items() if k not in NOT_KEPT_BY_FORMS for v in vs if v != ""],
         "export_args": {k: v for k, v in args.items() if k not in ("page", "lang")},
     }
@@ -68,12 +85,21 @@ def document_context(doc_id: str, q: str) -> dict[str, Any]:
     body = mark_all(rec.get("body") or "", terms).replace("<mark>", '<mark id="first-match">', 1)
     cites, cited_by = b.citations(doc_id)
     return {
-        "rec": rec, "q": q, "doc_id": doc_id, "rows": METADATA_ROWS,
-        "body_html": Markup(body), "has_match": "<mark" in body,  # our highlighter's output: escaped text + <mark>
+        "rec": rec,
+        "q": q,
+        "doc_id": doc_id,
+        "rows": METADATA_ROWS,
+        "body_html": Markup(body),
+        "has_match": "<mark" in body,  # our highlighter's output: escaped text + <mark>
         "original": rec.get("url") if is_http(rec.get("url")) else None,
-        "attachments": [{**a, "href": a.get("url") if is_http(a.get("url")) else None}
-                        for a in rec.get("attachments") or [] if isinstance(a, dict)],
-        "similar": b.similar(doc_id), "cites": cites, "cited_by": cited_by,
+        "attachments": [
+            {**a, "href": a.get("url") if is_http(a.get("url")) else None}
+            for a in rec.get("attachments") or []
+            if isinstance(a, dict)
+        ],
+        "similar": precedents_first(rec, b.similar(doc_id)),
+        "cites": cites,
+        "cited_by": cited_by,
         "copies": [{**c, "href": c.get("url") if is_http(c.get("url")) else None} for c in b.duplicates(doc_id)],
     }
 
@@ -82,4 +108,4 @@ def document_context(doc_id: str, q: str) -> dict[str, Any]:
 def document(doc_id: str) -> Any:
     """Show one document with the query terms of ?q= marked in its text."""
     q = request.args.get("q", "")[:MAX_QUERY_CHARS]
-    return render_template("document.html", is_http=is_http, **document_context(doc_id, q))
+    return render_template("document.html", **document_context(doc_id, q))
