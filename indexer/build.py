@@ -14,14 +14,17 @@ so a crash at any point leaves work that the next ingest finds and finishes.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +35,18 @@ from .analysis import fold
 from .duplicates import group_duplicates, signature
 from .models import Document, SkipDocument
 from .normalize import parse_doc_number
-from .pipeline import content_hash, record_id, to_document
+from .pipeline import content_hash, record_id, scrub, to_document
 from .schema import SCHEMA_VERSION, make_schema
+from .segments import Shard, build_segments
 from .sources import Item, input_files, read_items
 from .store import RecordStore
 
 BATCH = 2000  # records per store commit and per incremental index commit
 BULK_FRACTION = 0.3  # pending share of all records above which a new generation is built instead
 KEEP_GENERATIONS = 2  # the current one and the one before, which running readers may still hold
+BULK_PROCS = min(4, os.cpu_count() or 1)  # worker processes of a bulk build (indexer.segments)
+MIN_SHARD_DOCS = 5000  # fewer records per worker than this: not worth a process of its own
+JOURNAL_KEY = "index_commit"  # meta: the index commit under way, resolved after a crash (see recover)
 
 
 class IndexError_(Exception):
@@ -104,7 +111,7 @@ def open_index(index_dir: Path) -> Index:
 
 @contextmanager
 def write_lock(index_dir: Path, timeout: float) -> Iterator[None]:
-    """Hold the index's writer lock, or raise IndexBusy after timeout seconds."""
+    """Hold the index's writer lock, finishing what a killed writer left; raise IndexBusy after timeout seconds."""
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "a+") as fh:
         deadline = time.monotonic() + timeout
@@ -117,9 +124,21 @@ def write_lock(index_dir: Path, timeout: float) -> Iterator[None]:
                     raise IndexBusy(f"index is busy: another process is writing to {index_dir}") from None
                 time.sleep(0.1)
         try:
+            if store_path(index_dir).exists():
+                with store_errors(index_dir):
+                    _recover_dir(index_dir)
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def store_errors(index_dir: Path) -> Iterator[None]:
+    """Turn SQLite failures (disk full, read-only, damaged file) into one clear IndexError_."""
+    try:
+        yield
+    except sqlite3.DatabaseError as e:
+        raise IndexError_(f"record store {store_path(index_dir).name}: {e}") from None
 
 
 def ingest(paths: Iterable[str], index_dir: Path, *, lock_timeout: float = 10.0, rebuild: bool = False,
@@ -134,7 +153,7 @@ def ingest_items(items: Iterable[Item], index_dir: Path, *, lock_timeout: float 
     """Store new and changed records (raw dicts in Items), then bring the index up to date."""
     index_dir = Path(index_dir)
     report, start = IngestReport(), time.monotonic()
-    with write_lock(index_dir, lock_timeout):
+    with write_lock(index_dir, lock_timeout), store_errors(index_dir):
         store = RecordStore(store_path(index_dir))
         try:
             for n, item in enumerate(items, start=1):
@@ -158,13 +177,14 @@ def _take(store: RecordStore, item: Item, report: IngestReport) -> None:
         report.skip(item.source, item.error or "unreadable")
         return
     try:
-        doc_id = record_id(item.record)
-        digest = content_hash(item.record)
+        record = scrub(item.record)  # before anything hashes, stores or indexes it
+        doc_id = record_id(record)
+        digest = content_hash(record)
         state = store.state(doc_id)
         if state is not None and state[0] == digest:
             report.unchanged += 1
             return
-        doc = to_document(item.record, source=item.source)
+        doc = to_document(record, source=item.source)
     except SkipDocument as e:
         report.skip(item.source, e.reason)
         return
@@ -188,36 +208,103 @@ def sync_index(store: RecordStore, index_dir: Path, rebuild: bool = False) -> tu
     """Index every pending record: a new generation when many changed, else in place."""
     pending, total = store.count(pending_only=True), store.count()
     gen = current_generation(index_dir)
+    if gen is not None and not (index_dir / gen).is_dir():
+        gen = None  # CURRENT points at a generation that is gone: build one from the stored records
     stale = gen is not None and store.get_meta("schema_version") != SCHEMA_VERSION
     if rebuild or stale or gen is None or pending > BULK_FRACTION * total:
-        return build_generation(store, index_dir), True
+        before = _generations(index_dir)
+        _begin(store, {"kind": "rebuild", "from": gen, "gens": before, "schema": SCHEMA_VERSION})
+        try:
+            count = build_generation(store, index_dir)
+        except OSError:
+            _remove_leftovers(index_dir, before)  # disk full or read-only: leave no half-written generation
+            raise
+        _end(store)
+        return count, True
     if pending:
         ix = whoosh.index.open_dir(str(index_dir / gen))
         done: list[str] = []
-        writer = ix.writer(timeout=10.0)
-        for doc, dup_of in store.documents(pending_only=True):
-            writer.update_document(**index_fields(doc, dup_of))
-            done.append(doc.doc_id)
-        writer.commit()
+        with ix.writer(timeout=10.0) as writer:  # commits on leaving the block, cancels on an error
+            for doc, dup_of in store.documents(pending_only=True):
+                writer.update_document(**index_fields(doc, dup_of))
+                done.append(doc.doc_id)
+            _begin(store, {"kind": "update", "gen": gen, "toc": writer.generation})
         store.mark_indexed(done)
-        store.commit()
+        _end(store)
     return pending, False
+
+
+def _begin(store: RecordStore, entry: dict[str, Any]) -> None:
+    """Note the index commit about to happen, so that a crash before the store catches up is resolved."""
+    store.set_meta(JOURNAL_KEY, json.dumps(entry))
+    store.commit()
+
+
+def _end(store: RecordStore) -> None:
+    """Forget the noted index commit: the store now says what the index holds."""
+    store.set_meta(JOURNAL_KEY, "")
+    store.commit()
+
+
+def journal_landed(store: RecordStore, index_dir: Path) -> bool | None:
+    """Tell whether the noted index commit reached the index (None when none is noted)."""
+    raw = store.get_meta(JOURNAL_KEY)
+    if not raw:
+        return None
+    entry = json.loads(raw)
+    current = current_generation(index_dir)
+    if entry["kind"] == "rebuild":
+        return current is not None and current != entry["from"] and (index_dir / current).is_dir()
+    if current != entry["gen"] or not (index_dir / current).is_dir():
+        return False
+    return bool(whoosh.index.open_dir(str(index_dir / current)).latest_generation() >= entry["toc"])
+
+
+def recover(store: RecordStore, index_dir: Path) -> None:
+    """Finish what a killed ingest left: mark what its last index commit holds, drop half-written files."""
+    raw = store.get_meta(JOURNAL_KEY)
+    entry = json.loads(raw) if raw else {}
+    if entry:
+        if journal_landed(store, index_dir):
+            store.mark_indexed()  # the commit held every record that was pending when it began
+            if entry["kind"] == "rebuild":
+                store.set_meta("schema_version", entry["schema"])
+        _end(store)
+    _remove_leftovers(index_dir, entry.get("gens"))
+
+
+def _recover_dir(index_dir: Path) -> None:
+    store = RecordStore(store_path(index_dir))
+    try:
+        recover(store, index_dir)
+    finally:
+        store.close()
+
+
+def _generations(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.glob("gen-*") if p.is_dir() and not p.name.endswith(".tmp"))
+
+
+def _remove_leftovers(index_dir: Path, keep: list[str] | None) -> None:
+    """Remove unfinished generations (and, given the ones to keep, any not swapped in) and stray TOC files."""
+    current = current_generation(index_dir)
+    for path in index_dir.glob("gen-*"):
+        if path.name.endswith(".tmp") or (keep is not None and path.name not in keep and path.name != current):
+            shutil.rmtree(path, ignore_errors=True)
+    if current is not None:
+        for stray in (index_dir / current).glob("_MAIN_*.toc.*"):  # Whoosh's TOC before its rename
+            stray.unlink(missing_ok=True)
 
 
 def build_generation(store: RecordStore, index_dir: Path) -> int:
     """Write every stored record into a new Whoosh generation, then swap it in atomically."""
-    name = f"gen-{datetime.now():%Y%m%d%H%M%S}-{os.getpid()}"
+    name = f"gen-{datetime.now():%Y%m%d%H%M%S}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
     tmp = index_dir / (name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    ix = whoosh.index.create_in(str(tmp), make_schema())
-    writer = ix.writer(limitmb=256)
-    count = 0
-    for doc, dup_of in store.documents():
-        writer.add_document(**index_fields(doc, dup_of))
-        count += 1
-    writer.commit()
-    ix.close()
+    whoosh.index.create_in(str(tmp), make_schema()).close()
+    store.commit()  # the bulk workers read the records through connections of their own
+    count = build_segments(tmp, bulk_shards(store, BULK_PROCS))
     os.replace(tmp, index_dir / name)
     _fsync_dir(index_dir)
     _write_current(index_dir, name)
@@ -226,6 +313,26 @@ def build_generation(store: RecordStore, index_dir: Path) -> int:
     store.commit()
     _drop_old_generations(index_dir, keep=name)
     return count
+
+
+def bulk_shards(store: RecordStore, procs: int) -> list[Shard]:
+    """Split the stored records, in id order, into contiguous shares for the bulk-index workers."""
+    total = store.count()
+    procs = max(1, min(procs, total // MIN_SHARD_DOCS))
+    sql = "SELECT id FROM records ORDER BY id LIMIT 1 OFFSET ?"
+    bounds = [None] + [store.db.execute(sql, (total * k // procs,)).fetchone()[0] for k in range(1, procs)] + [None]
+    return [partial(_shard_fields, store.path, lo, hi) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+
+
+def _shard_fields(path: Path, lo: str | None, hi: str | None) -> Iterator[dict[str, Any]]:
+    """Yield the index fields of the stored records with lo <= id < hi, in id order (own connection)."""
+    store = RecordStore(path, readonly=True)
+    try:
+        sql = "SELECT record, dup_of FROM records WHERE id >= ? AND (? IS NULL OR id < ?) ORDER BY id"
+        for rec, dup_of in store.db.execute(sql, (lo or "", hi, hi)):
+            yield index_fields(Document.from_record(json.loads(rec)), dup_of)
+    finally:
+        store.close()
 
 
 def _write_current(index_dir: Path, name: str) -> None:
@@ -247,7 +354,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _drop_old_generations(index_dir: Path, keep: str) -> None:
-    gens = sorted(p for p in index_dir.glob("gen-*") if p.is_dir() and p.name != keep)
+    gens = sorted(p for p in index_dir.glob("gen-*") if p.is_dir() and p.name != keep and not p.name.endswith(".tmp"))
     for old in gens[: max(0, len(gens) - (KEEP_GENERATIONS - 1))]:
         shutil.rmtree(old, ignore_errors=True)
 

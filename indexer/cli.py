@@ -40,12 +40,14 @@ def main() -> None:
 
 
 @main.command("ingest")
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @index_option
-@click.option("--rebuild", is_flag=True, help="Rebuild the whole index from the stored records.")
+@click.option("--rebuild", is_flag=True, help="Rebuild the whole index from the stored records (PATHs optional).")
 def ingest_cmd(paths: tuple[str, ...], index_dir: Path | None, rebuild: bool) -> None:
     """Ingest .jsonl .json .txt .html files or folders (- reads JSONL from stdin)."""
     settings = settings_for(index_dir)
+    if not paths and not rebuild:
+        raise UserError("nothing to ingest: give files, folders or - (or --rebuild to rebuild from the stored records)")
     if "-" in paths and stdin_is_tty():
         raise UserError("'-' reads JSON Lines from standard input, but it is a terminal")
     missing = [p for p in paths if p != "-" and not Path(p).exists()]

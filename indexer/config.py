@@ -45,6 +45,8 @@ class Settings:
             values["backend"] = env["GOVSEARCH_BACKEND"]
         if env.get("GOVSEARCH_SPHINX_NODES"):
             values["sphinx_nodes"] = tuple(n for n in env["GOVSEARCH_SPHINX_NODES"].split(",") if n)
+        if env.get("GOVSEARCH_LOCK_TIMEOUT"):
+            values["lock_timeout"] = float(env["GOVSEARCH_LOCK_TIMEOUT"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "index_dir" in values:
             values["index_dir"] = Path(values["index_dir"])

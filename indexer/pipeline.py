@@ -14,7 +14,12 @@ from .models import Attachment, Document, RawPage, SkipDocument
 from .normalize import normalize, parse_date
 
 PIPELINE_VERSION = "2"  # bump when cleaning or normalisation changes: every record is processed again
-MAX_TEXT_CHARS = 5_000_000  # a body longer than this is truncated, with a note
+MAX_TEXT_CHARS = 1_000_000  # a body longer than this is truncated, with a note (the longest law: 110,000)
+MAX_TITLE_CHARS = 1000  # a longer title is cut, with a note
+MAX_DEPTH = 32  # nesting of lists and objects a record may have (unknown fields are kept as they came)
+MAX_HTML_DEPTH = 256  # element nesting a page may have (libxml2 stops at 256 too); real pages stay under 50
+# elements whose end tag HTML never omits: unclosed <p>, <li>, <td> or void tags would inflate the count
+_NESTING_TAG = re.compile(rb"<(/?)(?:div|span|table|ul|ol|section|article|blockquote|a|b|i|u|em|strong)[\s>]", re.I)
 
 # record field -> Document field, aliases included (INTERFACE.md)
 ALIASES = {
@@ -26,7 +31,8 @@ ALIASES = {
 }
 KNOWN = {"id", "url", "title", "body", "html", "html_bytes", "attachments", "agency", "doc_number", "index_no", "date",
          "date_issued", "topics", "doc_type", "region", "status", "source", "summary", "keywords"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")  # lone surrogates too
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # JSON may escape them (\ud800); no UTF-8 file or database holds them
 
 
 def record_id(rec: dict[str, Any]) -> str:
@@ -64,6 +70,7 @@ def to_document(raw: dict[str, Any], source: str = "") -> Document:
     if rec.get("html") or rec.get("html_bytes"):
         body = rec.get("html_bytes") or _text(rec.get("html")).encode("utf-8")
         try:
+            check_html(body)
             base = extract(RawPage(url=base.url, body=body, source=source)).with_(doc_id=doc_id, url=base.url)
         except SkipDocument as e:
             if not (_text(rec.get("title")) or _text(rec.get("body"))):
@@ -71,7 +78,11 @@ def to_document(raw: dict[str, Any], source: str = "") -> Document:
             notes.append(f"html not used: {e.reason}")
         notes.extend(base.notes)
     title = clean_text(_text(rec.get("title")) or base.title)
-    body, cut = _truncate(clean_text(_text(rec.get("body")) or base.body))
+    if len(title) > MAX_TITLE_CHARS:
+        title = title[:MAX_TITLE_CHARS] + "…"
+        notes.append(f"title truncated to {MAX_TITLE_CHARS} characters")
+    body, cut = _truncate(_text(rec.get("body")) or base.body)  # cut before cleaning: bounded work per record
+    body = clean_text(body)
     if cut:
         notes.append(f"body truncated to {MAX_TEXT_CHARS} characters")
     if not title:
@@ -109,6 +120,29 @@ def merge_attachments(found: tuple[Attachment, ...], given: Any) -> tuple[Attach
         by_url[old.url] = Attachment(url=old.url, name=_text(item.get("name")) or old.name,
                                      text=_text(item.get("text")) or old.text, note=_text(item.get("note")) or old.note)
     return tuple(by_url.values())
+
+
+def check_html(page: bytes) -> None:
+    """Refuse a page whose elements nest deeper than MAX_HTML_DEPTH (extraction time grows with depth squared)."""
+    depth = deepest = 0
+    for m in _NESTING_TAG.finditer(page):
+        depth = max(0, depth - 1) if m.group(1) else depth + 1
+        deepest = max(deepest, depth)
+    if deepest > MAX_HTML_DEPTH:
+        raise SkipDocument(f"HTML nested {deepest} levels deep, over the {MAX_HTML_DEPTH} level limit")
+
+
+def scrub(value: Any, depth: int = 0) -> Any:
+    """Return a JSON value with lone surrogates replaced (keys too); refuse one nested deeper than MAX_DEPTH."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list | dict) and depth >= MAX_DEPTH:
+        raise SkipDocument(f"record nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, list):
+        return [scrub(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v, depth + 1) for k, v in value.items()}
+    return value
 
 
 def clean_text(text: str) -> str:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 SUFFIXES = (".jsonl", ".json", ".txt", ".html", ".htm")
-MAX_FILE_BYTES = 50 * 1024 * 1024  # a text or HTML page larger than this is refused, not read
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a text or HTML page larger than this is refused, not read
 MAX_LINE_BYTES = 20 * 1024 * 1024  # one JSONL record larger than this is refused
-MAX_JSON_BYTES = 200 * 1024 * 1024  # a whole .json file is parsed in memory: refuse beyond this
+MAX_JSON_BYTES = 50 * 1024 * 1024  # a whole .json file is parsed in memory (several times its size): refuse beyond
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,15 @@ def read_items(files: Iterable[str]) -> Iterator[Item]:
         elif not path.is_file():
             yield Item(f, error="not a regular file")
         else:
-            yield from _read_file(path)
+            yield from _read_safely(path)
+
+
+def _read_safely(path: Path) -> Iterator[Item]:
+    """Read one file; an I/O error (permissions, a failing disk) ends that file with one error item."""
+    try:
+        yield from _read_file(path)
+    except OSError as e:
+        yield Item(str(path), error=f"cannot read the file: {e.strerror or e}")
 
 
 def _read_file(path: Path) -> Iterator[Item]:
@@ -95,15 +103,26 @@ def _lines(fh: BinaryIO) -> Iterator[tuple[bytes, int]]:
 
 
 def _parse_json_record(raw: bytes, where: str) -> Item:
-    try:
-        obj = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as e:
-        return Item(where, error=f"not UTF-8 ({e.reason} at byte {e.start})", size=len(raw))
-    except json.JSONDecodeError as e:
-        return Item(where, error=f"invalid JSON: {e.msg} at column {e.colno}", size=len(raw))
+    obj, error = _decode_json(raw)
+    if error is not None:
+        return Item(where, error=error, size=len(raw))
     if not isinstance(obj, dict):
         return Item(where, error=f"a record must be a JSON object, not {type(obj).__name__}", size=len(raw))
     return Item(where, record=obj, size=len(raw))
+
+
+def _decode_json(raw: bytes) -> tuple[Any, str | None]:
+    """Return (value, None), or (None, the reason the bytes are not JSON)."""
+    try:
+        return json.loads(raw.decode("utf-8-sig")), None
+    except UnicodeDecodeError as e:
+        return None, f"not UTF-8 ({e.reason} at byte {e.start})"
+    except json.JSONDecodeError as e:
+        return None, f"invalid JSON: {e.msg} at column {e.colno}"
+    except ValueError as e:  # a number of more than 4300 digits
+        return None, f"invalid JSON: {str(e)[:80]}"
+    except RecursionError:
+        return None, "invalid JSON: nested too deep"
 
 
 def _json(path: Path, size: int) -> Iterator[Item]:
@@ -111,23 +130,30 @@ def _json(path: Path, size: int) -> Iterator[Item]:
         yield Item(str(path), error=f"file of {size} bytes is over the {MAX_JSON_BYTES} byte limit "
                    "for .json (use .jsonl)", size=size)
         return
-    item = _parse_json_record(path.read_bytes(), str(path)) if size else Item(str(path), error="empty file")
-    if item.error and "must be a JSON object, not list" in item.error:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
-        for n, obj in enumerate(data, start=1):
-            where = f"{path}[{n}]"
-            if isinstance(obj, dict):
-                yield Item(where, record=obj, size=size // max(len(data), 1))
-            else:
-                yield Item(where, error=f"a record must be a JSON object, not {type(obj).__name__}")
+    raw = _read_at_most(path, MAX_JSON_BYTES)
+    if len(raw) > MAX_JSON_BYTES:
+        yield Item(str(path), error=f"file grew past the {MAX_JSON_BYTES} byte limit while being read", size=size)
         return
-    yield item
+    obj, error = _decode_json(raw) if raw.strip() else (None, "empty file")
+    del raw
+    if error is not None:
+        yield Item(str(path), error=error, size=size)
+        return
+    rows = obj if isinstance(obj, list) else [obj]
+    for n, value in enumerate(rows, start=1):
+        where = f"{path}[{n}]" if isinstance(obj, list) else str(path)
+        if isinstance(value, dict):
+            yield Item(where, record=value, size=size // max(len(rows), 1))
+        else:
+            yield Item(where, error=f"a record must be a JSON object, not {type(value).__name__}")
 
 
 def _page(path: Path, size: int) -> Item:
     if size > MAX_FILE_BYTES:
         return Item(str(path), error=f"file of {size} bytes is over the {MAX_FILE_BYTES} byte limit", size=size)
-    data = path.read_bytes()
+    data = _read_at_most(path, MAX_FILE_BYTES)
+    if len(data) > MAX_FILE_BYTES:
+        return Item(str(path), error=f"file grew past the {MAX_FILE_BYTES} byte limit while being read", size=size)
     if not data.strip():
         return Item(str(path), error="empty file", size=size)
     if b"\x00" in data[:8192]:
@@ -141,6 +167,12 @@ def _page(path: Path, size: int) -> Item:
     else:
         record["html_bytes"] = data  # decoded by the extractor, which reads the declared charset
     return Item(str(path), record=record, size=size)
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """Read a file, but never more than limit + 1 bytes (its size may have changed since it was checked)."""
+    with path.open("rb") as fh:
+        return fh.read(limit + 1)
 
 
 def decode_text(data: bytes) -> str | None:

@@ -12,6 +12,7 @@ from indexer.config import Settings
 from indexer.search import BadRequest
 
 from . import facets, i18n
+from .params import link_args
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 def switch_lang_url() -> str:
     """Return this page's URL in the other interface language."""
     other = "zh" if i18n.lang() == "en" else "en"
-    args = {**request.args.to_dict(flat=False), "lang": [other]}
+    args = {**link_args(request.args), "lang": [other]}
     if request.endpoint and request.endpoint.startswith("search.") and request.view_args is not None:
         return url_for(request.endpoint, **request.view_args, **args)
     return url_for("search.home", lang=other)

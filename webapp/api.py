@@ -62,7 +62,7 @@ def doc_record(doc_id: str) -> dict[str, Any]:
     }
 
 
-@bp.get("/api/doc/<path:doc_id>")
+@bp.get("/api/doc/<path:doc_id>", merge_slashes=False)
 def api_doc(doc_id: str) -> Any:
     """Return the full record of one document."""
     return jsonify(doc_record(doc_id))

@@ -10,12 +10,13 @@ from flask import Blueprint, Response, abort, jsonify, request, stream_with_cont
 from indexer.export import EXPORTERS, MEDIA_TYPES, manifest, write_xlsx
 
 from .api import backend, request_from_url
+from .params import link_args
 
 bp = Blueprint("export", __name__)
 
 
 def _args() -> dict[str, Any]:
-    return {k: request.args.getlist(k) for k in request.args}
+    return link_args(request.args)
 
 
 @bp.get("/export.<fmt>")

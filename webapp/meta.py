@@ -13,6 +13,7 @@ from indexer.export import software_version
 
 from .api import request_from_url, run_search, settings
 from .i18n import t
+from .params import link_args
 
 bp = Blueprint("meta", __name__)
 
@@ -35,7 +36,7 @@ def feed() -> Any:
     """Return the newest documents of a search as an Atom feed."""
     req = request_from_url()
     page = run_search(replace(req, sort="date", page=1, per_page=min(req.per_page, FEED_SIZE)))
-    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k not in ("page", "per_page", "sort")}
+    args = {k: v for k, v in link_args(request.args).items() if k not in ("page", "per_page", "sort")}
     newest = max((h.date for h in page.hits if h.date), default=None)
     body = render_template(
         "feed.atom.xml",

@@ -18,6 +18,17 @@ TRUE_WORDS, FALSE_WORDS = ("1", "true", "on"), ("0", "false", "off")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # exactly YYYY-MM-DD, as the OpenAPI document says
 
 
+LINK_PARAMS = ("q", "page", "per_page", "sort", "from", "to", "synonyms", "all", "lang", *FACET_FIELDS)
+
+
+def link_args(args: MultiDict[str, str]) -> dict[str, list[str]]:
+    """Return the parameters of this URL that the site defines, for building links from it.
+
+    Anything else (e.g. _external, endpoint, fmt, doc_id) would be taken by url_for as its own argument.
+    """
+    return {k: args.getlist(k) for k in LINK_PARAMS if k in args}
+
+
 def _int(args: MultiDict[str, str], name: str, default: int, lo: int, hi: int) -> int:
     raw = args.get(name)
     if raw is None:

@@ -14,7 +14,7 @@ from indexer.search import MAX_WINDOW
 
 from .api import backend, request_from_url, run_search
 from .facets import Args, chips, facet_views, pager, results_url, year_chart
-from .params import MAX_QUERY_CHARS
+from .params import MAX_QUERY_CHARS, link_args
 
 bp = Blueprint("search", __name__)
 
@@ -24,7 +24,7 @@ NOT_KEPT_BY_FORMS = ("page", "from", "to")  # the date-range form keeps every ot
 
 def current_args() -> Args:
     """Return the query string of this request, every value of every parameter."""
-    return request.args.to_dict(flat=False)
+    return link_args(request.args)
 
 
 def is_http(url: str | None) -> bool:
@@ -104,7 +104,7 @@ def document_context(doc_id: str, q: str) -> dict[str, Any]:
     }
 
 
-@bp.get("/doc/<path:doc_id>")
+@bp.get("/doc/<path:doc_id>", merge_slashes=False)
 def document(doc_id: str) -> Any:
     """Show one document with the query terms of ?q= marked in its text."""
     q = request.args.get("q", "")[:MAX_QUERY_CHARS]
