@@ -14,6 +14,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ _CJK_CHAR = re.compile(rf"[{CJK}]")
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
+_SUBWORDS: dict[str, tuple[tuple[str, int, int], ...]] = {}  # word -> its search-mode sub-words
+MAX_SUBWORDS = 500_000  # cached words before the cache starts over (about 100 MB at most)
 
 
 def strip_pinyin(text: str) -> str:
@@ -120,16 +123,26 @@ def _is_indexable(word: str) -> bool:
     return bool(word.strip()) and not (len(word) == 1 and not word.isalnum())
 
 
+def subwords(word: str) -> tuple[tuple[str, int, int], ...]:
+    """Return the indexable search-mode sub-words of one word as (sub, start, end), cached per word."""
+    subs = _SUBWORDS.get(word)
+    if subs is None:
+        subs = tuple((sub, s, e) for sub, s, e in words(word, mode="search")
+                     if e - s < len(word) and _is_indexable(sub))
+        if len(_SUBWORDS) >= MAX_SUBWORDS:
+            _SUBWORDS.clear()
+        _SUBWORDS[word] = subs
+    return subs
+
+
 def word_tokens(text: str) -> Iterator[tuple[str, int, int, int]]:
     """Yield (word, position, start, end) for folded text, sub-words at their parent's position."""
     main = [(w, s, e) for w, s, e in words(text) if _is_indexable(w)]
-    pos_of = {(s, e): i for i, (_, s, e) in enumerate(main)}
     for i, (w, s, e) in enumerate(main):
         if len(w) > 2 and _CJK_CHAR.match(w):
-            for sub, ss, se in words(w, mode="search"):
-                if se - ss < len(w) and _is_indexable(sub):
-                    yield sub, i, s + ss, s + se
-        yield w, pos_of.get((s, e), i), s, e
+            for sub, ss, se in subwords(w):
+                yield sub, i, s + ss, s + se
+        yield w, i, s, e
 
 
 def char_tokens(text: str) -> Iterator[tuple[str, int, int]]:
@@ -139,6 +152,32 @@ def char_tokens(text: str) -> Iterator[tuple[str, int, int]]:
         if not ch.isspace():
             yield ch, pos, i
             pos += 1
+
+
+# the bulk indexer's path (indexer.segments): the same tokens as the tokenizers below, grouped per
+# term, without a Token object per token; each field value is folded once for its word and char fields
+folded = lru_cache(maxsize=8)(fold)
+
+
+def word_positions(text: str) -> dict[str, list[int]]:
+    """Return each term WordTokenizer yields for raw text, with its positions in token order."""
+    out: dict[str, list[int]] = {}
+    get = out.get
+    for i, (w, _, _) in enumerate(t for t in words(folded(text)) if _is_indexable(t[0])):
+        if len(w) > 2 and _CJK_CHAR.match(w):
+            for sub, _, _ in subwords(w):
+                (get(sub) or out.setdefault(sub, [])).append(i)
+        (get(w) or out.setdefault(w, [])).append(i)
+    return out
+
+
+def char_positions(text: str) -> dict[str, list[int]]:
+    """Return each character CharTokenizer yields for raw text, with its positions."""
+    out: dict[str, list[int]] = {}
+    get = out.get
+    for i, ch in enumerate("".join(folded(text).split())):  # str.split() drops exactly the isspace() chars
+        (get(ch) or out.setdefault(ch, [])).append(i)
+    return out
 
 
 class WordTokenizer(Tokenizer):  # type: ignore[misc]
@@ -154,7 +193,7 @@ class WordTokenizer(Tokenizer):  # type: ignore[misc]
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, tokenize: bool = True, mode: str = "", **kw: Any) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
-        for w, pos, s, e in word_tokens(fold(value)):
+        for w, pos, s, e in word_tokens(folded(value)):
             t.original = t.text = w
             t.boost, t.stopped = 1.0, False
             if positions:
@@ -177,7 +216,7 @@ class CharTokenizer(Tokenizer):  # type: ignore[misc]
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, tokenize: bool = True, mode: str = "", **kw: Any) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
-        for ch, pos, i in char_tokens(fold(value)):
+        for ch, pos, i in char_tokens(folded(value)):
             t.original = t.text = ch
             t.boost, t.stopped = 1.0, False
             if positions:

@@ -11,6 +11,7 @@ smallest doc_id, which is stable whatever order the records arrive in.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -27,6 +28,7 @@ LSH_THRESHOLD = 0.7  # candidate recall: pairs near 0.85 must collide in at leas
 SEED = 1
 BIG_BUCKET = 64  # above this many ids in one band bucket, compare neighbours only
 SCHEME = "affine32"  # datasketch's permutation scheme; stored signatures are only comparable within one
+CHUNK = 4096  # shingles per block of the (shingles x NUM_PERM) matrix: bounded memory for a 5 M-char law
 # punctuation, whitespace and digits of page furniture differ between reposts; letters carry the text
 NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -38,11 +40,39 @@ def _shingles(text: str) -> set[bytes]:
     return {text[i : i + SHINGLE].encode("utf-8") for i in range(len(text) - SHINGLE + 1)}
 
 
+@lru_cache(maxsize=1)
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """Return datasketch's (a, b) for SEED and SCHEME, drawn once instead of once per signature."""
+    a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
+
+
+def _hash32(shingles: set[bytes]) -> np.ndarray:
+    """Return datasketch's sha1_hash32 of each shingle, premixed with the MurmurHash3 finalizer (fmix32)."""
+    sha1 = hashlib.sha1
+    hv = np.frombuffer(b"".join([sha1(s).digest()[:4] for s in shingles]), dtype="<u4").astype(np.uint32)
+    hv ^= hv >> np.uint32(16)
+    hv *= np.uint32(0x85EBCA6B)
+    hv ^= hv >> np.uint32(13)
+    hv *= np.uint32(0xC2B2AE35)
+    hv ^= hv >> np.uint32(16)
+    return hv
+
+
 def signature(title: str, body: str) -> bytes:
-    """Return the MinHash signature of a document's title and body as bytes to store with the record."""
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
-    minhash.update_batch(list(_shingles(f"{title}\n{body}")))
-    return np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
+    """Return the MinHash signature of a document's title and body as bytes to store with the record.
+
+    The values are datasketch's MinHash(NUM_PERM, SEED, SCHEME).update_batch(shingles) bit for bit,
+    computed with the permutations drawn once and the (shingles x NUM_PERM) matrix in bounded blocks.
+    """
+    shingles = _shingles(f"{title}\n{body}")
+    out = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
+    if shingles:
+        a, b = _permutations()
+        hv = _hash32(shingles)
+        for i in range(0, len(hv), CHUNK):
+            np.minimum(out, (hv[i : i + CHUNK, None] * a + b).min(axis=0), out=out)
+    return out.astype("<u4").tobytes()
 
 
 def similarity(a: bytes, b: bytes) -> float:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from .analysis import fold
@@ -19,6 +21,37 @@ from .search import _hit, iter_ids, search
 from .store import RecordStore
 
 REFRESH_SECONDS = 1.0  # how often a thread checks for a newer index
+RESULT_CACHE = 512  # search pages kept per process, keyed by index version and request
+FILTER_CACHE = 64  # filter document sets kept per searcher (the collapse filter, facet selections, dates)
+
+
+class CachingSearcher(Searcher):  # type: ignore[misc]
+    """A Searcher that keeps the document sets of the filter queries it has run.
+
+    Whoosh turns a filter query into a set of document numbers on every search; the collapse filter
+    (canonical:1) matches nearly every document, so that is a walk over the whole index per query. A
+    searcher reads one fixed version of the index, so its sets stay valid until it is refreshed, which
+    makes a new searcher with an empty cache.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._filter_sets: OrderedDict[Any, Any] = OrderedDict()
+
+    def _filter_to_comb(self, obj: Any) -> Any:
+        if not isinstance(obj, wq.Query):
+            return super()._filter_to_comb(obj)
+        found = self._filter_sets.get(obj)
+        if found is None:
+            found = self._filter_sets[obj] = super()._filter_to_comb(obj)
+            if len(self._filter_sets) > FILTER_CACHE:
+                self._filter_sets.popitem(last=False)
+        return found
+
+
+def open_searcher(ix: Index) -> CachingSearcher:
+    """Return a caching searcher of an index."""
+    return CachingSearcher(ix.reader(), fromindex=ix)
 
 
 class WhooshBackend:
@@ -28,6 +61,8 @@ class WhooshBackend:
         self.settings = settings
         self.index_dir = Path(settings.index_dir)
         self._local = threading.local()
+        self._pages: OrderedDict[tuple[Any, ...], SearchPage] = OrderedDict()
+        self._pages_lock = threading.Lock()
         open_index(self.index_dir).close()  # fail now, with a clear message, if there is no index
 
     def _searcher(self) -> Searcher:
@@ -40,7 +75,7 @@ class WhooshBackend:
         if getattr(local, "gen", None) != gen or local.searcher is None:
             if getattr(local, "searcher", None) is not None:
                 local.searcher.close()
-            local.searcher, local.gen = open_index(self.index_dir).searcher(), gen
+            local.searcher, local.gen = open_searcher(open_index(self.index_dir)), gen
         elif not local.searcher.up_to_date():
             local.searcher = local.searcher.refresh()
         return local.searcher
@@ -53,8 +88,20 @@ class WhooshBackend:
         return st
 
     def search(self, req: SearchRequest) -> SearchPage:
-        """Run one search request."""
-        return search(self._searcher(), req, self.store(), self.settings.facet_size)
+        """Run one search request; a request already answered from this index version is not run again."""
+        searcher = self._searcher()
+        key = (self._local.gen, searcher.reader().generation(), req)
+        with self._pages_lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+                return page
+        page = search(searcher, req, self.store(), self.settings.facet_size)
+        with self._pages_lock:
+            self._pages[key] = page
+            if len(self._pages) > RESULT_CACHE:
+                self._pages.popitem(last=False)
+        return page
 
     def iter_records(self, req: SearchRequest, batch: int = 500) -> Iterator[dict[str, Any]]:
         """Yield the stored record of every hit of a request, in order, a batch at a time."""

@@ -1,12 +1,12 @@
 """Parse the query syntax of INTERFACE.md into Whoosh queries.
 
 Words are ANDed; "quoted phrase"; -word excludes; OR; title:/标题:, doc_number:/文号:, agency:/机关:,
-date:2014-01-01..2014-12-31/日期:. A natural-language question does not need every word to match.
+date:2014-01-01..2014-12-31/日期:. A natural-language question needs none of its stop and question words and
+only some of its other words: its words are ORed and BM25 ranks documents matching more of them higher.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,18 +14,24 @@ from functools import lru_cache
 from pathlib import Path
 
 from whoosh import query as wq
+from whoosh.reading import IndexReader
 
 from .analysis import fold, words
 from .config import PACKAGE_DATA
 from .normalize import canonical_agency, parse_date, parse_doc_number
+from .ranking import WEIGHTS, Plan, Weights, compact
 
 FIELDS = {"title": "title", "标题": "title", "doc_number": "doc_number", "文号": "doc_number",
           "agency": "agency", "机关": "agency", "date": "date", "日期": "date"}
-TITLE_BOOST = 3.0  # a match in the title counts this much more than one in the body
-DOCNUM_BOOST = 50.0  # a 文号 match puts that document first
+DOCNUM_BOOST = 1000.0  # a 文号 match puts that document first
+FALLBACK_SCORE = 0.5  # score of a word found only as characters in a row (jieba cut the text otherwise)
+MAX_PAIRS = 8  # adjacent word pairs scored for proximity; more cost time and add little
+MAX_PHRASE_WORDS = 40  # longer queries are not also searched as one phrase
+MAX_TERM_WORDS = 6  # jieba words a synonym-dictionary term may span
 _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})
 _TOKEN = re.compile(r'(-?)(?:([A-Za-z_\u4e00-\u9fff]+)[:：])?("[^"]*"?|\S+)')
-_QUESTION = re.compile(r"[?？吗呢么]$|什么|怎么|如何|哪些|哪里|是否|能否|可以|应当|应该|多少|为什么|谁")
+_QUESTION = re.compile(r"[?？吗呢么]$|什么|怎么|怎样|如何|哪些|哪个|哪里|是否|能否|可否|可以|应当|应该|多少|为何|谁")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass
@@ -55,9 +61,31 @@ class ParsedQuery:
             for c in group:
                 if c.kind == "phrase":
                     out.add(fold(c.text))
-                elif c.kind in ("words", "docnum"):
-                    out.update(important_words(c.text) or [fold(c.text)])
+                elif c.kind == "words":
+                    out.update(important_words(c.text))
+                elif c.kind == "docnum":
+                    out.update(docnum_forms(c.text))
         return sorted((t for t in out if t.strip()), key=len, reverse=True)
+
+    def words_clauses(self) -> list[Clause]:
+        """Return the positive word clauses (the free text of the query)."""
+        return [c for g in self.groups for c in g if c.kind == "words" and len(g) == 1]
+
+
+@dataclass
+class Build:
+    """What building one Whoosh query needs besides the clauses."""
+
+    synonyms: bool = True
+    weights: Weights = WEIGHTS
+    reader: IndexReader | None = None  # to tell words jieba never produced in the index (then: characters)
+    expanded: list[str] = field(default_factory=list)  # synonyms also searched, filled while building
+
+    def unseen(self, word: str) -> bool:
+        """Tell whether no document holds word as a jieba word (only its characters can match)."""
+        if self.reader is None:
+            return False
+        return not any(self.reader.doc_frequency(f, word) for f in ("body", "title"))
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +101,7 @@ def synonym_groups(path: Path = PACKAGE_DATA / "synonyms.txt") -> dict[str, tupl
     out: dict[str, tuple[str, ...]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0]
-        terms = [fold(t.strip()) for t in line.split("|") if t.strip()]
+        terms = [fold("".join(t.split())) for t in line.split("|") if t.strip()]
         for t in terms:
             out[t] = tuple(dict.fromkeys(x for x in out.get(t, ()) + tuple(terms) if x != t))
     return out
@@ -83,6 +111,10 @@ def parse(q: str) -> ParsedQuery:
     """Split a query string into clauses; never raises on odd input."""
     parsed = ParsedQuery()
     q = q.translate(_QUOTES)
+    whole = "".join(q.split())
+    if whole and ":" not in whole and "：" not in whole and parse_doc_number(fold(whole)) is not None:
+        parsed.groups.append([Clause("docnum", whole)])  # a 文号 typed with spaces: 侯政办 〔2014〕 120 号
+        return parsed
     if q.count('"') % 2:
         parsed.warnings.append("unbalanced quote: the phrase runs to the end of the query")
     pending_or = False
@@ -107,7 +139,7 @@ def parse(q: str) -> ParsedQuery:
 def _clause(prefix: str | None, body: str, neg: bool, parsed: ParsedQuery) -> Clause | None:
     name = FIELDS.get(prefix.lower() if prefix else "")
     if prefix and name is None:  # not a field: the colon was part of the text
-        body, neg = f"{prefix}:{body}", neg
+        body = f"{prefix}:{body}"
     quoted = body.startswith('"')
     text = body.strip('"').strip()
     if not text:
@@ -129,18 +161,32 @@ def _clause(prefix: str | None, body: str, neg: bool, parsed: ParsedQuery) -> Cl
 def _date_clause(text: str, neg: bool, parsed: ParsedQuery) -> Clause | None:
     if re.fullmatch(r"\d{4}", text):  # a year: the whole year
         text = f"{text}-01-01..{text}-12-31"
-    lo, _, hi = text.partition("..")
+    lo, dots, hi = text.partition("..")
     start = parse_date(lo) if lo else None
-    end = parse_date(hi) if hi else (start if not _ else None)
+    end = parse_date(hi) if hi else (start if not dots else None)
     if (lo and start is None) or (hi and end is None):
         parsed.warnings.append(f"date filter ignored: {text!r} is not YYYY-MM-DD..YYYY-MM-DD")
         return None
     return Clause("date", text, negate=neg, start=start, end=end)
 
 
+def units(text: str) -> list[str]:
+    """Split folded text into jieba words, joining runs of words that make a synonym-dictionary term."""
+    ws, groups, out, i = [w for w, _, _ in words(fold(text))], synonym_groups(), [], 0
+    while i < len(ws):
+        j = next((j for j in range(min(len(ws), i + MAX_TERM_WORDS), i + 1, -1) if "".join(ws[i:j]) in groups), i + 1)
+        out.append("".join(ws[i:j]))
+        i = j
+    return out
+
+
+def _is_word(w: str) -> bool:
+    return bool(w.strip()) and (len(w) > 1 or w.isalnum())
+
+
 def important_words(text: str) -> list[str]:
-    """Return the folded words of text that a query should look for (no stop or question words)."""
-    all_words = [w for w, _, _ in words(fold(text)) if w.strip() and (w.isalnum() or len(w) > 1)]
+    """Return the folded words of text that a query looks for, in order, once each (no stop words)."""
+    all_words = list(dict.fromkeys(w for w in units(text) if _is_word(w)))
     kept = [w for w in all_words if w not in stopwords()]
     return kept or all_words
 
@@ -158,35 +204,62 @@ def char_phrase(fieldname: str, text: str, boost: float = 1.0) -> wq.Query:
     return wq.Phrase(fieldname, chars, boost=boost)
 
 
-def word_query(word: str, title_only: bool = False, synonyms: bool = True,
-               expanded: list[str] | None = None) -> wq.Query:
-    """Match one word: jieba term in title/body, or its characters in a row (jieba split it otherwise)."""
-    alts: list[wq.Query] = [wq.Term("title", word, boost=TITLE_BOOST), char_phrase("ctitle", word, TITLE_BOOST)]
-    if not title_only:
-        alts += [wq.Term("body", word), char_phrase("cbody", word)]
-    for other in synonym_groups().get(word, ()) if synonyms else ():
-        if expanded is not None and other not in expanded:
-            expanded.append(other)
-        alts.append(char_phrase("ctitle", other, TITLE_BOOST))
-        if not title_only:
-            alts.append(char_phrase("cbody", other))
-    return wq.Or(alts)
+def _fields(title_only: bool, title: str, body: str) -> list[str]:
+    return [title] if title_only else [title, body]
+
+
+def subwords(word: str) -> list[str]:
+    """Return the shorter words jieba's search mode finds inside a word (环境, 保护 in 环境保护)."""
+    return [w for w, _, _ in words(word, mode="search") if w != word and len(w) > 1 and w not in stopwords()]
+
+
+def term_query(word: str, title_only: bool, b: Build, fallback: bool, boost: float = 1.0,
+               parts: bool = False) -> list[wq.Query]:
+    """Return the alternatives that match one word: jieba term, its parts (when asked), else its characters."""
+    w = b.weights
+    title_boost = boost * w.title
+    if len(word) == 1 and _CJK.match(word) and fallback:  # one character: every occurrence, in longer words too
+        return [wq.Term(f, word, boost=title_boost if f == "ctitle" else boost)
+                for f in _fields(title_only, "ctitle", "cbody")]
+    tokens = [t for t, _, _ in words(word)]
+    if len(tokens) > 1:  # a dictionary term that jieba cuts in two: its characters in a row
+        return [char_phrase(f, word, title_boost if f == "ctitle" else boost)
+                for f in _fields(title_only, "ctitle", "cbody")]
+    alts: list[wq.Query] = [wq.Term(f, word, boost=title_boost if f == "title" else boost)
+                            for f in _fields(title_only, "title", "body")]
+    if parts and w.subword and len(word) > 2:  # in a question the parts of a long word count a little
+        alts += [wq.Term(f, sub, boost=(title_boost if f == "title" else boost) * w.subword)
+                 for sub in subwords(word) for f in _fields(title_only, "title", "body")]
+    if fallback or b.unseen(word):
+        chars = wq.Or([char_phrase(f, word) for f in _fields(title_only, "ctitle", "cbody")])
+        alts.append(wq.ConstantScoreQuery(chars, FALLBACK_SCORE * boost))
+    return alts
+
+
+def word_alternatives(word: str, title_only: bool, b: Build, fallback: bool) -> list[wq.Query]:
+    """Return what matches one query word, or (when synonyms are on) any term of its synonym group."""
+    alts = term_query(word, title_only, b, fallback, parts=not fallback)
+    for other in synonym_groups().get(word, ()) if b.synonyms else ():
+        if other not in b.expanded:
+            b.expanded.append(other)
+        alts += term_query(other, title_only, b, fallback=False, boost=b.weights.synonym)
+    return alts
 
 
 def docnum_forms(text: str) -> list[str]:
     """Return a 文号 as typed and in every bracket form, to find it cited in running text."""
     parsed = parse_doc_number(fold(text))
     if parsed is None or parsed.year is None:
-        return [text]
+        return [fold(text)]
     rest = parsed.canonical.split("〕", 1)[1]
     forms = [f"{parsed.prefix}{a}{parsed.year}{b}{rest}" for a, b in ("〔〕", "[]", "()", "【】", "﹝﹞")]
     return list(dict.fromkeys([fold(text), *forms]))
 
 
-def clause_query(c: Clause, synonyms: bool = True, expanded: list[str] | None = None) -> wq.Query:
+def clause_query(c: Clause, b: Build) -> wq.Query:
     """Return the Whoosh query of one clause."""
     if c.kind == "phrase":
-        alts = [char_phrase("ctitle", c.text, TITLE_BOOST)]
+        alts = [char_phrase("ctitle", c.text, b.weights.title)]
         return wq.Or(alts if c.field == "title" else alts + [char_phrase("cbody", c.text)])
     if c.kind == "docnum":
         from .build import docnum_key
@@ -196,31 +269,89 @@ def clause_query(c: Clause, synonyms: bool = True, expanded: list[str] | None = 
                      + [char_phrase(f, form) for form in forms for f in ("ctitle", "cbody")])
     if c.kind == "agency":
         names = {c.text.strip(), canonical_agency(c.text.strip())}
-        return wq.Or([wq.Term("agency", n) for n in names] + [char_phrase("ctitle", c.text)])
+        return wq.Or([wq.Term("agency", n) for n in names if n] + [char_phrase("ctitle", c.text)])
     if c.kind == "date":
         lo = int(c.start.strftime("%Y%m%d")) if c.start else 1
         hi = int(c.end.strftime("%Y%m%d")) if c.end else 99991231
         return wq.NumericRange("date_num", lo, hi)
-    return words_query(c.text, c.field == "title", synonyms, expanded)
+    return words_query(c.text, c.field == "title", b)
 
 
-def words_query(text: str, title_only: bool, synonyms: bool, expanded: list[str] | None) -> wq.Query:
-    """AND the words of a keyword query; a question needs only most of its important words."""
-    ws = important_words(text)
-    subs = [word_query(w, title_only, synonyms, expanded) for w in dict.fromkeys(ws)]
-    if len(subs) == 1:
-        return subs[0]
-    if is_question(text):
-        return wq.Or(subs, minmatch=max(1, math.ceil(len(subs) * 0.5)))
-    return wq.And(subs)
+def words_query(text: str, title_only: bool, b: Build) -> wq.Query:
+    """AND the words of a keyword query; OR those of a question (BM25 rewards matching more of them)."""
+    question = is_question(text)
+    alts = [word_alternatives(w, title_only, b, fallback=not question) for w in important_words(text)]
+    if question:  # one flat array-accumulating OR: about twice as fast as Whoosh's tree of unions
+        flat = [q for group in alts for q in group]
+        return flat[0] if len(flat) == 1 else wq.PreloadedOr(flat)
+    subs = [group[0] if len(group) == 1 else wq.Or(group) for group in alts]
+    return subs[0] if len(subs) == 1 else wq.And(subs)
 
 
-def to_whoosh(parsed: ParsedQuery, synonyms: bool = True) -> tuple[wq.Query, list[str]]:
+def exact_title_query(parsed: ParsedQuery, w: Weights) -> wq.Query | None:
+    """Return the optional clause that rewards the query being a document's whole title, if it applies."""
+    clauses = parsed.words_clauses()
+    if not w.exact_title or not clauses or len(clauses) != len(parsed.groups) or parsed.negatives:
+        return None
+    return wq.Term("title_key", fold(" ".join(c.text for c in clauses).strip()), boost=w.exact_title)
+
+
+def ranking_plan(parsed: ParsedQuery) -> Plan:
+    """Return what the re-ranking of the top hits looks for: the free text's word sequence and word pairs."""
+    clauses = parsed.words_clauses()
+    seq = [t for c in clauses for t in units(c.text) if _is_word(t) and len(words(t)) == 1]
+    important = [t for c in clauses for t in important_words(c.text) if len(words(t)) == 1]
+    pairs = tuple(zip(important, important[1:], strict=False))[:MAX_PAIRS]
+    text = "".join(c.text for c in clauses)
+    return Plan(tuple(seq[:MAX_PHRASE_WORDS]) if len(seq) <= MAX_PHRASE_WORDS else (), pairs, compact(text))
+
+
+MAX_GROUPS = 32  # clauses beyond this are ignored: a pasted paragraph must not cost minutes
+
+
+def clause_text_group(group: list[Clause]) -> str:
+    """Return a key of a group of alternatives, so a repeated group counts once."""
+    return " OR ".join(clause_text(c) for c in group)
+
+
+def _group_query(group: list[Clause], b: Build) -> wq.Query:
+    alts = [q for q in (clause_query(c, b) for c in group) if not _is_empty(q)]
+    return wq.Or(alts) if len(alts) > 1 else (alts[0] if alts else wq.Or([]))
+
+
+def _is_empty(q: wq.Query) -> bool:
+    """Tell whether a query is a compound with nothing in it (Whoosh cannot run those)."""
+    return q is wq.NullQuery or (isinstance(q, wq.compound.CompoundQuery) and not q.subqueries)
+
+
+def to_whoosh(parsed: ParsedQuery, synonyms: bool = True, weights: Weights = WEIGHTS,
+              reader: IndexReader | None = None) -> tuple[wq.Query, list[str]]:
     """Return the Whoosh query of a parsed query and the synonyms it also searched."""
-    expanded: list[str] = []
-    positives = [wq.Or([clause_query(c, synonyms, expanded) for c in g]) if len(g) > 1
-                 else clause_query(g[0], synonyms, expanded) for g in parsed.groups]
+    b = Build(synonyms=synonyms, weights=weights, reader=reader)
+    groups = list({clause_text_group(g): g for g in parsed.groups}.values())[:MAX_GROUPS]
+    positives = [q for q in (_group_query(g, b) for g in groups) if not _is_empty(q)]
+    if groups and not positives:  # only punctuation or stop characters: nothing can match
+        return wq.NullQuery, b.expanded
     base: wq.Query = wq.And(positives) if len(positives) > 1 else (positives[0] if positives else wq.Every())
-    if parsed.negatives:
-        base = wq.AndNot(base, wq.Or([clause_query(c, False) for c in parsed.negatives]))
-    return base, expanded
+    negatives = [q for q in (clause_query(c, Build(synonyms=False)) for c in parsed.negatives[:MAX_GROUPS])
+                 if not _is_empty(q)]
+    if negatives:
+        base = wq.AndNot(base, wq.Or(negatives))
+    extra = exact_title_query(parsed, weights)
+    return (wq.AndMaybe(base, extra) if extra is not None else base), b.expanded
+
+
+def clause_text(c: Clause) -> str:
+    """Return the query syntax of one clause."""
+    body = f'"{c.text}"' if c.kind == "phrase" else c.text
+    if c.kind == "docnum":
+        prefix = "" if parse_doc_number(fold(c.text)) else "文号:"
+    else:
+        prefix = {"agency": "机关:", "date": "日期:"}.get(c.kind, "标题:" if c.field == "title" else "")
+    return ("-" if c.negate else "") + prefix + body
+
+
+def unparse(parsed: ParsedQuery) -> str:
+    """Return a query string that parses back to the same clauses."""
+    groups = [" OR ".join(clause_text(c) for c in g) for g in parsed.groups]
+    return " ".join(groups + [clause_text(c) for c in parsed.negatives])

@@ -11,12 +11,13 @@ from whoosh.searching import Searcher
 
 from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
-from .query import parse, to_whoosh
+from .query import ParsedQuery, parse, ranking_plan, to_whoosh
+from .ranking import RERANK_DEPTH, WEIGHTS, Plan, Weights, rerank
 from .schema import FACET_FIELDS, MULTI_VALUED
 from .store import RecordStore
+from .suggest import suggest
 
 MAX_WINDOW = 10_000  # deepest hit a page may reach; the export gives the whole result set
-DATE_TIEBREAK = 0.02  # share of the score a document's recency may add (see eval/)
 
 
 class BadRequest(ValueError):
@@ -56,16 +57,33 @@ def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None,
     """Run one query with facet filters; return a page of hits plus facet counts."""
     check_request(req)
     parsed = parse(req.q)
-    q, expanded = to_whoosh(parsed, req.synonyms)
-    results = s.search(q, filter=filter_query(req), limit=req.page * req.per_page, **_sort_args(req),
-                       groupedby=_facets(), maptype=sorting.Count)
+    q, expanded = to_whoosh(parsed, req.synonyms, reader=s.reader())
+    results, ordered = _run(s, q, req, req.page * req.per_page, ranking_plan(parsed), groupedby=_facets(),
+                            maptype=sorting.Count)
     facets = facet_buckets(s, q, req, results, facet_size)
-    rows = results[(req.page - 1) * req.per_page : req.page * req.per_page]
+    rows = ordered[(req.page - 1) * req.per_page : req.page * req.per_page]
     bodies = store.get_many(r["id"] for r in rows) if store else {}
     sizes = store.group_sizes(r["dup_of"] for r in rows) if store else {}
     terms = parsed.terms() + expanded
     hits = tuple(_hit(r, bodies.get(r["id"], {}), terms, sizes) for r in rows)
-    return SearchPage(req, len(results), hits, facets, tuple(expanded), None, tuple(parsed.warnings))
+    suggestion = suggest(s, parsed, lambda text: _count(s, text, req)) if not len(results) and req.q else None
+    return SearchPage(req, len(results), hits, facets, tuple(expanded), suggestion, tuple(parsed.warnings))
+
+
+def _run(s: Searcher, q: wq.Query, req: SearchRequest, limit: int | None, plan: Plan,
+         weights: Weights = WEIGHTS, **kw: Any) -> tuple[Any, list[Any]]:
+    """Search; return the Whoosh results and the hits in their final order (top hits re-ranked)."""
+    relevance = req.sort == "relevance"
+    deep = max(limit, RERANK_DEPTH) if relevance and limit is not None else limit
+    results = s.search(q, filter=filter_query(req), limit=deep, **_sort_args(req), **kw)
+    hits = results[:]  # not list(results): that asks for the exact total, a second pass over the matches
+    return results, (rerank(s, hits, plan, weights) if relevance else hits)[:limit]
+
+
+def _count(s: Searcher, text: str, req: SearchRequest) -> int:
+    """Return how many documents a query string finds under the request's filters."""
+    q, _ = to_whoosh(parse(text), req.synonyms, reader=s.reader())
+    return len(s.search(q, filter=filter_query(req), limit=1))
 
 
 def _sort_args(req: SearchRequest) -> dict[str, Any]:
@@ -142,13 +160,16 @@ def _deepest(region: str | None) -> str | None:
 
 def iter_ids(s: Searcher, req: SearchRequest) -> Iterator[str]:
     """Yield the id of every hit of a request, in its sort order (for exports)."""
-    q, _ = to_whoosh(parse(req.q), req.synonyms)
-    results = s.search(q, filter=filter_query(req), limit=None, **_sort_args(req))
-    for hit in results:
+    parsed = parse(req.q)
+    q, _ = to_whoosh(parsed, req.synonyms, reader=s.reader())
+    _, hits = _run(s, q, req, None, ranking_plan(parsed))
+    for hit in hits:
         yield hit["id"]
 
 
-def rank_ids(s: Searcher, q: str, limit: int, weights: object | None = None) -> list[str]:
-    """Return the ids of the top hits of a query string in relevance order (for the eval)."""
-    query, _ = to_whoosh(parse(q))
-    return [r["id"] for r in s.search(query, limit=limit)]
+def rank_ids(s: Searcher, q: str | ParsedQuery, limit: int, weights: Weights = WEIGHTS) -> list[str]:
+    """Return the ids of the top hits of a query in relevance order, duplicates kept (for bench/eval)."""
+    parsed = parse(q) if isinstance(q, str) else q
+    query, _ = to_whoosh(parsed, weights=weights, reader=s.reader())
+    _, hits = _run(s, query, SearchRequest(q="", collapse=False), limit, ranking_plan(parsed), weights)
+    return [h["id"] for h in hits]

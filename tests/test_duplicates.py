@@ -96,3 +96,18 @@ def test_seventy_thousand_signatures_in_a_few_seconds(laws: dict[str, dict]) -> 
     assert len(groups) == 70_002
     assert groups["z-copy-2"] == "z-copy-1"
     assert sum(1 for k, v in groups.items() if k != v) == 1
+
+
+@pytest.mark.parametrize(("title", "body"), [
+    ("国务院关于安全生产的通知", "第一条　为了加强安全生产工作，制定本条例。" * 40),
+    ("短", ""), ("", "，。"), ("PM2.5", "abc"),
+])
+def test_signature_is_datasketchs_minhash_bit_for_bit(title: str, body: str) -> None:
+    import numpy as np
+    from datasketch import MinHash
+
+    from indexer.duplicates import SCHEME, SEED, _shingles
+
+    expected = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    expected.update_batch(list(_shingles(f"{title}\n{body}")))
+    assert signature(title, body) == np.asarray(expected.hashvalues, dtype="<u4").tobytes()

@@ -13,10 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import pymysql
-from pymysql.constants import CLIENT
-
 from ..build import IndexError_
+
+try:
+    import pymysql
+    from pymysql.constants import CLIENT
+except ImportError:  # said in one clear line when a cluster is first used (see Nodes)
+    pymysql = None
 
 GONE = {2003, 2006, 2013, 2055}  # can't connect, server gone, lost connection: try another node
 
@@ -56,6 +59,8 @@ class Nodes:
     """Thread-local SphinxQL connections to the nodes of a cluster, node 1 first."""
 
     def __init__(self, addresses: tuple[str, ...] | list[str], timeout: float = 30.0) -> None:
+        if pymysql is None:
+            raise SphinxError("the Sphinx backend needs PyMySQL: pip install PyMySQL==1.2.4")
         if not addresses:
             raise SphinxError("no Sphinx nodes configured: set GOVSEARCH_SPHINX_NODES=host:port,host:port")
         self.addresses = [parse_address(a) for a in addresses]

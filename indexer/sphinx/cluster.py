@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-import pymysql
-
+from .client import Nodes, SphinxError
 from .conf import NodeSpec, Tuning, write_configs
 from .layout import layout
 
@@ -110,9 +109,9 @@ class Cluster:
             if proc.poll() is not None:
                 raise ClusterError(f"node {node.number} exited with {proc.returncode}: {self.log_tail(node)}")
             try:
-                pymysql.connect(host=node.host, port=node.sql_port, connect_timeout=1).close()
+                Nodes([node.address], timeout=1.0).connect(0).close()
                 return
-            except pymysql.err.OperationalError:
+            except SphinxError:
                 if time.monotonic() > deadline:
                     raise ClusterError(f"node {node.number} not ready after {READY_SECONDS:.0f} s") from None
                 time.sleep(0.05)

@@ -25,10 +25,10 @@ from ..search import _buckets, _hit, check_request, filter_query
 from ..store import RecordStore
 from .client import Answer, Nodes, PartialResults, SphinxError
 from .conf import DIST, VALS
-from .layout import layout
+from .layout import FACET_KEYS, layout
 from .shards import shard_name
 from .sql import HIT_COLUMNS, ORDERS, ql_string, select_sql
-from .tokens import ALL, keyword
+from .tokens import ALL, keyword, term_key
 from .translate import to_match, to_where
 
 PARTIAL_POLICIES = ("warn", "error")
@@ -36,9 +36,11 @@ SIMILAR_TERMS = 20  # key terms of a document that find its precedents (Whoosh u
 
 
 def option(settings: Settings, name: str, default: Any) -> Any:
-    """Return a Sphinx setting: a Settings field when there is one, else Settings.extras[name], else default."""
+    """Return a Sphinx setting: Settings.extras[name], else a Settings field of that name, else default."""
+    if name in settings.extras:
+        return settings.extras[name]
     value = getattr(settings, name, None)
-    return settings.extras.get(name, default) if value is None else value
+    return default if value is None else value
 
 
 class Row(dict[str, Any]):
@@ -64,7 +66,7 @@ class SphinxBackend:
         self.export_max = int(option(settings, "sphinx_export_max", 2_000_000))
         self.lay = layout()
         self._local = threading.local()
-        self._names: dict[int, str] = {}  # facet term key -> value; values never change for a key
+        self._names: dict[int, tuple[str, str]] = {}  # facet term key -> (field, value): never changes
 
     def store(self) -> RecordStore:
         """Return this thread's read-only connection to the record store."""
@@ -97,45 +99,57 @@ class SphinxBackend:
         selected: dict[str, set[str]] = {}
         for name, value in req.filters:
             selected.setdefault(name, set()).add(value)
-        counted = tuple(n for n in FACET_FIELDS if n not in selected)
+        # one FACET over every facet key: Sphinx 2.2 evaluates the full-text query again for each FACET
         sql = select_sql(self.lay, match, where, order=ORDERS.get(req.sort, ORDERS["relevance"]),
-                         offset=(req.page - 1) * req.per_page, limit=req.per_page,
-                         facets=tuple(FACET_FIELDS[n] for n in counted), facet_limit=self.facet_scan)
+                         offset=(req.page - 1) * req.per_page, limit=req.per_page, facets=(FACET_KEYS,),
+                         facet_limit=self.facet_scan * len(FACET_FIELDS))
         answer = self._run(sql)
         warnings = [*parsed.warnings, *self._partial_notes(answer)]
-        counts = dict(zip(counted, answer.sets[1:], strict=True))
+        counts = self._named(answer.sets[1])
         for name in selected:
-            counts[name], notes = self._selected_counts(q, req, name)
+            counts[FACET_FIELDS[name]], notes = self._selected_counts(q, req, name)
             warnings += notes
-        facets = {n: _buckets(n, self._named(counts[n]), selected.get(n, set()), self.settings.facet_size)
-                  for n in FACET_FIELDS}
+        facets = {n: _buckets(n, counts.get(f, {}), selected.get(n, set()), self.settings.facet_size)
+                  for n, f in FACET_FIELDS.items()}
         hits, missing = self._hits(answer.sets[0], parsed.terms() + expanded)
         if missing:
             warnings.append(f"{missing} hits are not in the record store yet (a sync is running?)")
         return SearchPage(req, answer.total, hits, facets, tuple(expanded), None, tuple(dict.fromkeys(warnings)))
 
     def _partial_notes(self, answer: Answer) -> list[str]:
-        return [f"partial results: {w}; the total and the facet counts leave out the shards that did not answer"
-                for w in answer.warnings]
+        notes = [f"partial results: {w}; the total and the facet counts leave out the shards that did not answer"
+                 for w in answer.warnings]
+        if answer.meta.get("total_relation", "eq") != "eq":  # Manticore may estimate: say so, never pretend
+            notes.append(f"the total is an estimate (total_relation={answer.meta['total_relation']})")
+        return notes
 
-    def _selected_counts(self, q: wq.Query, req: SearchRequest, name: str) -> tuple[list[tuple[Any, ...]], list[str]]:
+    def _selected_counts(self, q: wq.Query, req: SearchRequest, name: str) -> tuple[dict[str, int], list[str]]:
         """Count a facet that has a selection as if its own selection were not made."""
         others = SearchRequest(q=req.q, filters=tuple(f for f in req.filters if f[0] != name),
                                date_from=req.date_from, date_to=req.date_to, collapse=req.collapse)
         match, where = self._where(q, others)
-        answer = self._run(select_sql(self.lay, match, where, limit=1, facets=(FACET_FIELDS[name],),
+        field = FACET_FIELDS[name]
+        answer = self._run(select_sql(self.lay, match, where, limit=1, facets=(self.lay.facet_attr(field),),
                                       facet_limit=self.facet_scan))
-        return answer.sets[1], self._partial_notes(answer)
+        return self._named(answer.sets[1]).get(field, {}), self._partial_notes(answer)
 
-    def _named(self, rows: list[tuple[Any, ...]]) -> dict[str, int]:
-        """Return value -> count for FACET rows of (term key, count)."""
+    def _named(self, rows: list[tuple[Any, ...]]) -> dict[str, dict[str, int]]:
+        """Return facet field -> value -> count for FACET rows of (term key, count)."""
         missing = [int(k) for k, _ in rows if int(k) not in self._names]
         for i in range(0, len(missing), 1000):
             chunk = missing[i : i + 1000]
             sql = (f"SELECT id, value FROM {VALS} WHERE id IN ({','.join(map(str, chunk))}) "
                    f"LIMIT {len(chunk)} OPTION max_matches={max(len(chunk), 1000)}")
-            self._names.update((int(k), v) for k, v in self.nodes.query(sql).sets[0])
-        return {self._names[int(k)]: int(n) for k, n in rows if int(k) in self._names}
+            for key, value in self.nodes.query(sql).sets[0]:
+                field = next((f for f in self.lay.facet_fields if term_key(f, value) == int(key)), None)
+                if field is not None:  # a key names its field: term_key(field, value)
+                    self._names[int(key)] = (field, value)
+        out: dict[str, dict[str, int]] = {}
+        for key, n in rows:
+            if int(key) in self._names:
+                field, value = self._names[int(key)]
+                out.setdefault(field, {})[value] = int(n)
+        return out
 
     def _hits(self, rows: list[tuple[Any, ...]], terms: list[str]) -> tuple[tuple[Hit, ...], int]:
         store = self.store()
@@ -229,12 +243,22 @@ class SphinxBackend:
         words = [w for w, _ in tf.most_common(200)]
         if not words:
             return []
-        stats = self.nodes.query(f"CALL KEYWORDS({ql_string(' '.join([ALL, *map(keyword, words)]))}, "
-                                 f"{ql_string(shard_name(0))}, 1)", meta=False).sets[0]
-        docs = {str(r[1]): int(r[3]) for r in stats}
+        docs = self._keyword_docs([ALL, *map(keyword, words)])
         n = max(docs.get(ALL, 1), 1)
         score = {w: tf[w] * math.log((n + 1) / (docs.get(keyword(w), 0) + 1)) for w in words}
         return sorted(words, key=lambda w: -score[w])[:SIMILAR_TERMS]
+
+    def _keyword_docs(self, keywords: list[str]) -> dict[str, int]:
+        """Return keyword -> documents holding it, from the first shard that answers (a sample of the whole)."""
+        text = ql_string(" ".join(keywords))
+        for i in range(len(self.nodes)):  # CALL KEYWORDS needs a local index: each node's own shard
+            try:
+                rows = self.nodes.query(f"CALL KEYWORDS({text}, {ql_string(shard_name(i))}, 1)", node=i,
+                                        meta=False).sets[0]
+            except SphinxError:
+                continue
+            return {str(r[1]): int(r[3]) for r in rows}
+        return {}
 
     def citations(self, doc_id: str, limit: int = 50) -> tuple[list[Hit], list[Hit]]:
         """Return (documents this one cites, documents citing this one) that are in the index."""

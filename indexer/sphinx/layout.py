@@ -8,8 +8,9 @@ from functools import lru_cache
 from typing import Any
 
 from whoosh import fields as wf
+from whoosh.analysis import IDTokenizer
 
-from ..analysis import CharTokenizer, WordTokenizer
+from ..analysis import CharTokenizer, WordTokenizer, fold, word_tokens
 from ..build import index_fields
 from ..models import Document
 from ..schema import FACET_FIELDS, make_schema
@@ -19,6 +20,7 @@ from .tokens import ALL, day_of, day_tokens, keyword, term_key, term_token
 META = "meta"  # hidden full-text field: term keys of ID/KEYWORD fields, date keywords, ALL
 DATE_FIELD = "date_num"  # NUMERIC field held as a uint attribute and as date keywords
 CANONICAL = "canonical"  # ID field held as a uint attribute too: the collapse filter
+FACET_KEYS = "facet_keys"  # every facet term key of a document in one MVA: one FACET counts all facets
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Layout:
     def attrs(self) -> list[tuple[str, str]]:
         """Return the (kind, name) attribute declarations of a shard."""
         out = [("string", "doc_id"), ("string", "dup_of"), ("uint", CANONICAL), ("uint", DATE_FIELD)]
-        return out + [("multi_64", self.facet_attr(f)) for f in self.facet_fields]
+        return out + [("multi_64", self.facet_attr(f)) for f in self.facet_fields] + [("multi_64", FACET_KEYS)]
 
     def columns(self) -> list[str]:
         """Return the column order of REPLACE INTO a shard."""
@@ -74,7 +76,10 @@ def layout() -> Layout:
 
 def field_terms(name: str, value: Any) -> list[str]:
     """Return the terms Whoosh indexes for one value of an ID or KEYWORD field."""
-    return [t.decode("utf-8") for t, *_ in make_schema_cached()[name].index(value)]
+    field = make_schema_cached()[name]
+    if isinstance(field, wf.ID) and type(field.analyzer) is IDTokenizer:  # the whole value, as it is
+        return [str(value)]
+    return [t.decode("utf-8") for t, *_ in field.index(value)]
 
 
 @lru_cache(maxsize=1)
@@ -83,9 +88,16 @@ def make_schema_cached() -> wf.Schema:
     return make_schema()
 
 
+_folded = lru_cache(maxsize=4)(fold)  # title and body are folded once for their word and char fields
+
+
 def text_keywords(name: str, value: str) -> str:
-    """Return a text field as Sphinx keywords, in order, joined by spaces."""
+    """Return a text field as Sphinx keywords, in order, joined by spaces (the analyzer's tokens)."""
     analyzer = make_schema_cached()[name].analyzer
+    if isinstance(analyzer, CharTokenizer):  # the same tokens, without a Token object per character
+        return " ".join(map(keyword, "".join(_folded(value or "").split())))
+    if isinstance(analyzer, WordTokenizer):
+        return " ".join(keyword(w) for w, *_ in word_tokens(_folded(value or "")))
     return " ".join(keyword(t.text) for t in analyzer(value or ""))
 
 
@@ -106,4 +118,5 @@ def document_row(doc: Document, dup_of: str | None) -> tuple[dict[str, Any], dic
         keys = {term_key(field, t): t for t in terms.get(field, [])}
         row[lay.facet_attr(field)] = tuple(keys)
         names.update(keys)
+    row[FACET_KEYS] = tuple(names)
     return row, names

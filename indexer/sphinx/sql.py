@@ -41,10 +41,10 @@ def field_weights(lay: Layout) -> str:
 def select_sql(lay: Layout, match: str, where: list[str], *, order: str = ORDERS["relevance"], offset: int = 0,
                limit: int = 20, facets: tuple[str, ...] = (), facet_limit: int = DEFAULT_MATCHES,
                columns: str = HIT_COLUMNS, ranker: str = "proximity_bm25") -> str:
-    """Return a SELECT over the distributed index, with one FACET per facet field."""
+    """Return a SELECT over the distributed index, with one FACET per attribute in `facets`."""
     conds = ([f"MATCH({ql_string(match)})"] if match else []) + where
     matches = max(DEFAULT_MATCHES, offset + limit, facet_limit if facets else 0)
     sql = f"SELECT {columns} FROM {DIST}" + (" WHERE " + " AND ".join(conds) if conds else "")
     sql += f" ORDER BY {order} LIMIT {offset}, {limit}"
     sql += f" OPTION max_matches={matches}, ranker={ranker}, field_weights=({field_weights(lay)})"
-    return sql + "".join(f" FACET {lay.facet_attr(f)} ORDER BY COUNT(*) DESC LIMIT {facet_limit}" for f in facets)
+    return sql + "".join(f" FACET {attr} ORDER BY COUNT(*) DESC LIMIT {facet_limit}" for attr in facets)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
@@ -163,15 +164,10 @@ def sync_to_sphinx(store: RecordStore, nodes: Nodes, *, rebuild: bool = False, w
     report.deleted = delete_gone(store, nodes)
     pusher = Pusher(nodes)
     with _pool(workers) as pool:
-        for batch in _pending(store, BATCH):
-            rows = _convert(pool, [(rec, dup_of) for _, rec, dup_of, _ in batch], workers)
-            try:
+        for batch, rows in _converted(pool, _pending(store, BATCH), workers):
+            with store.db:  # committed once the shards took the rows, rolled back if they did not
                 _record_pushed(store, batch, rows)
                 pusher.push(rows)
-            except BaseException:
-                store.db.rollback()
-                raise
-            store.commit()
             report.pushed += len(batch)
             if progress:
                 progress(len(batch))
@@ -194,12 +190,21 @@ def _record_pushed(store: RecordStore, batch: list[tuple[str, str, str | None, s
         raise SphinxError(f"Sphinx id collision in this batch ({e}): report it, with the two ids") from None
 
 
-def _convert(pool: ProcessPoolExecutor | None, pairs: list[tuple[str, str | None]],
-             workers: int) -> list[tuple[dict[str, Any], dict[int, str]]]:
-    if pool is None:
-        return _rows(pairs)
-    step = max(1, -(-len(pairs) // workers))
-    return [r for part in pool.map(_rows, [pairs[i : i + step] for i in range(0, len(pairs), step)]) for r in part]
+def _converted(pool: ProcessPoolExecutor | None, batches: Iterator[list[tuple[str, str, str | None, str]]],
+               depth: int) -> Iterator[tuple[list[tuple[str, str, str | None, str]], list[Any]]]:
+    """Yield (batch, shard rows) in order; with a pool, the next `depth` batches are segmented meanwhile."""
+    queue: deque[tuple[list[tuple[str, str, str | None, str]], Any]] = deque()
+    for batch in batches:
+        pairs = [(rec, dup_of) for _, rec, dup_of, _ in batch]
+        queue.append((batch, pool.submit(_rows, pairs) if pool else pairs))
+        if len(queue) > depth:
+            yield _ready(*queue.popleft())
+    while queue:
+        yield _ready(*queue.popleft())
+
+
+def _ready(batch: list[tuple[str, str, str | None, str]], work: Any) -> tuple[list[Any], list[Any]]:
+    return batch, work.result() if isinstance(work, Future) else _rows(work)
 
 
 class _NoPool:
@@ -213,3 +218,23 @@ class _NoPool:
 def _pool(workers: int) -> Any:
     """Return a process pool for segmentation when workers > 1 (forked: the segmenter is loaded once)."""
     return ProcessPoolExecutor(workers, mp_context=get_context("fork")) if workers > 1 else _NoPool()
+
+
+def check_cluster(store: RecordStore, nodes: Nodes) -> list[str]:
+    """Return how each shard differs from what the store says it holds (empty when all agree)."""
+    store.db.executescript(PUSHED_SQL)
+    expected = dict(store.db.execute("SELECT sid % ?, count(*) FROM sphinx_pushed GROUP BY 1", (len(nodes),)))
+    problems = []
+    for i in range(len(nodes)):
+        try:
+            held = int(nodes.query(f"SELECT COUNT(*) FROM {shard_name(i)}", node=i).sets[0][0][0])
+        except SphinxError as e:
+            problems.append(str(e))
+            continue
+        if held != expected.get(i, 0):
+            problems.append(f"{nodes.label(i)} holds {held} documents; {expected.get(i, 0)} were pushed to it")
+    pending = store.db.execute(PENDING_SQL, ("", 1)).fetchone()
+    gone = store.db.execute(GONE_SQL + " LIMIT 1").fetchone()
+    if pending or gone:
+        problems.append("the record store has changes not yet synced: run a sync")
+    return problems

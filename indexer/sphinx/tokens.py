@@ -13,6 +13,7 @@ import calendar
 import hashlib
 import re
 from datetime import date, timedelta
+from functools import lru_cache
 
 SAFE = re.compile("[0-9a-z_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df]{1,20}")
 CHARSET_TABLE = (
@@ -25,6 +26,7 @@ UNITS = ("k", "c", "e", "y", "m", "d")  # millennium, century, decade, year, mon
 MAX_DAY_NUM = 99991231
 
 
+@lru_cache(maxsize=1 << 17)
 def keyword(token: str) -> str:
     """Return the Sphinx keyword of one of our tokens: itself when safe, else a hash of it."""
     if SAFE.fullmatch(token):

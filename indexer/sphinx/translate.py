@@ -54,6 +54,8 @@ def _expr(q: wq.Query, lay: Layout) -> str:
 
 
 def _and(children: list[wq.Query], lay: Layout) -> str:
+    if not children:  # Whoosh: an empty And matches nothing
+        return _nothing()
     pos = [_expr(c, lay) for c in children if not isinstance(c, wq.Not)]
     neg = [_expr(c.query, lay) for c in children if isinstance(c, wq.Not)]
     if not pos:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -19,9 +21,9 @@ from ..config import Settings
 from ..models import Document
 from ..sources import input_files, read_items
 from ..store import RecordStore
-from .client import Nodes
+from .client import Nodes, SphinxError
 from .engine import option
-from .sync import SyncReport, sync_to_sphinx
+from .sync import SyncReport, check_cluster, sync_to_sphinx
 
 
 def ingest_to_sphinx(paths: Iterable[str], settings: Settings, *, rebuild: bool = False,
@@ -85,3 +87,33 @@ class SphinxWriter:
             finally:
                 store.close()
         return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Sync the record store of an index directory to the cluster, or check that they agree."""
+    ap = argparse.ArgumentParser(prog="python -m indexer.sphinx.writer",
+                                 description="Sync $GOVSEARCH_INDEX to $GOVSEARCH_SPHINX_NODES, or check them.")
+    ap.add_argument("--index", type=Path, default=None, help="index directory (default: $GOVSEARCH_INDEX)")
+    ap.add_argument("--rebuild", action="store_true", help="empty every shard and push everything (reshard)")
+    ap.add_argument("--check", action="store_true", help="only compare shard counts with the store")
+    args = ap.parse_args(argv)
+    settings = Settings.from_env(index_dir=args.index).with_(backend="sphinx")
+    store, nodes = RecordStore(store_path(settings.index_dir)), Nodes(settings.sphinx_nodes)
+    try:
+        if args.check:
+            problems = check_cluster(store, nodes)
+            print("\n".join(problems) or "cluster and record store agree")
+            return 1 if problems else 0
+        report = sync_cluster(store, settings, rebuild=args.rebuild)
+    except SphinxError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        nodes.close()
+        store.close()
+    print(f"pushed {report.pushed}, deleted {report.deleted} ({report.seconds:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

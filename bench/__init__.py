@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.run` (speed), `python -m bench.eval` (search quality)."""

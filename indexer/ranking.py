@@ -1,0 +1,130 @@
+"""Ranking: weights chosen on bench/eval (see its --sweep) and the re-ranking of the top hits.
+
+Whoosh scores each query word with BM25F over the word fields (a title match weighs ``Weights.title``); the
+query being a document's whole title adds ``exact_title``. The top RERANK_DEPTH hits are then re-scored with
+what Whoosh's span queries make slow on big indexes: the positions of the query words in those documents only
+(read from the postings, one skip per word and document) tell whether adjacent query words stand close
+together and whether the whole query occurs as a phrase; recency breaks near-ties last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from whoosh.searching import Searcher
+
+from .analysis import fold
+
+RERANK_DEPTH = 100  # hits re-scored; deeper hits keep Whoosh's order (pages stay consistent)
+OLDEST_YEAR = 1949  # recency is 0 for this year and older, 1 for the current year
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each ranking signal counts."""
+
+    title: float = 2.0  # BM25 of a query word in the title, against 1.0 in the body
+    exact_title: float = 10.0  # boost of the query being the whole title of the document
+    synonym: float = 0.8  # a synonym of a query word, against 1.0 for the word itself
+    subword: float = 0.3  # in a question, a part of a long word (环境 of 环境保护) found on its own
+    pair: float = 0.5  # × mean idf of two adjacent query words found within pair_slop words, in order
+    pair_slop: int = 2  # word positions two adjacent query words may lie apart
+    phrase: float = 0.5  # × summed idf of the query's words when they occur as one phrase (body or title)
+    date: float = 0.02  # share of its score a document gains by recency (0 oldest .. 1 this year)
+
+
+WEIGHTS = Weights()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the re-ranking looks for in the top hits."""
+
+    sequence: tuple[str, ...] = ()  # the free text's words in order, for the whole-phrase check
+    pairs: tuple[tuple[str, str], ...] = ()  # adjacent important words, for the proximity check
+    compact: str = ""  # the free text folded, letters and digits only (the phrase in a stored title)
+    words: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "words", tuple(dict.fromkeys(self.sequence + tuple(w for p in self.pairs for w in p))))
+
+
+def compact(text: str) -> str:
+    """Return folded text with only its letters and digits (what a phrase check compares)."""
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
+def recency(day: date | datetime | None, today: date | None = None) -> float:
+    """Return 0..1: how recent a date is between OLDEST_YEAR and today (0 when unknown)."""
+    if day is None:
+        return 0.0
+    today = today or date.today()
+    span = max(1, today.year - OLDEST_YEAR)
+    return min(1.0, max(0.0, (day.year - OLDEST_YEAR + (day.timetuple().tm_yday - 1) / 366) / span))
+
+
+def positions(s: Searcher, docnums: Sequence[int], words: Sequence[str]) -> dict[str, dict[int, list[int]]]:
+    """Return word -> docnum -> positions in the body field, for the given documents only."""
+    reader, out = s.reader(), {}
+    wanted = sorted(set(docnums))
+    for word in words:
+        found: dict[int, list[int]] = {}
+        if ("body", word) in reader:
+            m = reader.postings("body", word)
+            for d in wanted:
+                if not m.is_active():
+                    break
+                m.skip_to(d)
+                if m.is_active() and m.id() == d:
+                    found[d] = list(m.value_as("positions"))
+        out[word] = found
+    return out
+
+
+def _near(a: list[int], b: list[int], slop: int) -> bool:
+    """Tell whether some position of b follows one of a by 0..slop words (0: sub-words of one word)."""
+    bs = set(b)
+    return any(p + k in bs for p in a for k in range(slop + 1))
+
+
+def _phrase(seq: Sequence[list[int]]) -> bool:
+    """Tell whether the words stand in a row (a step of 0 allows sub-words of one compound word)."""
+    ends = set(seq[0])
+    for nxt in seq[1:]:
+        ends = {p for p in nxt if p - 1 in ends or p in ends}
+        if not ends:
+            return False
+    return True
+
+
+def bonus(s: Searcher, hits: Sequence[Any], plan: Plan, w: Weights) -> dict[int, float]:
+    """Return docnum -> the proximity and phrase score to add to each hit's BM25 score."""
+    if not (w.pair or w.phrase) or not plan.words:
+        return {}
+    idf = {t: s.idf("body", t) for t in plan.words}
+    pos = positions(s, [h.docnum for h in hits], plan.words)
+    phrase_idf = sum(idf[t] for t in plan.sequence)
+    out: dict[int, float] = {}
+    for h in hits:
+        d = h.docnum
+        score = sum(w.pair * (idf[a] + idf[b]) / 2 for a, b in plan.pairs
+                    if d in pos[a] and d in pos[b] and _near(pos[a][d], pos[b][d], w.pair_slop))
+        if len(plan.sequence) > 1 and (
+            (plan.compact and plan.compact in compact(h.get("title") or ""))
+            or (all(d in pos[t] for t in plan.sequence) and _phrase([pos[t][d] for t in plan.sequence]))
+        ):
+            score += w.phrase * phrase_idf
+        out[d] = score
+    return out
+
+
+def rerank(s: Searcher, hits: list[Any], plan: Plan, w: Weights = WEIGHTS) -> list[Any]:
+    """Return the hits, the first RERANK_DEPTH re-scored with proximity, phrase and recency."""
+    head, tail = hits[:RERANK_DEPTH], hits[RERANK_DEPTH:]
+    extra = bonus(s, head, plan, w)
+    final = {h.docnum: ((h.score or 0.0) + extra.get(h.docnum, 0.0)) * (1 + w.date * recency(h.get("date")))
+             for h in head}
+    return sorted(head, key=lambda h: -final[h.docnum]) + tail

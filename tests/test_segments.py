@@ -1,0 +1,122 @@
+"""The bulk segment writer writes what Whoosh's own writer writes, posting by posting."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import whoosh.index
+
+from indexer.analysis import CharTokenizer, WordTokenizer, char_positions, word_positions
+from indexer.build import index_fields
+from indexer.models import Document
+from indexer.pipeline import to_document
+from indexer.schema import make_schema
+from indexer.segments import build_segments
+
+from .conftest import LAWS, SEED, head_jsonl
+
+TEXTS = [
+    "中华人民共和国国务院办公厅关于安全生产的通知",
+    "國務院辦公廳關於印發《2014年政府信息公開工作要點》的通知（侯政辦〔2014〕120號）",
+    "征地 补偿，标准\n\n第一条　为了规范ＡＢＣ１２３管理，制定本办法。",
+    "",
+    "   ",
+    "人人人人人人 人民人民 5.0cm PM2.5 WTO",
+]
+
+
+def _documents() -> list[dict[str, Any]]:
+    recs = [{"id": "seed", "title": "", "body": SEED.read_text(encoding="utf-8")}]
+    recs += [{"id": f"t{i}", "title": t[:20].strip() or "无题", "body": t, "agency": "国务院" if i % 2 else "",
+              "doc_number": f"国发〔2014〕{i + 1}号" if i % 3 else None, "date": f"2014-05-0{i + 1}"}
+             for i, t in enumerate(TEXTS)]
+    if LAWS.exists():
+        recs += [{**r, "id": f"law{i}"} for i, r in enumerate(head_jsonl(LAWS, 8))]
+    docs = [to_document(r) for r in recs]
+    docs.append(Document(doc_id="bare", url="", title="仅有标题", body="", published=date(2020, 1, 2)))
+    return [index_fields(d, "seed" if i == 3 else None) for i, d in enumerate(docs)]
+
+
+def _stock(path: Path, docs: list[dict[str, Any]]) -> whoosh.index.Index:
+    ix = whoosh.index.create_in(str(path), make_schema())
+    with ix.writer() as w:
+        for fields in docs:
+            w.add_document(**fields)
+    return ix
+
+
+def _bulk(path: Path, docs: list[dict[str, Any]], shards: int, max_docs: int) -> whoosh.index.Index:
+    whoosh.index.create_in(str(path), make_schema()).close()
+    size = -(-len(docs) // shards)
+    parts = [docs[i : i + size] for i in range(0, len(docs), size)]
+    assert build_segments(path, [lambda p=p: iter(p) for p in parts], max_docs=max_docs) == len(docs)
+    return whoosh.index.open_dir(str(path))
+
+
+def _dump(ix: whoosh.index.Index, lengths: bool = True) -> dict[str, Any]:
+    """Everything a search can read: postings with values, term stats, stored fields, columns, lengths."""
+    out: dict[str, Any] = {"terms": {}, "stored": [], "lengths": {}, "columns": {}}
+    with ix.searcher() as s:
+        r = s.reader()
+        for fieldname, term in r.all_terms():
+            m = r.postings(fieldname, term)
+            postings = []
+            while m.is_active():
+                postings.append((m.id(), m.weight(), m.value()))
+                m.next()
+            ti = r.term_info(fieldname, term)
+            out["terms"][(fieldname, term)] = (postings, ti.weight(), ti.doc_frequency(), ti.min_length(),
+                                               ti.max_length(), ti.max_weight(), ti.min_id(), ti.max_id())
+        out["stored"] = [r.stored_fields(n) for n in range(r.doc_count_all())]
+        for name, field in ix.schema.items():
+            if field.scorable and lengths:  # (min_field_length fails on a segment with no length column)
+                out["lengths"][name] = ([r.doc_field_length(n, name) for n in range(r.doc_count_all())],
+                                        r.field_length(name), r.min_field_length(name), r.max_field_length(name))
+            if field.column_type:
+                col = r.column_reader(name, translate=False)
+                out["columns"][name] = [col[n] for n in range(r.doc_count_all())]
+    return out
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[dict[str, Any]]:
+    return _documents()
+
+
+@pytest.fixture(scope="module")
+def stock(docs: list[dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _dump(_stock(tmp_path_factory.mktemp("stock"), docs))
+
+
+def test_one_segment_equals_whooshs_own_writer(docs, stock, tmp_path):
+    assert _dump(_bulk(tmp_path, docs, shards=1, max_docs=10_000)) == stock
+
+
+def test_workers_and_small_segments_keep_documents_in_order(docs, stock, tmp_path):
+    ix = _bulk(tmp_path, docs, shards=2, max_docs=7)
+    assert len(ix._segments()) == -(-((len(docs) + 1) // 2) // 7) + -(-(len(docs) // 2) // 7)
+    bulk = _dump(ix, lengths=False)
+    assert bulk["stored"] == stock["stored"] and bulk["columns"] == stock["columns"]
+    assert {k: [p[:2] for p in v[0]] for k, v in bulk["terms"].items()} == {
+        k: [p[:2] for p in v[0]] for k, v in stock["terms"].items()}
+
+
+def test_incremental_writes_and_deletes_work_on_bulk_segments(docs, tmp_path):
+    ix = _bulk(tmp_path, docs, shards=1, max_docs=10_000)
+    with ix.writer() as w:
+        w.update_document(**{**docs[1], "title": "换了标题"})
+    with ix.searcher() as s:
+        assert s.doc_count() == len(docs)
+        assert s.document(id=docs[1]["id"])["title"] == "换了标题"
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_fast_positions_equal_the_tokenizers(text):
+    for tokenizer, fast in ((WordTokenizer(), word_positions), (CharTokenizer(), char_positions)):
+        expected: dict[str, list[int]] = {}
+        for t in tokenizer(text, positions=True):
+            expected.setdefault(t.text, []).append(t.pos)
+        assert fast(text) == expected
