@@ -35,13 +35,14 @@ LAWS = CORPUS / "lawrefbook_laws.jsonl"
 CACHE = ROOT / "var" / "eval"
 SWEEP_OUT = ROOT / "bench" / "eval_data" / "sweep.txt"  # the last sweep, kept with the code it chose weights for
 # query-time modules and data: changing them does not change the index
-QUERY_TIME = {"query.py", "search.py", "highlight.py", "ranking.py", "engine.py", "cli.py", "export.py",
+QUERY_TIME = {"query.py", "search.py", "highlight.py", "ranking.py", "suggest.py", "engine.py", "cli.py", "export.py",
               "backend.py", "lawdb.py", "synonyms.txt", "stopwords.txt"}
 REFERENCE_VERSION = "0.3.16"  # bm25s, the established BM25 we compare with
 DEPTH = 100  # hits per query that the metrics see
 KNOWN_ITEMS = 300  # sampled documents per known-item task
 SEED = 20240601
-SENTENCE = re.compile(r"[^。；！？\n]{20,60}[。；！？]")
+SENTENCE_BREAK = re.compile(r"[。；！？\n]")
+ARTICLE_NO = re.compile(r"^第[一二三四五六七八九十百千零〇]+条")
 
 Run = dict[str, list[str]]
 Qrels = dict[str, set[str]]
@@ -223,9 +224,9 @@ def known_items(docs: list[dict]) -> tuple[dict[str, str], dict[str, str], dict[
 
 
 def distinctive_sentence(body: str, everything: str, rng: random.Random) -> str | None:
-    """Return a sentence of 20-60 characters that occurs in no other document, or None."""
-    candidates = [m.group(0)[:-1].strip() for m in SENTENCE.finditer(body)]
-    candidates = [c for c in candidates if not c.startswith(("第", "#"))]
+    """Return a whole sentence of 20-60 characters (article number cut off) that no other document has."""
+    candidates = [ARTICLE_NO.sub("", part.strip()).strip() for part in SENTENCE_BREAK.split(body)]
+    candidates = [c for c in candidates if 20 <= len(c) <= 60 and not re.search(r"\s|^[#（(]", c)]
     for c in rng.sample(candidates, min(3, len(candidates))):
         if everything.count(c) == 1:
             return c
@@ -236,8 +237,8 @@ def distinctive_sentence(body: str, everything: str, rng: random.Random) -> str 
 # Whoosh's score is linear in the title and exact-title boosts, and the re-ranking adds linear proximity and
 # phrase terms, so each candidate's components are measured once and any weighting is replayed in numpy.
 FEATURES = ("base", "title", "subword", "title_subword", "exact", "pair", "phrase", "recency")
-GRID = {"title": (0.0, 0.1, 0.25, 0.5, 1.0, 2.0), "subword": (0.0, 0.15, 0.3, 0.6), "pair": (0.0, 0.25, 0.5, 1.0),
-        "phrase": (0.0, 0.25, 0.5, 1.0), "exact_title": (0.0, 10.0), "date": (0.0, 0.02, 0.05)}
+GRID = {"title": (0.0, 0.1, 0.25, 0.5, 1.0), "subword": (0.0, 0.15, 0.3, 0.6), "pair": (0.0, 0.25, 0.5, 1.0),
+        "phrase": (0.0, 0.25, 0.5, 1.0), "exact_title": (0.0, 100.0), "date": (0.0, 0.02, 0.05)}
 CANDIDATES = 400  # first-stage hits (of a middle weighting) whose features are measured
 KNOWN_TUNING, KNOWN_DEPTH = 100, 100  # known items of each kind in the sweep, and their candidates
 _SUMS = (wq.And, wq.Or, wq.AndMaybe)  # compound queries whose score is the sum of their children's
@@ -323,9 +324,11 @@ def replay(feats: dict[str, tuple[list[str], Any]], w: dict[str, float]) -> Run:
 def measure(index_dir: Path, queries: dict[str, str], depth: int = CANDIDATES) -> dict[str, tuple[list[str], Any]]:
     """Return the features of every query's candidates."""
     from indexer.build import open_index
+    from indexer.ranking import ranking_searcher
 
     with open_index(index_dir).searcher() as s:
-        return {qid: query_features(s, q, depth) for qid, q in queries.items()}
+        rs = ranking_searcher(s)
+        return {qid: query_features(rs, q, depth) for qid, q in queries.items()}
 
 
 def sweep(stard_ix: Path, stard_q: dict[str, str], qrels: Qrels, laws_ix: Path, laws_q: dict[str, str],

@@ -9,11 +9,13 @@ together and whether the whole query occurs as a phrase; recency breaks near-tie
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from whoosh import scoring
 from whoosh.searching import Searcher
 
 from .analysis import fold
@@ -26,17 +28,51 @@ OLDEST_YEAR = 1949  # recency is 0 for this year and older, 1 for the current ye
 class Weights:
     """How much each ranking signal counts."""
 
-    title: float = 2.0  # BM25 of a query word in the title, against 1.0 in the body
-    exact_title: float = 10.0  # boost of the query being the whole title of the document
+    title: float = 0.1  # BM25 of a query word in the title, against 1.0 in the body
+    exact_title: float = 100.0  # added when the query is the whole title (an ID field scores 1 per match)
     synonym: float = 0.8  # a synonym of a query word, against 1.0 for the word itself
     subword: float = 0.3  # in a question, a part of a long word (环境 of 环境保护) found on its own
-    pair: float = 0.5  # × mean idf of two adjacent query words found within pair_slop words, in order
+    stopword: float = 0.0  # in a question, a stop or question word (可以, 必须, 应当) found in the body
+    pair: float = 0.25  # × mean idf of two adjacent query words found within pair_slop words, in order
     pair_slop: int = 2  # word positions two adjacent query words may lie apart
-    phrase: float = 0.5  # × summed idf of the query's words when they occur as one phrase (body or title)
+    phrase: float = 1.0  # × summed idf of the query's words when they occur as one phrase (body or title)
     date: float = 0.02  # share of its score a document gains by recency (0 oldest .. 1 this year)
 
 
 WEIGHTS = Weights()
+
+
+class BM25(scoring.BM25F):
+    """Whoosh's BM25F with Lucene's idf, and the title counted in the length of the body (one text)."""
+
+    def __init__(self, title_in_length: bool = True, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.title_in_length = title_in_length
+
+    def idf(self, searcher: Searcher, fieldname: str, text: str) -> float:
+        """Return Lucene's idf: log(1 + (N - df + 0.5) / (df + 0.5)), lower for common words than Whoosh's."""
+        parent = searcher.get_parent()
+        df, n = parent.doc_frequency(fieldname, text), parent.doc_count_all()
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def scorer(self, searcher: Searcher, fieldname: str, text: str, qf: int = 1) -> Any:
+        """Return the scorer of one term; a body term sees the document's title + body length."""
+        sc = super().scorer(searcher, fieldname, text, qf=qf)
+        if self.title_in_length and fieldname == "body" and isinstance(sc, scoring.BM25FScorer):
+            body_length = sc.dfl
+            sc.dfl = lambda d: body_length(d) + searcher.doc_field_length(d, "title", 0)
+            sc.avgfl += searcher.get_parent().avg_field_length("title") or 0
+        return sc
+
+
+RANKING = BM25(title_in_length=False)
+
+
+def ranking_searcher(s: Searcher) -> Searcher:
+    """Return a searcher over the same reader that scores with RANKING (cheap: no files are opened)."""
+    if isinstance(s.weighting, BM25):
+        return s
+    return Searcher(s.reader(), weighting=RANKING, closereader=False)
 
 
 @dataclass(frozen=True)

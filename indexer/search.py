@@ -12,7 +12,7 @@ from whoosh.searching import Searcher
 from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
-from .ranking import RERANK_DEPTH, WEIGHTS, Plan, Weights, rerank
+from .ranking import RERANK_DEPTH, WEIGHTS, Plan, Weights, ranking_searcher, rerank
 from .schema import FACET_FIELDS, MULTI_VALUED
 from .store import RecordStore
 from .suggest import suggest
@@ -56,6 +56,7 @@ def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None,
            facet_size: int = 30) -> SearchPage:
     """Run one query with facet filters; return a page of hits plus facet counts."""
     check_request(req)
+    s = ranking_searcher(s)
     parsed = parse(req.q)
     q, expanded = to_whoosh(parsed, req.synonyms, reader=s.reader())
     results, ordered = _run(s, q, req, req.page * req.per_page, ranking_plan(parsed), groupedby=_facets(),
@@ -160,6 +161,7 @@ def _deepest(region: str | None) -> str | None:
 
 def iter_ids(s: Searcher, req: SearchRequest) -> Iterator[str]:
     """Yield the id of every hit of a request, in its sort order (for exports)."""
+    s = ranking_searcher(s)
     parsed = parse(req.q)
     q, _ = to_whoosh(parsed, req.synonyms, reader=s.reader())
     _, hits = _run(s, q, req, None, ranking_plan(parsed))
@@ -169,6 +171,7 @@ def iter_ids(s: Searcher, req: SearchRequest) -> Iterator[str]:
 
 def rank_ids(s: Searcher, q: str | ParsedQuery, limit: int, weights: Weights = WEIGHTS) -> list[str]:
     """Return the ids of the top hits of a query in relevance order, duplicates kept (for bench/eval)."""
+    s = ranking_searcher(s)
     parsed = parse(q) if isinstance(q, str) else q
     query, _ = to_whoosh(parsed, weights=weights, reader=s.reader())
     _, hits = _run(s, query, SearchRequest(q="", collapse=False), limit, ranking_plan(parsed), weights)

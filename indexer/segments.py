@@ -1,12 +1,13 @@
 """Bulk builds: write standard Whoosh (W3 codec) segments fast, one worker process per share of the records.
 
 Whoosh's own writer spends most of a bulk build on bookkeeping around each posting: a Token object per
-token, a 5-tuple per posting in a pool that is pickled, sorted and merged, and a seek + read of the
-on-disk length column for every posting it writes. ``SegmentBuilder`` keeps each term's postings in
-memory, grouped, in document order, with the field lengths in memory too, and hands Whoosh's own W3
-postings writer one block (128 postings) at a time. The files are the ones Whoosh writes for the same
-documents, so every reader, merge and incremental writer works on them unchanged (tests/test_segments.py
-compares the two posting by posting).
+token, a 5-tuple per posting in a pool that is pickled, sorted and merged, a seek + read of the on-disk
+length column and a dozen method calls for every posting it writes. ``SegmentBuilder`` keeps each term's
+postings in memory, grouped, in document order (flat arrays), with the field lengths in memory too, and
+writes each term's posting blocks in W3's format in one go, the term index and per-document columns
+through Whoosh's own writers. Readers, merges and incremental writers work on these segments unchanged;
+tests/test_segments.py checks every posting, term statistic, stored field, column and length against
+Whoosh's writer. (One difference on disk: blocks under MIN_COMPRESS bytes are not zlib-compressed.)
 
 ``build_segments`` runs one builder per shard in forked worker processes (each reads its own share of
 the records), then writes the table of contents that lists their segments in shard order, so document

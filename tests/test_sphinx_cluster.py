@@ -48,10 +48,16 @@ def ensure_sphinx() -> str:
     return str(searchd_path())
 
 
+@pytest.fixture(scope="session")
+def sphinx_installed() -> str:
+    """Session fixture: searchd installed (apt-get, lock timeout 600 s) or the test skipped with the reason."""
+    return ensure_sphinx()
+
+
 @contextmanager
 def running_cluster(root: Path, count: int = 2, tuning: Tuning | None = None) -> Iterator[Cluster]:
     """Run a cluster of searchd processes on free 127.0.0.1 ports; stop it (SIGTERM) afterwards."""
-    ensure_sphinx()
+    ensure_sphinx()  # installs once per session; afterwards it only finds searchd
     cluster = Cluster(plan_nodes(root, count), tuning)
     cluster.start()
     try:
@@ -83,7 +89,7 @@ def sync(settings: Settings, rebuild: bool = False) -> None:
 
 
 @pytest.mark.sphinx
-def test_cluster_starts_answers_and_stops_quickly(tmp_path):
+def test_cluster_starts_answers_and_stops_quickly(sphinx_installed, tmp_path):
     with running_cluster(tmp_path) as cluster:
         assert [n.number for n in cluster.nodes] == [1, 2]
         assert all(cluster.running(n) for n in (1, 2))
