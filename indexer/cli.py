@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from .backend import open_backend
-from .build import IndexBusy, IndexError_, ingest
+from .backend import ingest_paths, open_backend
+from .build import IndexBusy, IndexError_
 from .config import Settings
 from .models import SearchRequest
 from .search import BadRequest
@@ -57,10 +57,9 @@ def ingest_cmd(paths: tuple[str, ...], index_dir: Path | None, rebuild: bool) ->
     try:
         if sys.stderr.isatty():
             with click.progressbar(length=max(total_bytes(files), 1), label="ingest", file=sys.stderr) as bar:
-                report = ingest(files, settings.index_dir, lock_timeout=settings.lock_timeout,
-                                rebuild=rebuild, progress=bar.update)
+                report = ingest_paths(files, settings, rebuild=rebuild, progress=bar.update)
         else:
-            report = ingest(files, settings.index_dir, lock_timeout=settings.lock_timeout, rebuild=rebuild)
+            report = ingest_paths(files, settings, rebuild=rebuild)
     except IndexBusy as e:
         raise click.ClickException(str(e)) from None
     except (OSError, IndexError_) as e:

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS records (
     updated TEXT NOT NULL DEFAULT (datetime('now'))
 );
 CREATE INDEX IF NOT EXISTS records_pending ON records(indexed) WHERE indexed = 0;
+CREATE INDEX IF NOT EXISTS records_dup_of ON records(dup_of);  -- group sizes on every results page
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
