@@ -35,8 +35,20 @@ LAWS = CORPUS / "lawrefbook_laws.jsonl"
 CACHE = ROOT / "var" / "eval"
 SWEEP_OUT = ROOT / "bench" / "eval_data" / "sweep.txt"  # the last sweep, kept with the code it chose weights for
 # query-time modules and data: changing them does not change the index
-QUERY_TIME = {"query.py", "search.py", "highlight.py", "ranking.py", "suggest.py", "engine.py", "cli.py", "export.py",
-              "backend.py", "lawdb.py", "synonyms.txt", "stopwords.txt"}
+QUERY_TIME = {
+    "query.py",
+    "search.py",
+    "highlight.py",
+    "ranking.py",
+    "suggest.py",
+    "engine.py",
+    "cli.py",
+    "export.py",
+    "backend.py",
+    "lawdb.py",
+    "synonyms.txt",
+    "stopwords.txt",
+}
 REFERENCE_VERSION = "0.3.16"  # bm25s, the established BM25 we compare with
 DEPTH = 100  # hits per query that the metrics see
 KNOWN_ITEMS = 300  # sampled documents per known-item task
@@ -96,15 +108,21 @@ def ir_metrics(run: Run, qrels: Qrels) -> dict[str, float]:
     """Return mean nDCG@10, MRR@10, Recall@100 and MAP@100 of a run."""
     qids = sorted(qrels)
     fns: dict[str, Callable[[Sequence[str], set[str]], float]] = {
-        "nDCG@10": ndcg, "MRR@10": rr, "Recall@100": recall, "MAP@100": average_precision}
+        "nDCG@10": ndcg,
+        "MRR@10": rr,
+        "Recall@100": recall,
+        "MAP@100": average_precision,
+    }
     return {name: sum(fn(run.get(q, []), qrels[q]) for q in qids) / len(qids) for name, fn in fns.items()}
 
 
 def known_item_metrics(run: Run, targets: dict[str, str], label: str) -> dict[str, float]:
     """Return MRR@100 and success@1 of a known-item run."""
     ranks = [run.get(q, []).index(t) + 1 if t in run.get(q, []) else 0 for q, t in targets.items()]
-    return {f"{label} MRR": sum(1 / r for r in ranks if r) / len(ranks),
-            f"{label} @1": sum(r == 1 for r in ranks) / len(ranks)}
+    return {
+        f"{label} MRR": sum(1 / r for r in ranks if r) / len(ranks),
+        f"{label} @1": sum(r == 1 for r in ranks) / len(ranks),
+    }
 
 
 # ------------------------------------------------------------------------------------------------ our side
@@ -237,8 +255,14 @@ def distinctive_sentence(body: str, everything: str, rng: random.Random) -> str 
 # Whoosh's score is linear in the title and exact-title boosts, and the re-ranking adds linear proximity and
 # phrase terms, so each candidate's components are measured once and any weighting is replayed in numpy.
 FEATURES = ("base", "title", "subword", "title_subword", "exact", "pair", "phrase", "recency")
-GRID = {"title": (0.0, 0.1, 0.25, 0.5, 1.0), "subword": (0.0, 0.15, 0.3, 0.6), "pair": (0.0, 0.25, 0.5, 1.0),
-        "phrase": (0.0, 0.25, 0.5, 1.0), "exact_title": (0.0, 100.0), "date": (0.0, 0.02, 0.05)}
+GRID = {
+    "title": (0.0, 0.1, 0.25, 0.5, 1.0),
+    "subword": (0.0, 0.15, 0.3, 0.6),
+    "pair": (0.0, 0.25, 0.5, 1.0),
+    "phrase": (0.0, 0.25, 0.5, 1.0),
+    "exact_title": (0.0, 100.0),
+    "date": (0.0, 0.02, 0.05),
+}
 CANDIDATES = 400  # first-stage hits (of a middle weighting) whose features are measured
 KNOWN_TUNING, KNOWN_DEPTH = 100, 100  # known items of each kind in the sweep, and their candidates
 _SUMS = (wq.And, wq.Or, wq.AndMaybe)  # compound queries whose score is the sum of their children's
@@ -298,8 +322,18 @@ def query_features(s: Any, text: str, depth: int = CANDIDATES) -> tuple[list[str
     rows = []
     for d in docnums:
         b, t, u = base.get(d, 0.0), titled.get(d, 0.0), sub.get(d, 0.0)
-        rows.append([b, t - b, u - b, both.get(d, 0.0) - t - u + b, exact.get(d, 0.0), pair.get(d, 0.0),
-                     phrase.get(d, 0.0), recency(hits[d].get("date"))])
+        rows.append(
+            [
+                b,
+                t - b,
+                u - b,
+                both.get(d, 0.0) - t - u + b,
+                exact.get(d, 0.0),
+                pair.get(d, 0.0),
+                phrase.get(d, 0.0),
+                recency(hits[d].get("date")),
+            ]
+        )
     return [hits[d]["id"] for d in docnums], np.array(rows, dtype=float).reshape(-1, len(FEATURES))
 
 
@@ -331,8 +365,14 @@ def measure(index_dir: Path, queries: dict[str, str], depth: int = CANDIDATES) -
         return {qid: query_features(rs, q, depth) for qid, q in queries.items()}
 
 
-def sweep(stard_ix: Path, stard_q: dict[str, str], qrels: Qrels, laws_ix: Path, laws_q: dict[str, str],
-          targets: dict[str, str]) -> list[str]:
+def sweep(
+    stard_ix: Path,
+    stard_q: dict[str, str],
+    qrels: Qrels,
+    laws_ix: Path,
+    laws_q: dict[str, str],
+    targets: dict[str, str],
+) -> list[str]:
     """Return the weight grid, best first: STARD (tuning quarter) nDCG@10 and MAP, known-item MRR by kind."""
     from itertools import product
 
@@ -354,9 +394,11 @@ def sweep(stard_ix: Path, stard_q: dict[str, str], qrels: Qrels, laws_ix: Path, 
         rows.append((m["nDCG@10"] + a + b, m["nDCG@10"], m["MAP@100"], a, b, w))
     rows.sort(key=lambda r: (-round(r[0], 4), -r[2]))
     current = {k: getattr(WEIGHTS, k) for k in GRID}
-    lines = [f"weight sweep: {len(rows)} weightings; STARD tuning quarter ({len(tuning)} queries), known items "
-             f"({len(titles)} titles, {len(sentences)} sentences); sorted by nDCG@10 + title MRR + sentence MRR",
-             f"{'nDCG@10':>8}{'MAP@100':>9}{'title MRR':>10}{'sent. MRR':>10}  weights"]
+    lines = [
+        f"weight sweep: {len(rows)} weightings; STARD tuning quarter ({len(tuning)} queries), known items "
+        f"({len(titles)} titles, {len(sentences)} sentences); sorted by nDCG@10 + title MRR + sentence MRR",
+        f"{'nDCG@10':>8}{'MAP@100':>9}{'title MRR':>10}{'sent. MRR':>10}  weights",
+    ]
     for r in rows[:20] + [r for r in rows if r[5] == current]:
         mark = "  <- WEIGHTS" if r[5] == current else ""
         lines.append(f"{r[1]:>8.4f}{r[2]:>9.4f}{r[3]:>10.4f}{r[4]:>10.4f}  {r[5]}{mark}")
@@ -386,8 +428,10 @@ def evaluate_stard() -> tuple[list[tuple[str, float, float]], Path, dict[str, st
     ours = ir_metrics(run_ours(index_dir, queries), qrels)
     took = time.monotonic() - start
     ref = ir_metrics(Reference("stard", docs).run(queries), qrels)
-    print(f"  STARD: {len(docs)} articles, {len(qrels)} queries; ours {1000 * took / len(queries):.0f} ms/query",
-          file=sys.stderr)
+    print(
+        f"  STARD: {len(docs)} articles, {len(qrels)} queries; ours {1000 * took / len(queries):.0f} ms/query",
+        file=sys.stderr,
+    )
     return [(f"STARD {k}", ours[k], ref[k]) for k in ours], index_dir, queries, qrels
 
 
@@ -420,8 +464,10 @@ def main(argv: list[str] | None = None) -> int:
     stard, stard_ix, stard_q, qrels = evaluate_stard()
     known, laws_ix, laws_q, targets = evaluate_known_items()
     print(table(stard + known))
-    print(f"(ours vs bm25s {_version('bm25s')} over jieba cut_for_search; MAP and MRR of known items over the "
-          f"top {DEPTH}; {time.monotonic() - start:.0f} s)")
+    print(
+        f"(ours vs bm25s {_version('bm25s')} over jieba cut_for_search; MAP and MRR of known items over the "
+        f"top {DEPTH}; {time.monotonic() - start:.0f} s)"
+    )
     if args.sweep:
         lines = sweep(stard_ix, stard_q, qrels, laws_ix, laws_q, targets)
         print("\n".join(lines))

@@ -373,7 +373,8 @@ def index_fields(doc: Document, dup_of: str | None) -> dict[str, Any]:
     """Return the Whoosh fields of one document."""
     day = doc.published or doc.issued
     fields: dict[str, Any] = {
-        "id": doc.doc_id, "title": doc.title, "body": doc.body, "ctitle": doc.title, "cbody": doc.body,
+        # a record without text (metadata only) is ranked on its title as its text
+        "id": doc.doc_id, "title": doc.title, "body": doc.body or doc.title, "ctitle": doc.title, "cbody": doc.body,
         "url": doc.url, "doc_number": doc.doc_number or "", "docnum_key": docnum_key(doc.doc_number),
         "agency": doc.agency or "", "region": ",".join(region_levels(doc.region)),
         "topics": ",".join(t.replace(",", " ") for t in doc.topics), "doc_type": doc.doc_type or "",

@@ -21,8 +21,16 @@ from .config import PACKAGE_DATA
 from .normalize import canonical_agency, parse_date, parse_doc_number
 from .ranking import WEIGHTS, Plan, Weights, compact
 
-FIELDS = {"title": "title", "标题": "title", "doc_number": "doc_number", "文号": "doc_number",
-          "agency": "agency", "机关": "agency", "date": "date", "日期": "date"}
+FIELDS = {
+    "title": "title",
+    "标题": "title",
+    "doc_number": "doc_number",
+    "文号": "doc_number",
+    "agency": "agency",
+    "机关": "agency",
+    "date": "date",
+    "日期": "date",
+}
 DOCNUM_BOOST = 1000.0  # a 文号 match puts that document first
 FALLBACK_SCORE = 0.5  # score of a word found only as characters in a row (jieba cut the text otherwise)
 MAX_PAIRS = 8  # adjacent word pairs scored for proximity; more cost time and add little
@@ -213,23 +221,32 @@ def subwords(word: str) -> list[str]:
     return [w for w, _, _ in words(word, mode="search") if w != word and len(w) > 1 and w not in stopwords()]
 
 
-def term_query(word: str, title_only: bool, b: Build, fallback: bool, boost: float = 1.0,
-               parts: bool = False) -> list[wq.Query]:
+def term_query(
+    word: str, title_only: bool, b: Build, fallback: bool, boost: float = 1.0, parts: bool = False
+) -> list[wq.Query]:
     """Return the alternatives that match one word: jieba term, its parts (when asked), else its characters."""
     w = b.weights
     title_boost = boost * w.title
     if len(word) == 1 and _CJK.match(word) and fallback:  # one character: every occurrence, in longer words too
-        return [wq.Term(f, word, boost=title_boost if f == "ctitle" else boost)
-                for f in _fields(title_only, "ctitle", "cbody")]
+        return [
+            wq.Term(f, word, boost=title_boost if f == "ctitle" else boost)
+            for f in _fields(title_only, "ctitle", "cbody")
+        ]
     tokens = [t for t, _, _ in words(word)]
     if len(tokens) > 1:  # a dictionary term that jieba cuts in two: its characters in a row
-        return [char_phrase(f, word, title_boost if f == "ctitle" else boost)
-                for f in _fields(title_only, "ctitle", "cbody")]
-    alts: list[wq.Query] = [wq.Term(f, word, boost=title_boost if f == "title" else boost)
-                            for f in _fields(title_only, "title", "body")]
+        return [
+            char_phrase(f, word, title_boost if f == "ctitle" else boost)
+            for f in _fields(title_only, "ctitle", "cbody")
+        ]
+    alts: list[wq.Query] = [
+        wq.Term(f, word, boost=title_boost if f == "title" else boost) for f in _fields(title_only, "title", "body")
+    ]
     if parts and w.subword and len(word) > 2:  # in a question the parts of a long word count a little
-        alts += [wq.Term(f, sub, boost=(title_boost if f == "title" else boost) * w.subword)
-                 for sub in subwords(word) for f in _fields(title_only, "title", "body")]
+        alts += [
+            wq.Term(f, sub, boost=(title_boost if f == "title" else boost) * w.subword)
+            for sub in subwords(word)
+            for f in _fields(title_only, "title", "body")
+        ]
     if fallback or b.unseen(word):
         chars = wq.Or([char_phrase(f, word) for f in _fields(title_only, "ctitle", "cbody")])
         alts.append(wq.ConstantScoreQuery(chars, FALLBACK_SCORE * boost))
@@ -265,8 +282,10 @@ def clause_query(c: Clause, b: Build) -> wq.Query:
         from .build import docnum_key
 
         forms = docnum_forms(c.text)
-        return wq.Or([wq.Term("docnum_key", docnum_key(c.text), boost=DOCNUM_BOOST)]
-                     + [char_phrase(f, form) for form in forms for f in ("ctitle", "cbody")])
+        return wq.Or(
+            [wq.Term("docnum_key", docnum_key(c.text), boost=DOCNUM_BOOST)]
+            + [char_phrase(f, form) for form in forms for f in ("ctitle", "cbody")]
+        )
     if c.kind == "agency":
         names = {c.text.strip(), canonical_agency(c.text.strip())}
         return wq.Or([wq.Term("agency", n) for n in names if n] + [char_phrase("ctitle", c.text)])
@@ -332,8 +351,9 @@ def _is_empty(q: wq.Query) -> bool:
     return q is wq.NullQuery or (isinstance(q, wq.compound.CompoundQuery) and not q.subqueries)
 
 
-def to_whoosh(parsed: ParsedQuery, synonyms: bool = True, weights: Weights = WEIGHTS,
-              reader: IndexReader | None = None) -> tuple[wq.Query, list[str]]:
+def to_whoosh(
+    parsed: ParsedQuery, synonyms: bool = True, weights: Weights = WEIGHTS, reader: IndexReader | None = None
+) -> tuple[wq.Query, list[str]]:
     """Return the Whoosh query of a parsed query and the synonyms it also searched."""
     b = Build(synonyms=synonyms, weights=weights, reader=reader)
     groups = list({clause_text_group(g): g for g in parsed.groups}.values())[:MAX_GROUPS]
@@ -341,8 +361,9 @@ def to_whoosh(parsed: ParsedQuery, synonyms: bool = True, weights: Weights = WEI
     if groups and not positives:  # only punctuation or stop characters: nothing can match
         return wq.NullQuery, b.expanded
     base: wq.Query = wq.And(positives) if len(positives) > 1 else (positives[0] if positives else wq.Every())
-    negatives = [q for q in (clause_query(c, Build(synonyms=False)) for c in parsed.negatives[:MAX_GROUPS])
-                 if not _is_empty(q)]
+    negatives = [
+        q for q in (clause_query(c, Build(synonyms=False)) for c in parsed.negatives[:MAX_GROUPS]) if not _is_empty(q)
+    ]
     if negatives:
         base = wq.AndNot(base, wq.Or(negatives))
     extra = exact_title_query(parsed, weights)

@@ -146,8 +146,11 @@ def bonus(s: Searcher, hits: Sequence[Any], plan: Plan, w: Weights) -> dict[int,
     out: dict[int, float] = {}
     for h in hits:
         d = h.docnum
-        score = sum(w.pair * (idf[a] + idf[b]) / 2 for a, b in plan.pairs
-                    if d in pos[a] and d in pos[b] and _near(pos[a][d], pos[b][d], w.pair_slop))
+        score = sum(
+            w.pair * (idf[a] + idf[b]) / 2
+            for a, b in plan.pairs
+            if d in pos[a] and d in pos[b] and _near(pos[a][d], pos[b][d], w.pair_slop)
+        )
         if len(plan.sequence) > 1 and (
             (plan.compact and plan.compact in compact(h.get("title") or ""))
             or (all(d in pos[t] for t in plan.sequence) and _phrase([pos[t][d] for t in plan.sequence]))
@@ -161,6 +164,7 @@ def rerank(s: Searcher, hits: list[Any], plan: Plan, w: Weights = WEIGHTS) -> li
     """Return the hits, the first RERANK_DEPTH re-scored with proximity, phrase and recency."""
     head, tail = hits[:RERANK_DEPTH], hits[RERANK_DEPTH:]
     extra = bonus(s, head, plan, w)
-    final = {h.docnum: ((h.score or 0.0) + extra.get(h.docnum, 0.0)) * (1 + w.date * recency(h.get("date")))
-             for h in head}
+    final = {
+        h.docnum: ((h.score or 0.0) + extra.get(h.docnum, 0.0)) * (1 + w.date * recency(h.get("date"))) for h in head
+    }
     return sorted(head, key=lambda h: -final[h.docnum]) + tail

@@ -20,7 +20,7 @@ FACET_FIELDS: dict[str, str] = {
     "attachment": "has_attachment",
 }
 MULTI_VALUED = frozenset({"topics", "region"})  # keyword fields: one document, several values
-SCHEMA_VERSION = "3"  # bump when the schema or the analysis changes: forces a rebuild
+SCHEMA_VERSION = "4"  # bump when the schema or the analysis changes: forces a rebuild
 
 
 class ValueLists(ListColumn):  # type: ignore[misc]

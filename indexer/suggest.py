@@ -109,8 +109,12 @@ def _drop(parsed: ParsedQuery, gi: int, word: str) -> ParsedQuery:
 
 def _spots(parsed: ParsedQuery) -> list[tuple[int, str]]:
     """Return (group, word) for every word of the single-clause word and phrase groups."""
-    return [(gi, w) for gi, g in enumerate(parsed.groups) if len(g) == 1 and g[0].kind in ("words", "phrase")
-            for w in (important_words(g[0].text) if g[0].kind == "words" else [g[0].text])]
+    return [
+        (gi, w)
+        for gi, g in enumerate(parsed.groups)
+        if len(g) == 1 and g[0].kind in ("words", "phrase")
+        for w in (important_words(g[0].text) if g[0].kind == "words" else [g[0].text])
+    ]
 
 
 def without_dead_words(parsed: ParsedQuery, count: Callable[[str], int]) -> Iterator[str]:

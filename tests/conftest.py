@@ -78,22 +78,3 @@ def app(settings: Settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-# Known failures at the end of session 1 (issue 4 is open): the ranking work was still in progress when these
-# expectations were written, and they fail on the committed ranking. Kept visible as xfail, not deleted,
-# until the search-quality work settles them (see the closing note).
-KNOWN_FAILING = (
-    "test_golden_query_returns_the_documents_on_the_first_page[title:",
-    "test_golden_query_returns_the_documents_on_the_first_page[keywords:",
-    "test_golden_query_returns_the_documents_on_the_first_page[question:",
-    "test_golden_query_returns_the_documents_on_the_first_page[synonym:",
-    "test_agency_abbreviation_finds_the_full_name",
-    "test_results_show_title_agency_number_date_badges_snippet",
-)
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if any(k in item.nodeid or k in item.name for k in KNOWN_FAILING):
-            item.add_marker(pytest.mark.xfail(reason="issue 4 open: ranking expectation not met yet", strict=False))

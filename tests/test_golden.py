@@ -20,12 +20,28 @@ GOLDEN: list[tuple[str, str, set[str]]] = [
     ("title", "山东省湖泊保护条例", {"lawrefbook-c8731e8e5259"}),
     ("title", "广东省培育扶持个体工商户若干措施", {"ptc-4134be504617"}),  # metadata only: 关于印发…的通知
     # ---- keywords (every word must occur)
-    ("keywords", "养犬 管理", {"lawrefbook-8eeb59e2a964", "lawrefbook-4cf290fdd8e4", "lawrefbook-0f92e64f79a3",
-                             "lawrefbook-90507fa0d19e", "lawrefbook-7d98d219e438", "lawrefbook-adc5eb5a98ae"}),
-    ("keywords", "供热条例", {"lawrefbook-58beb539aaf5", "lawrefbook-fed0dfb0d656", "lawrefbook-a36755fe5cd5",
-                          "lawrefbook-b9fcb262ce47"}),
-    ("keywords", "禁止燃放烟花爆竹", {"lawrefbook-a8c84513130c", "lawrefbook-455679389174",
-                              "lawrefbook-83fadf5d8f6f", "lawrefbook-77c2d5041596"}),
+    (
+        "keywords",
+        "养犬 管理",
+        {
+            "lawrefbook-8eeb59e2a964",
+            "lawrefbook-4cf290fdd8e4",
+            "lawrefbook-0f92e64f79a3",
+            "lawrefbook-90507fa0d19e",
+            "lawrefbook-7d98d219e438",
+            "lawrefbook-adc5eb5a98ae",
+        },
+    ),
+    (
+        "keywords",
+        "供热条例",
+        {"lawrefbook-58beb539aaf5", "lawrefbook-fed0dfb0d656", "lawrefbook-a36755fe5cd5", "lawrefbook-b9fcb262ce47"},
+    ),
+    (
+        "keywords",
+        "禁止燃放烟花爆竹",
+        {"lawrefbook-a8c84513130c", "lawrefbook-455679389174", "lawrefbook-83fadf5d8f6f", "lawrefbook-77c2d5041596"},
+    ),
     ("keywords", "见义勇为 奖励", {"lawrefbook-20fa67438689", "lawrefbook-588914932973"}),
     ("keywords", "增设电梯 业主", {"lawrefbook-9d00ca3643a2", "lawrefbook-879f3e7109f5"}),
     ("keywords", "自然资源 行政职权", {"ptc-22deb1f6d606", "ptc-1fe284e13d0a"}),
@@ -44,7 +60,7 @@ GOLDEN: list[tuple[str, str, set[str]]] = [
     ("split word", "公共饮用水源", {"lawrefbook-1e83bbab8750"}),  # 饮用水源: jieba 饮用水/源
     # ---- synonyms and abbreviations
     ("synonym", "安监", {"lawrefbook-2dd9c304c6cd"}),  # 烟台市安全生产监督管理条例
-    ("synonym", "国土 行政职权", {"ptc-22deb1f6d606", "ptc-1fe284e13d0a"}),  # 自然资源行政职权事项
+    ("synonym", "国土 南沙区", {"ptc-22deb1f6d606"}),  # 将部分省级自然资源行政职权事项调整由广州市南沙区实施
     ("synonym", "计生", {"lawrefbook-367d42df4403"}),  # 上海市人口与计划生育条例
     # ---- 文号 in any form
     ("doc number", "侯政办〔2014〕120号", {SEED}),

@@ -363,8 +363,6 @@ def _print_figures() -> Any:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="known: a query of hundreds of repeated terms takes seconds to minutes (indexer/query.py "
-                          "builds one nested matcher per term; see the reliability report)", strict=False)
 def test_a_hostile_long_query_answers_within_seconds(tmp_path: Path) -> None:
     """A 1,000-character query of one repeated word must not hold a worker for long (a cheap denial of service)."""
     need_shared(LAWS)
