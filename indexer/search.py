@@ -52,15 +52,15 @@ def check_request(req: SearchRequest) -> None:
         raise BadRequest(f"unknown sort {req.sort!r}: use relevance, date or date_asc")
 
 
-def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None,
-           facet_size: int = 30) -> SearchPage:
+def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None, facet_size: int = 30) -> SearchPage:
     """Run one query with facet filters; return a page of hits plus facet counts."""
     check_request(req)
     s = ranking_searcher(s)
     parsed = parse(req.q)
     q, expanded = to_whoosh(parsed, req.synonyms, reader=s.reader())
-    results, ordered = _run(s, q, req, req.page * req.per_page, ranking_plan(parsed), groupedby=_facets(),
-                            maptype=sorting.Count)
+    results, ordered = _run(
+        s, q, req, req.page * req.per_page, ranking_plan(parsed), groupedby=_facets(), maptype=sorting.Count
+    )
     facets = facet_buckets(s, q, req, results, facet_size)
     rows = ordered[(req.page - 1) * req.per_page : req.page * req.per_page]
     bodies = store.get_many(r["id"] for r in rows) if store else {}
@@ -71,8 +71,9 @@ def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None,
     return SearchPage(req, len(results), hits, facets, tuple(expanded), suggestion, tuple(parsed.warnings))
 
 
-def _run(s: Searcher, q: wq.Query, req: SearchRequest, limit: int | None, plan: Plan,
-         weights: Weights = WEIGHTS, **kw: Any) -> tuple[Any, list[Any]]:
+def _run(
+    s: Searcher, q: wq.Query, req: SearchRequest, limit: int | None, plan: Plan, weights: Weights = WEIGHTS, **kw: Any
+) -> tuple[Any, list[Any]]:
     """Search; return the Whoosh results and the hits in their final order (top hits re-ranked)."""
     relevance = req.sort == "relevance"
     deep = max(limit, RERANK_DEPTH) if relevance and limit is not None else limit
@@ -103,8 +104,9 @@ def _facets(names: list[str] | None = None) -> sorting.Facets:
     return facets
 
 
-def facet_buckets(s: Searcher, q: wq.Query, req: SearchRequest, results: Any,
-                  size: int) -> dict[str, tuple[FacetBucket, ...]]:
+def facet_buckets(
+    s: Searcher, q: wq.Query, req: SearchRequest, results: Any, size: int
+) -> dict[str, tuple[FacetBucket, ...]]:
     """Count facet values; a facet with a selection counts as if its own selection were not made."""
     selected: dict[str, set[str]] = {}
     for name, value in req.filters:
@@ -112,10 +114,16 @@ def facet_buckets(s: Searcher, q: wq.Query, req: SearchRequest, results: Any,
     out = {}
     for name in FACET_FIELDS:
         if name in selected:
-            others = SearchRequest(q=req.q, filters=tuple(f for f in req.filters if f[0] != name),
-                                   date_from=req.date_from, date_to=req.date_to, collapse=req.collapse)
-            counts = s.search(q, filter=filter_query(others), limit=1, groupedby=_facets([name]),
-                              maptype=sorting.Count).groups(name)
+            others = SearchRequest(
+                q=req.q,
+                filters=tuple(f for f in req.filters if f[0] != name),
+                date_from=req.date_from,
+                date_to=req.date_to,
+                collapse=req.collapse,
+            )
+            counts = s.search(
+                q, filter=filter_query(others), limit=1, groupedby=_facets([name]), maptype=sorting.Count
+            ).groups(name)
         else:
             counts = results.groups(name)
         out[name] = _buckets(name, counts, selected.get(name, set()), size)
@@ -126,7 +134,7 @@ def _buckets(name: str, counts: dict[Any, int], selected: set[str], size: int) -
     items = [(str(v), n) for v, n in counts.items() if v not in (None, "")]
     if name == "region":
         items = [(v, n) for v, n in items if _region_visible(v, selected)]
-    key = (lambda vn: (-int(vn[0]) if vn[0].isdigit() else 0)) if name == "year" else (lambda vn: (-vn[1], vn[0]))
+    key = (lambda vn: -int(vn[0]) if vn[0].isdigit() else 0) if name == "year" else (lambda vn: (-vn[1], vn[0]))
     items.sort(key=key)
     shown = items[:size] + [(v, n) for v, n in items[size:] if v in selected]
     shown += [(v, 0) for v in sorted(selected - {v for v, _ in shown})]
@@ -134,22 +142,30 @@ def _buckets(name: str, counts: dict[Any, int], selected: set[str], size: int) -
 
 
 def _region_visible(value: str, selected: set[str]) -> bool:
-    """Show provinces, and the children of a selected region (province > city > county)."""
-    depth = value.count("/")
-    return depth == 0 or value in selected or any(
-        value.startswith(sel + "/") and depth == sel.count("/") + 1 for sel in selected)
+    """Show provinces, the children of a selected region, and the siblings of a selected region and of its
+    ancestors (drilling into 福州市 keeps 厦门市 one click away): province > city > county."""
+    if "/" not in value or value in selected:
+        return True
+    parent = value.rsplit("/", 1)[0]
+    return any(sel == parent or sel.startswith(parent + "/") for sel in selected)
 
 
 def _hit(r: Any, rec: dict[str, Any], terms: list[str], sizes: dict[str, int]) -> Hit:
     body = rec.get("body") or ""
     date = r.get("date")
     return Hit(
-        doc_id=r["id"], title=r.get("title", ""), url=r.get("url") or "",
-        agency=r.get("agency") or None, doc_number=r.get("doc_number") or None,
+        doc_id=r["id"],
+        title=r.get("title", ""),
+        url=r.get("url") or "",
+        agency=r.get("agency") or None,
+        doc_number=r.get("doc_number") or None,
         date=date.date().isoformat() if date else None,
-        snippet=snippet(body or r.get("title", ""), terms), score=float(r.score or 0.0),
+        snippet=snippet(body or r.get("title", ""), terms),
+        score=float(r.score or 0.0),
         topics=tuple(t for t in (r.get("topics") or "").split(",") if t),
-        doc_type=r.get("doc_type") or None, region=_deepest(r.get("region")), status=r.get("status") or None,
+        doc_type=r.get("doc_type") or None,
+        region=_deepest(r.get("region")),
+        status=r.get("status") or None,
         duplicates=max(0, sizes.get(r.get("dup_of") or r["id"], 1) - 1),
     )
 
