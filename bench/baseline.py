@@ -34,9 +34,16 @@ def make_schema() -> Any:
     from whoosh.fields import ID, NUMERIC, TEXT, Schema
 
     analyzer = ChineseAnalyzer()
-    return Schema(id=ID(stored=True, unique=True), title=TEXT(analyzer=analyzer, stored=True),
-                  body=TEXT(analyzer=analyzer, stored=True), agency=ID(stored=True), doc_number=ID(stored=True),
-                  doc_type=ID(stored=True), year=ID(stored=True), date_num=NUMERIC(stored=True))
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=analyzer, stored=True),
+        body=TEXT(analyzer=analyzer, stored=True),
+        agency=ID(stored=True),
+        doc_number=ID(stored=True),
+        doc_type=ID(stored=True),
+        year=ID(stored=True),
+        date_num=NUMERIC(stored=True),
+    )
 
 
 def build(records: Iterable[dict[str, Any]], index_dir: Path) -> int:
@@ -49,9 +56,16 @@ def build(records: Iterable[dict[str, Any]], index_dir: Path) -> int:
     writer = ix.writer()
     count = 0
     for rec in records:
-        writer.add_document(id=rec["id"], title=rec["title"], body=rec["body"], agency=rec["agency"],
-                            doc_number=rec["doc_number"], doc_type=rec["doc_type"], year=rec["date"][:4],
-                            date_num=int(rec["date"].replace("-", "")))
+        writer.add_document(
+            id=rec["id"],
+            title=rec["title"],
+            body=rec["body"],
+            agency=rec["agency"],
+            doc_number=rec["doc_number"],
+            doc_type=rec["doc_type"],
+            year=rec["date"][:4],
+            date_num=int(rec["date"].replace("-", "")),
+        )
         count += 1
     writer.commit()
     return count

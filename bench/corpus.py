@@ -25,11 +25,24 @@ FIRST_DAY = date(2000, 1, 1)
 DAYS = 9131  # 2000-01-01 .. 2024-12-31
 # (agency, 机关代字): central and provincial issuers whose names normalize() keeps as they are
 ISSUERS = (
-    ("国务院", "国发"), ("国务院办公厅", "国办发"), ("财政部", "财税"), ("民政部", "民发"),
-    ("教育部", "教发"), ("公安部", "公通字"), ("生态环境部", "环发"), ("交通运输部", "交规划发"),
-    ("商务部", "商资发"), ("最高人民法院", "法发"), ("国家税务总局", "税总发"), ("应急管理部", "应急"),
-    ("广东省人民政府", "粤府"), ("上海市人民政府", "沪府发"), ("北京市人民政府", "京政发"),
-    ("浙江省人民政府", "浙政发"), ("四川省人民政府", "川府发"), ("山东省人民政府", "鲁政发"),
+    ("国务院", "国发"),
+    ("国务院办公厅", "国办发"),
+    ("财政部", "财税"),
+    ("民政部", "民发"),
+    ("教育部", "教发"),
+    ("公安部", "公通字"),
+    ("生态环境部", "环发"),
+    ("交通运输部", "交规划发"),
+    ("商务部", "商资发"),
+    ("最高人民法院", "法发"),
+    ("国家税务总局", "税总发"),
+    ("应急管理部", "应急"),
+    ("广东省人民政府", "粤府"),
+    ("上海市人民政府", "沪府发"),
+    ("北京市人民政府", "京政发"),
+    ("浙江省人民政府", "浙政发"),
+    ("四川省人民政府", "川府发"),
+    ("山东省人民政府", "鲁政发"),
 )
 DOC_TYPES = ("通知", "意见", "决定", "办法", "规定", "条例", "批复", "公告")
 STATUSES = ("有效", "有效", "有效", "失效", "废止", "已修订")
@@ -52,15 +65,28 @@ def meta_for(doc_id: str) -> Meta:
     agency, prefix = ISSUERS[h % len(ISSUERS)]
     day = FIRST_DAY + timedelta(days=(h >> 8) % DAYS)
     serial = (h >> 24) % 9000 + 1
-    return Meta(agency, f"{prefix}〔{day.year}〕{serial}号", day, DOC_TYPES[(h >> 40) % len(DOC_TYPES)],
-                STATUSES[(h >> 48) % len(STATUSES)])
+    return Meta(
+        agency,
+        f"{prefix}〔{day.year}〕{serial}号",
+        day,
+        DOC_TYPES[(h >> 40) % len(DOC_TYPES)],
+        STATUSES[(h >> 48) % len(STATUSES)],
+    )
 
 
 def with_meta(rec: dict[str, Any]) -> dict[str, Any]:
     """Return a STARD record with its synthetic metadata, as an ingest record."""
     m = meta_for(rec["id"])
-    return {"id": rec["id"], "title": rec["title"], "body": rec["body"], "agency": m.agency,
-            "doc_number": m.doc_number, "date": m.published.isoformat(), "doc_type": m.doc_type, "status": m.status}
+    return {
+        "id": rec["id"],
+        "title": rec["title"],
+        "body": rec["body"],
+        "agency": m.agency,
+        "doc_number": m.doc_number,
+        "date": m.published.isoformat(),
+        "doc_type": m.doc_type,
+        "status": m.status,
+    }
 
 
 def read_stard(limit: int | None = None, path: Path = STARD) -> list[dict[str, Any]]:

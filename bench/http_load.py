@@ -113,12 +113,14 @@ class PeakMemory:
 
 
 @contextmanager
-def server(cmd: Sequence[str], port: int, env: dict[str, str] | None = None,
-           log: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def server(
+    cmd: Sequence[str], port: int, env: dict[str, str] | None = None, log: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server command in its own process group until it answers on 127.0.0.1:port; stop it after."""
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(list(cmd), env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        list(cmd), env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         _wait_ready(proc, port)
         yield proc
@@ -155,8 +157,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def run_load(port: int, paths: Sequence[str], clients: int, seconds: float, pid: int | None = None,
-             max_requests: int = 200_000) -> LoadResult:
+def run_load(
+    port: int, paths: Sequence[str], clients: int, seconds: float, pid: int | None = None, max_requests: int = 200_000
+) -> LoadResult:
     """Send GET paths round-robin from `clients` keep-alive connections for `seconds`; measure each request."""
     deadline = time.monotonic() + seconds
     lock, latencies, counts = threading.Lock(), [], {"requests": 0, "errors": 0}

@@ -24,8 +24,13 @@ def build(jsonl: Path, index_dir: Path) -> int:
 
 def request(q: BenchQuery) -> SearchRequest:
     """Return the SearchRequest the web API makes of the query's URL."""
-    return SearchRequest(q=q.text, filters=(("agency", q.agency),) if q.agency else (),
-                         sort="date" if q.kind == "date" else "relevance", page=q.page, per_page=PER_PAGE)
+    return SearchRequest(
+        q=q.text,
+        filters=(("agency", q.agency),) if q.agency else (),
+        sort="date" if q.kind == "date" else "relevance",
+        page=q.page,
+        per_page=PER_PAGE,
+    )
 
 
 class OurSearch:
@@ -49,5 +54,15 @@ def server_command(index_dir: Path, port: int) -> list[str]:
     """Return the production server command: `govsearch serve` (gunicorn, 2 workers x 4 threads)."""
     import sys
 
-    return [sys.executable, "-m", "indexer.cli", "serve", "--index", str(index_dir), "--host", "127.0.0.1",
-            "--port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "indexer.cli",
+        "serve",
+        "--index",
+        str(index_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]

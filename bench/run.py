@@ -62,8 +62,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Read the command line (SCALE in the environment is the same as --scale)."""
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--size", type=int, default=None, help="documents (default: all 65,278 STARD articles)")
-    p.add_argument("--scale", type=int, default=int(os.environ.get("SCALE") or 0) or None,
-                   help="documents for the scale run (real articles repeated under new ids)")
+    p.add_argument(
+        "--scale",
+        type=int,
+        default=int(os.environ.get("SCALE") or 0) or None,
+        help="documents for the scale run (real articles repeated under new ids)",
+    )
     p.add_argument("--queries", type=int, default=60, help="queries per kind (default 60)")
     p.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients (default 8)")
     p.add_argument("--seconds", type=float, default=20.0, help="HTTP load per system, after a warm-up (default 20)")
@@ -113,9 +117,18 @@ def run(size: int, systems: Sequence[str], args: argparse.Namespace) -> tuple[di
         for name in systems:
             results[name].http = measure_http(name, work / name, pool, warm, args)
     table = render(size, text_bytes, results, args)
-    (work / "results.json").write_text(json.dumps({"size": size, "text_bytes": text_bytes, "machine": machine(),
-                                                   "results": {k: asdict(v) for k, v in results.items()}},
-                                                  ensure_ascii=False, indent=1))
+    (work / "results.json").write_text(
+        json.dumps(
+            {
+                "size": size,
+                "text_bytes": text_bytes,
+                "machine": machine(),
+                "results": {k: asdict(v) for k, v in results.items()},
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
     (work / "report.md").write_text(table + "\n")
     if not args.keep:
         for name in systems:
@@ -181,12 +194,18 @@ BUILDERS: dict[str, Callable[[Path, Path], int]] = {
 # ---------------------------------------------------------------- query latency
 def open_system(name: str, index_dir: Path) -> Any:
     """Return the searcher object of a system (each has .run(BenchQuery) -> (total, hits))."""
-    return {"ours": ours.OurSearch, "baseline": baseline.BaselineSearch, "tantivy": tantivy_ref.TantivySearch}[
-        name](index_dir)
+    return {"ours": ours.OurSearch, "baseline": baseline.BaselineSearch, "tantivy": tantivy_ref.TantivySearch}[name](
+        index_dir
+    )
 
 
-def measure_queries(systems: Sequence[str], work: Path, queries: dict[str, list[BenchQuery]],
-                    results: dict[str, SystemResult], warmup: dict[str, list[BenchQuery]]) -> None:
+def measure_queries(
+    systems: Sequence[str],
+    work: Path,
+    queries: dict[str, list[BenchQuery]],
+    results: dict[str, SystemResult],
+    warmup: dict[str, list[BenchQuery]],
+) -> None:
     """Time every query on every system, the systems taking turns query by query (same load for all)."""
     searchers = {name: open_system(name, work / name) for name in systems}
     for searcher in searchers.values():  # load dictionaries, open files, warm caches with other queries
@@ -196,7 +215,7 @@ def measure_queries(systems: Sequence[str], work: Path, queries: dict[str, list[
     for kind in KINDS:
         log(f"queries: {KIND_LABELS[kind]}")
         for i, q in enumerate(queries[kind]):
-            for name in order[i % len(order):] + order[: i % len(order)]:
+            for name in order[i % len(order) :] + order[: i % len(order)]:
                 start = time.perf_counter()
                 _, hits = searchers[name].run(q)
                 results[name].latency_ms.setdefault(kind, []).append((time.perf_counter() - start) * 1000)
@@ -209,13 +228,32 @@ def server_command(name: str, index_dir: Path, port: int) -> tuple[list[str], di
     if name == "ours":
         return ours.server_command(index_dir, port), {}
     module = {"baseline": "bench.baseline", "tantivy": "bench.tantivy_ref"}[name]
-    cmd = [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "--threads", str(THREADS), "-k", "gthread",
-           "-b", f"127.0.0.1:{port}", "--timeout", "120", f"{module}:wsgi_app()"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+        "-k",
+        "gthread",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "120",
+        f"{module}:wsgi_app()",
+    ]
     return cmd, {"BENCH_INDEX": str(index_dir), "PYTHONPATH": str(ROOT)}
 
 
-def measure_http(name: str, index_dir: Path, pool: dict[str, list[BenchQuery]], warm: dict[str, list[BenchQuery]],
-                 args: argparse.Namespace) -> dict[str, float]:
+def measure_http(
+    name: str,
+    index_dir: Path,
+    pool: dict[str, list[BenchQuery]],
+    warm: dict[str, list[BenchQuery]],
+    args: argparse.Namespace,
+) -> dict[str, float]:
     """Serve one system, warm it up with other queries, then load it with args.clients clients for args.seconds."""
     paths = list(dict.fromkeys(q.url() for kind in KINDS for q in pool[kind]))
     random.Random(3).shuffle(paths)
@@ -226,8 +264,16 @@ def measure_http(name: str, index_dir: Path, pool: dict[str, list[BenchQuery]], 
         run_load(port, [q.url() for kind in KINDS for q in warm[kind]], args.clients, min(5.0, args.seconds), proc.pid)
         load = run_load(port, paths, args.clients, args.seconds, proc.pid)
     repeats = max(0, load.requests - len(paths)) / max(1, load.requests)
-    return {"requests": load.requests, "errors": load.errors, "rps": load.rps, "p50": load.percentile(50),
-            "p95": load.percentile(95), "p99": load.percentile(99), "peak_mb": mem.peak, "repeats": repeats}
+    return {
+        "requests": load.requests,
+        "errors": load.errors,
+        "rps": load.rps,
+        "p50": load.percentile(50),
+        "p95": load.percentile(95),
+        "p99": load.percentile(99),
+        "peak_mb": mem.peak,
+        "repeats": repeats,
+    }
 
 
 # ---------------------------------------------------------------- the table
@@ -239,33 +285,66 @@ def render(size: int, text_bytes: int, results: dict[str, SystemResult], args: a
 
     def row(label: str, values: dict[str, float], fmt: str, better: str, target: str = "") -> None:
         ratio = _ratio(values.get("ours"), values.get("baseline"), better)
-        rows.append([label, *[format(values[n], fmt) if values.get(n) is not None else "-" for n in names],
-                     ratio, target])
+        rows.append(
+            [label, *[format(values[n], fmt) if values.get(n) is not None else "-" for n in names], ratio, target]
+        )
 
     per = {n: r for n, r in results.items()}
-    row("indexing, documents/s", {n: r.docs / r.build_seconds for n, r in per.items() if r.build_seconds}, ",.0f",
-        "higher", "≥ 4x" if size < 100_000 else "")
-    row("indexing, MB/s of text", {n: text_bytes / 1e6 / r.build_seconds for n, r in per.items() if r.build_seconds},
-        ".2f", "higher")
-    row("indexing, documents per CPU-second", {n: r.docs / r.build_cpu_seconds for n, r in per.items()
-                                                if r.build_cpu_seconds}, ",.0f", "higher")
+    row(
+        "indexing, documents/s",
+        {n: r.docs / r.build_seconds for n, r in per.items() if r.build_seconds},
+        ",.0f",
+        "higher",
+        "≥ 4x" if size < 100_000 else "",
+    )
+    row(
+        "indexing, MB/s of text",
+        {n: text_bytes / 1e6 / r.build_seconds for n, r in per.items() if r.build_seconds},
+        ".2f",
+        "higher",
+    )
+    row(
+        "indexing, documents per CPU-second",
+        {n: r.docs / r.build_cpu_seconds for n, r in per.items() if r.build_cpu_seconds},
+        ",.0f",
+        "higher",
+    )
     row("indexing peak memory, MB", {n: r.build_peak_mb for n, r in per.items()}, ",.0f", "lower")
     row("index size, MB", {n: r.index_bytes / 1e6 for n, r in per.items()}, ",.0f", "lower")
     for kind in KINDS:
         for p in (50, 95, 99):
             target = ("≤ 1/4" if size < 100_000 else ("< 200 ms" if kind != "deep" else "")) if p == 95 else ""
-            row(f"{KIND_LABELS[kind]}: p{p} ms", {n: percentile(r.latency_ms.get(kind, []), p) for n, r in per.items()},
-                ".1f", "lower", target)
+            row(
+                f"{KIND_LABELS[kind]}: p{p} ms",
+                {n: percentile(r.latency_ms.get(kind, []), p) for n, r in per.items()},
+                ".1f",
+                "lower",
+                target,
+            )
     if any(r.http for r in per.values()):
-        row(f"HTTP, requests/s ({args.clients} clients)", {n: r.http.get("rps") for n, r in per.items()}, ",.1f",
-            "higher", "≥ 4x" if size < 100_000 else "")
+        row(
+            f"HTTP, requests/s ({args.clients} clients)",
+            {n: r.http.get("rps") for n, r in per.items()},
+            ",.1f",
+            "higher",
+            "≥ 4x" if size < 100_000 else "",
+        )
         for p in (50, 95, 99):
             row(f"HTTP latency p{p} ms", {n: r.http.get(f"p{p}") for n, r in per.items()}, ".1f", "lower")
         row("HTTP errors", {n: r.http.get("errors") for n, r in per.items()}, ",.0f", "lower")
-        row("HTTP requests repeating an earlier URL, %", {n: 100 * r.http.get("repeats", 0) for n, r in per.items()},
-            ".0f", "lower")
-        row("server peak memory, MB", {n: r.http.get("peak_mb") for n, r in per.items()}, ",.0f", "lower",
-            "< 2048" if size >= 100_000 else "")
+        row(
+            "HTTP requests repeating an earlier URL, %",
+            {n: 100 * r.http.get("repeats", 0) for n, r in per.items()},
+            ".0f",
+            "lower",
+        )
+        row(
+            "server peak memory, MB",
+            {n: r.http.get("peak_mb") for n, r in per.items()},
+            ",.0f",
+            "lower",
+            "< 2048" if size >= 100_000 else "",
+        )
     medians = {n: median([v for vs in r.latency_ms.values() for v in vs]) for n, r in per.items()}
     row("all queries: median ms", medians, ".1f", "lower")
     title = f"### {size:,} documents ({machine_line()})"

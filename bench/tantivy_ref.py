@@ -59,9 +59,15 @@ def build(records: Iterable[dict[str, Any]], index_dir: Path, threads: int = 2) 
     writer = index.writer(HEAP, threads)
     count = 0
     for rec in records:
-        doc = tantivy.Document(id=rec["id"], title=segmented(rec["title"]), body=segmented(rec["body"]),
-                               doc_number=rec["doc_number"], agency=rec["agency"], doc_type=rec["doc_type"],
-                               year=rec["date"][:4])
+        doc = tantivy.Document(
+            id=rec["id"],
+            title=segmented(rec["title"]),
+            body=segmented(rec["body"]),
+            doc_number=rec["doc_number"],
+            agency=rec["agency"],
+            doc_type=rec["doc_type"],
+            year=rec["date"][:4],
+        )
         doc.add_unsigned("date_num", int(rec["date"].replace("-", "")))
         writer.add_document(doc)
         count += 1
@@ -96,8 +102,9 @@ class TantivySearch:
         hits = []
         for _, address in result.hits:
             doc = searcher.doc(address)
-            hits.append({"id": doc["id"][0], "title": doc["title"][0],
-                         "snippet": snippets.snippet_from_doc(doc).to_html()})
+            hits.append(
+                {"id": doc["id"][0], "title": doc["title"][0], "snippet": snippets.snippet_from_doc(doc).to_html()}
+            )
         return result.count, hits
 
     def _query(self, q: BenchQuery) -> Any:
@@ -107,15 +114,18 @@ class TantivySearch:
             return Query.term_query(self.schema, "doc_number", q.text)
         ws = segmented(q.text.strip('"')).split()
         if q.kind == "phrase":
-            per_field = [Query.phrase_query(self.schema, f, ws) if len(ws) > 1
-                         else Query.term_query(self.schema, f, ws[0]) for f in ("title", "body")]
+            per_field = [
+                Query.phrase_query(self.schema, f, ws) if len(ws) > 1 else Query.term_query(self.schema, f, ws[0])
+                for f in ("title", "body")
+            ]
             query = Query.boolean_query([(Occur.Should, x) for x in per_field])
         else:
             occur = Occur.Should if q.kind == "question" else Occur.Must
             query = Query.boolean_query([(occur, self._word(w)) for w in ws] or [(Occur.Must, Query.empty_query())])
         if q.kind == "facets":
-            query = Query.boolean_query([(Occur.Must, query),
-                                         (Occur.Must, Query.term_query(self.schema, "agency", q.agency))])
+            query = Query.boolean_query(
+                [(Occur.Must, query), (Occur.Must, Query.term_query(self.schema, "agency", q.agency))]
+            )
         return query
 
     def _word(self, word: str) -> Any:

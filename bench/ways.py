@@ -32,8 +32,17 @@ def measure_ways(work: Path, docs: int = WAYS_DOCS) -> str:
     recs = list(records(docs))
     fields = _fields(recs)
     rows = [["way in", "measure", "without", "with", "gain"], ["---"] * 5]
-    for measure in (segmenters, writers, facet_columns, filter_cache, result_cache, stored_fields,
-                    searcher_reuse, preload, query_design):
+    for measure in (
+        segmenters,
+        writers,
+        facet_columns,
+        filter_cache,
+        result_cache,
+        stored_fields,
+        searcher_reuse,
+        preload,
+        query_design,
+    ):
         rows += measure(work, recs, fields)
     title = f"### Ways in, {docs:,} documents (median of {REPEAT} runs each)"
     return "\n".join([title, "", *("| " + " | ".join(map(str, r)) + " |" for r in rows)])
@@ -72,8 +81,15 @@ def segmenters(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[list
     chars = sum(map(len, texts))
     slow = _timed(lambda: [list(jieba.tokenize(t)) for t in texts], 1)
     fast = _timed(lambda: [rjieba.tokenize(t) for t in texts])
-    return [["rjieba instead of jieba", "segmentation, M chars/s", f"{chars / slow / 1e6:.2f}",
-             f"{chars / fast / 1e6:.2f}", _gain(slow, fast)]]
+    return [
+        [
+            "rjieba instead of jieba",
+            "segmentation, M chars/s",
+            f"{chars / slow / 1e6:.2f}",
+            f"{chars / fast / 1e6:.2f}",
+            _gain(slow, fast),
+        ]
+    ]
 
 
 def _new_index(path: Path, schema: Any = None) -> Any:
@@ -105,9 +121,11 @@ def writers(work: Path, recs: list[dict[str, Any]], fields: list[dict[str, Any]]
     mp = _timed(lambda: stock(limitmb=128, procs=2, multisegment=True), 1)
     b1, b2 = _timed(lambda: bulk(1)), _timed(lambda: bulk(2))
     n = len(fields)
-    rows = [["writer procs=2, multisegment=True", "documents/s", f"{n / one:,.0f}", f"{n / mp:,.0f}", _gain(one, mp)],
-            ["bulk segment writer, 1 process", "documents/s", f"{n / one:,.0f}", f"{n / b1:,.0f}", _gain(one, b1)],
-            ["bulk segment writer, 2 processes", "documents/s", f"{n / one:,.0f}", f"{n / b2:,.0f}", _gain(one, b2)]]
+    rows = [
+        ["writer procs=2, multisegment=True", "documents/s", f"{n / one:,.0f}", f"{n / mp:,.0f}", _gain(one, mp)],
+        ["bulk segment writer, 1 process", "documents/s", f"{n / one:,.0f}", f"{n / b1:,.0f}", _gain(one, b1)],
+        ["bulk segment writer, 2 processes", "documents/s", f"{n / one:,.0f}", f"{n / b2:,.0f}", _gain(one, b2)],
+    ]
     return rows + _merge(work / "w")
 
 
@@ -128,8 +146,15 @@ def _merge(path: Path) -> list[list[str]]:
     ix.optimize()
     merge = time.perf_counter() - start
     after = _timed(lambda: [run() for _ in range(20)])
-    return [["optimize: merge the workers' segments", f"4-word query, ms (merge took {merge:.1f} s)",
-             f"{before / 20 * 1000:.1f}", f"{after / 20 * 1000:.1f}", _gain(before, after)]]
+    return [
+        [
+            "optimize: merge the workers' segments",
+            f"4-word query, ms (merge took {merge:.1f} s)",
+            f"{before / 20 * 1000:.1f}",
+            f"{after / 20 * 1000:.1f}",
+            _gain(before, after),
+        ]
+    ]
 
 
 def _facet_latency(ix: Any, queries: Iterable[BenchQuery]) -> float:
@@ -169,8 +194,15 @@ def facet_columns(work: Path, recs: list[dict[str, Any]], fields: list[dict[str,
         build_segments(work / f"f-{label}", [lambda: iter(fields)])
         out.append(_facet_latency(whoosh_open(work / f"f-{label}"), queries) * 1000)
         ix.close()
-    return [["facet fields as columns", "one term + 7 facet counts, ms", f"{out[0]:.1f}", f"{out[1]:.1f}",
-             _gain(out[0], out[1])]]
+    return [
+        [
+            "facet fields as columns",
+            "one term + 7 facet counts, ms",
+            f"{out[0]:.1f}",
+            f"{out[1]:.1f}",
+            _gain(out[0], out[1]),
+        ]
+    ]
 
 
 def whoosh_open(path: Path) -> Any:
@@ -217,8 +249,15 @@ def filter_cache(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[li
             search(s, request(q))
             times.append(time.perf_counter() - start)
         result.append(statistics.median(times) * 1000)
-    return [["filter sets cached per searcher", "one-term search, median ms", f"{result[0]:.1f}",
-             f"{result[1]:.1f}", _gain(result[0], result[1])]]
+    return [
+        [
+            "filter sets cached per searcher",
+            "one-term search, median ms",
+            f"{result[0]:.1f}",
+            f"{result[1]:.1f}",
+            _gain(result[0], result[1]),
+        ]
+    ]
 
 
 def result_cache(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[list[str]]:
@@ -230,9 +269,15 @@ def result_cache(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[li
     s = OurSearch(path)
     first = [_timed(lambda q=q: s.run(q), 1) for q in qs]
     again = [_timed(lambda q=q: s.run(q), 1) for q in qs]
-    return [["result pages cached per index version", "p95 ms, every kind (repeat of a query)",
-             f"{percentile([t * 1000 for t in first], 95):.1f}", f"{percentile([t * 1000 for t in again], 95):.2f}",
-             _gain(percentile(first, 95), percentile(again, 95))]]
+    return [
+        [
+            "result pages cached per index version",
+            "p95 ms, every kind (repeat of a query)",
+            f"{percentile([t * 1000 for t in first], 95):.1f}",
+            f"{percentile([t * 1000 for t in again], 95):.2f}",
+            _gain(percentile(first, 95), percentile(again, 95)),
+        ]
+    ]
 
 
 def stored_fields(work: Path, recs: list[dict[str, Any]], fields: list[dict[str, Any]]) -> list[list[str]]:
@@ -259,8 +304,15 @@ def stored_fields(work: Path, recs: list[dict[str, Any]], fields: list[dict[str,
     ix = whoosh_open(work / "s-all")
     with ix.searcher() as s:
         read = _timed(lambda: [s.stored_fields(d) for d in range(0, min(2000, s.doc_count_all()))]) / 2000 * 20
-    return [["fewer stored fields (id only)", f"index MB (reading 20 hits' fields: {read * 1000:.2f} ms)",
-             f"{sizes[0]:.1f}", f"{sizes[1]:.1f}", _gain(sizes[0], sizes[1])]]
+    return [
+        [
+            "fewer stored fields (id only)",
+            f"index MB (reading 20 hits' fields: {read * 1000:.2f} ms)",
+            f"{sizes[0]:.1f}",
+            f"{sizes[1]:.1f}",
+            _gain(sizes[0], sizes[1]),
+        ]
+    ]
 
 
 def searcher_reuse(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[list[str]]:
@@ -281,8 +333,15 @@ def searcher_reuse(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[
     shared = ix.searcher()
     reused = _timed(lambda: [shared.search(wq.Term("body", w), limit=20) for w in words])
     opened = _timed(per_request)
-    return [["per-thread searcher, reused", "one-term query, ms", f"{opened / len(words) * 1000:.2f}",
-             f"{reused / len(words) * 1000:.2f}", _gain(opened, reused)]]
+    return [
+        [
+            "per-thread searcher, reused",
+            "one-term query, ms",
+            f"{opened / len(words) * 1000:.2f}",
+            f"{reused / len(words) * 1000:.2f}",
+            _gain(opened, reused),
+        ]
+    ]
 
 
 def preload(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[list[str]]:
@@ -290,12 +349,17 @@ def preload(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[list[st
     import subprocess
     import sys
 
-    code = ("import time; t = time.perf_counter(); from indexer.analysis import segmenter; segmenter(); "
-            "print(time.perf_counter() - t)")
-    cold = statistics.median(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                                  check=True).stdout) for _ in range(REPEAT))
-    return [["dictionary loaded before the fork", "first query's extra wait per worker, ms", f"{cold * 1000:.0f}",
-             "0", "-"]]
+    code = (
+        "import time; t = time.perf_counter(); from indexer.analysis import segmenter; segmenter(); "
+        "print(time.perf_counter() - t)"
+    )
+    cold = statistics.median(
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        for _ in range(REPEAT)
+    )
+    return [
+        ["dictionary loaded before the fork", "first query's extra wait per worker, ms", f"{cold * 1000:.0f}", "0", "-"]
+    ]
 
 
 @contextmanager
@@ -337,8 +401,16 @@ def query_design(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[li
         with lean_queries() if lean else _nothing():
             times = {k: [_timed(lambda q=q, s=s: s.run(q), 1) * 1000 for q in queries[k]] for k in KINDS}
         p95.append({k: percentile(v, 95) for k, v in times.items()})
-    return [[f"query.py what-if: {KIND_LABELS[k]}", "p95 ms (not applied, see lean_queries)", f"{p95[0][k]:.1f}",
-             f"{p95[1][k]:.1f}", _gain(p95[0][k], p95[1][k])] for k in KINDS]
+    return [
+        [
+            f"query.py what-if: {KIND_LABELS[k]}",
+            "p95 ms (not applied, see lean_queries)",
+            f"{p95[0][k]:.1f}",
+            f"{p95[1][k]:.1f}",
+            _gain(p95[0][k], p95[1][k]),
+        ]
+        for k in KINDS
+    ]
 
 
 @contextmanager

@@ -15,8 +15,16 @@ from indexer.analysis import fold, words
 from .corpus import ISSUERS, meta_for, read_queries
 
 KINDS = ("term", "terms", "question", "phrase", "docnum", "facets", "date", "deep")
-KIND_LABELS = {"term": "one term", "terms": "several terms", "question": "question", "phrase": "phrase",
-               "docnum": "文号", "facets": "with facets", "date": "date-sorted", "deep": "deep page"}
+KIND_LABELS = {
+    "term": "one term",
+    "terms": "several terms",
+    "question": "question",
+    "phrase": "phrase",
+    "docnum": "文号",
+    "facets": "with facets",
+    "date": "date-sorted",
+    "deep": "deep page",
+}
 PER_PAGE = 20
 DEEP_PAGE = 50  # hits 981-1000
 SEED = 20240611
@@ -46,8 +54,12 @@ class BenchQuery:
 
 def from_url_args(args: dict[str, str]) -> BenchQuery:
     """Rebuild a BenchQuery from the arguments of its URL (for the reference servers)."""
-    return BenchQuery(kind=args.get("kind", "term"), text=args.get("q", ""), agency=args.get("agency", ""),
-                      page=int(args.get("page") or 1))
+    return BenchQuery(
+        kind=args.get("kind", "term"),
+        text=args.get("q", ""),
+        agency=args.get("agency", ""),
+        page=int(args.get("page") or 1),
+    )
 
 
 def cjk_words(text: str) -> list[str]:
@@ -71,8 +83,10 @@ def make_queries(docs: Sequence[dict[str, Any]], per_kind: int, seed: int = SEED
         "question": [BenchQuery("question", q) for q in _cycle(questions, per_kind)],
         "phrase": [BenchQuery("phrase", f'"{p}"') for p in _cycle(_phrases(picks, rng), per_kind)],
         "docnum": [BenchQuery("docnum", meta_for(d["id"]).doc_number) for d in _cycle(picks, per_kind)],
-        "facets": [BenchQuery("facets", w, agency=ISSUERS[i % len(ISSUERS)][0])
-                   for i, w in enumerate(_cycle(mid[::-1], per_kind))],
+        "facets": [
+            BenchQuery("facets", w, agency=ISSUERS[i % len(ISSUERS)][0])
+            for i, w in enumerate(_cycle(mid[::-1], per_kind))
+        ],
         "date": [BenchQuery("date", w) for w in _cycle(mid[1:] + mid[:1], per_kind)],
         "deep": [BenchQuery("deep", w, page=DEEP_PAGE) for w in _cycle(common, per_kind)],
     }

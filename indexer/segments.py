@@ -167,8 +167,9 @@ def _add_positions(terms: dict[Any, Any], positions: dict[str, list[int]], docnu
     return length
 
 
-def _positions_postings(docs: array[int], counts: array[int],
-                        poses: array[int]) -> tuple[array[int], array[float], list[bytes]]:
+def _positions_postings(
+    docs: array[int], counts: array[int], poses: array[int]
+) -> tuple[array[int], array[float], list[bytes]]:
     """Return a term's docnums, weights and Positions-encoded values (what Positions.encode gives)."""
     if len(poses) == len(counts):  # one position in every document: the usual case, memoised
         return docs, array("f", counts), [_ONE.get(p) or _one(p) for p in poses]
@@ -191,8 +192,14 @@ def _quantized(lengths: array[int]) -> dict[int, int]:
     return {d: byte_to_length(length_to_byte(n)) for d, n in enumerate(lengths) if n}
 
 
-def _write_postings(postfile: Any, docs: Sequence[int], weights: array[float], values: list[bytes] | None,
-                    lengths: dict[int, int], fixed: int | None) -> W3TermInfo:
+def _write_postings(
+    postfile: Any,
+    docs: Sequence[int],
+    weights: array[float],
+    values: list[bytes] | None,
+    lengths: dict[int, int],
+    fixed: int | None,
+) -> W3TermInfo:
     """Write one term's posting blocks as W3PostingsWriter does, a whole term at a time; return its term info."""
     info, start, parts = W3TermInfo(), postfile.tell(), [WHOOSH3_HEADER_MAGIC]
     for b in range(0, len(docs), BLOCK):
@@ -217,8 +224,9 @@ def _write_postings(postfile: Any, docs: Sequence[int], weights: array[float], v
     return info
 
 
-def _add_block_stats(info: W3TermInfo, ids: Sequence[int], ws: array[float], minlen: int | None, maxlen: int,
-                     maxw: float) -> None:
+def _add_block_stats(
+    info: W3TermInfo, ids: Sequence[int], ws: array[float], minlen: int | None, maxlen: int, maxw: float
+) -> None:
     """Update a term info with one block, as W3TermInfo.add_block does."""
     info._weight += sum(ws)
     info._df += len(ids)
@@ -279,8 +287,9 @@ def _build_shard(storage: FileStorage, schema: Schema, shard: Shard, max_docs: i
     return segments + ([last] if last is not None else []), count
 
 
-def _in_workers(storage: FileStorage, schema: Schema, shards: Sequence[Shard],
-                max_docs: int) -> list[tuple[list[Any], int]]:
+def _in_workers(
+    storage: FileStorage, schema: Schema, shards: Sequence[Shard], max_docs: int
+) -> list[tuple[list[Any], int]]:
     """Run _build_shard for each shard in a forked process; raise if any of them fails."""
     ctx = multiprocessing.get_context("fork")
     pipes, procs = [], []

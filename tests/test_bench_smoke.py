@@ -32,8 +32,13 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
 def test_one_table_with_every_measure_for_every_system(bench) -> None:
     results, table, out = bench
     assert table.count("| ours | baseline | tantivy |") == 1
-    for label in ("indexing, documents/s", "index size, MB", "HTTP, requests/s", "server peak memory, MB",
-                  *(f"{KIND_LABELS[k]}: p95 ms" for k in KIND_LABELS)):
+    for label in (
+        "indexing, documents/s",
+        "index size, MB",
+        "HTTP, requests/s",
+        "server peak memory, MB",
+        *(f"{KIND_LABELS[k]}: p95 ms" for k in KIND_LABELS),
+    ):
         assert label in table
     assert (out / str(SIZE) / "report.md").read_text().strip() == table.strip()
     assert all(r.http["errors"] == 0 and r.http["requests"] > 0 for r in results.values())

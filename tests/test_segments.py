@@ -30,9 +30,17 @@ TEXTS = [
 
 def _documents() -> list[dict[str, Any]]:
     recs = [{"id": "seed", "title": "", "body": SEED.read_text(encoding="utf-8")}]
-    recs += [{"id": f"t{i}", "title": t[:20].strip() or "无题", "body": t, "agency": "国务院" if i % 2 else "",
-              "doc_number": f"国发〔2014〕{i + 1}号" if i % 3 else None, "date": f"2014-05-0{i + 1}"}
-             for i, t in enumerate(TEXTS)]
+    recs += [
+        {
+            "id": f"t{i}",
+            "title": t[:20].strip() or "无题",
+            "body": t,
+            "agency": "国务院" if i % 2 else "",
+            "doc_number": f"国发〔2014〕{i + 1}号" if i % 3 else None,
+            "date": f"2014-05-0{i + 1}",
+        }
+        for i, t in enumerate(TEXTS)
+    ]
     if LAWS.exists():
         recs += [{**r, "id": f"law{i}"} for i, r in enumerate(head_jsonl(LAWS, 8))]
     docs = [to_document(r) for r in recs]
@@ -68,13 +76,25 @@ def _dump(ix: whoosh.index.Index, lengths: bool = True) -> dict[str, Any]:
                 postings.append((m.id(), m.weight(), m.value()))
                 m.next()
             ti = r.term_info(fieldname, term)
-            out["terms"][(fieldname, term)] = (postings, ti.weight(), ti.doc_frequency(), ti.min_length(),
-                                               ti.max_length(), ti.max_weight(), ti.min_id(), ti.max_id())
+            out["terms"][(fieldname, term)] = (
+                postings,
+                ti.weight(),
+                ti.doc_frequency(),
+                ti.min_length(),
+                ti.max_length(),
+                ti.max_weight(),
+                ti.min_id(),
+                ti.max_id(),
+            )
         out["stored"] = [r.stored_fields(n) for n in range(r.doc_count_all())]
         for name, field in ix.schema.items():
             if field.scorable and lengths:  # (min_field_length fails on a segment with no length column)
-                out["lengths"][name] = ([r.doc_field_length(n, name) for n in range(r.doc_count_all())],
-                                        r.field_length(name), r.min_field_length(name), r.max_field_length(name))
+                out["lengths"][name] = (
+                    [r.doc_field_length(n, name) for n in range(r.doc_count_all())],
+                    r.field_length(name),
+                    r.min_field_length(name),
+                    r.max_field_length(name),
+                )
             if field.column_type:
                 col = r.column_reader(name, translate=False)
                 out["columns"][name] = [col[n] for n in range(r.doc_count_all())]
@@ -101,7 +121,8 @@ def test_workers_and_small_segments_keep_documents_in_order(docs, stock, tmp_pat
     bulk = _dump(ix, lengths=False)
     assert bulk["stored"] == stock["stored"] and bulk["columns"] == stock["columns"]
     assert {k: [p[:2] for p in v[0]] for k, v in bulk["terms"].items()} == {
-        k: [p[:2] for p in v[0]] for k, v in stock["terms"].items()}
+        k: [p[:2] for p in v[0]] for k, v in stock["terms"].items()
+    }
 
 
 def test_incremental_writes_and_deletes_work_on_bulk_segments(docs, tmp_path):
