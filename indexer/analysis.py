@@ -90,14 +90,21 @@ def load_userdict(path: Path = USERDICT) -> list[tuple[str, int]]:
     return entries
 
 
-def segmenter(userdict: Path = USERDICT) -> Any:
-    """Return the process-wide segmenter (rjieba, else jieba), initialised once with the dictionary."""
+def segmenter(userdict: Path | None = None) -> Any:
+    """Return the process-wide segmenter (rjieba, else jieba), initialised once with the dictionary.
+
+    The dictionary decides the indexed words, so a process has one: asking for another after the first
+    raises ValueError rather than silently searching with other word boundaries than the index has."""
     seg = _state.get("seg")
-    if seg is not None:
+    if seg is not None and (userdict is None or Path(userdict).resolve() == _state["userdict"]):
         return seg
     with _lock:
         if "seg" not in _state:
-            _state["seg"] = _make_segmenter(userdict)
+            path = Path(userdict or USERDICT).resolve()
+            _state["seg"], _state["userdict"] = _make_segmenter(path), path
+        elif userdict is not None and Path(userdict).resolve() != _state["userdict"]:
+            raise ValueError(f"the segmenter of this process was loaded with {_state['userdict']}; "
+                             f"it cannot switch to {userdict} (one dictionary per process)")
     return _state["seg"]
 
 
@@ -154,6 +161,24 @@ def char_tokens(text: str) -> Iterator[tuple[str, int, int]]:
             pos += 1
 
 
+def bigram_tokens(text: str) -> Iterator[tuple[str, int, int]]:
+    """Yield (two characters, position, offset) for each pair of neighbouring non-space characters of folded
+    text, numbered in sequence: a phrase of n >= 2 characters is the n - 1 overlapping pairs in a row, and
+    their postings are far shorter than those of single common characters (人, 民, 法, 院)."""
+    prev: tuple[str, int] | None = None
+    pos = 0
+    for ch, _, i in char_tokens(text):
+        if prev is not None:
+            yield prev[0] + ch, pos, prev[1]
+            pos += 1
+        prev = (ch, i)
+
+
+def bigrams(text: str) -> list[str]:
+    """Return the overlapping character pairs of folded text without spaces (what a bigram field holds)."""
+    return [b for b, _, _ in bigram_tokens(text)]
+
+
 # the bulk indexer's path (indexer.segments): the same tokens as the tokenizers below, grouped per
 # term, without a Token object per token; each field value is folded once for its word and char fields
 folded = lru_cache(maxsize=8)(fold)
@@ -177,6 +202,17 @@ def char_positions(text: str) -> dict[str, list[int]]:
     get = out.get
     for i, ch in enumerate("".join(folded(text).split())):  # str.split() drops exactly the isspace() chars
         (get(ch) or out.setdefault(ch, [])).append(i)
+    return out
+
+
+def bigram_positions(text: str) -> dict[str, list[int]]:
+    """Return each pair of characters BigramTokenizer yields for raw text, with its positions."""
+    out: dict[str, list[int]] = {}
+    get = out.get
+    chars = "".join(folded(text).split())
+    for i in range(len(chars) - 1):
+        pair = chars[i : i + 2]
+        (get(pair) or out.setdefault(pair, [])).append(i)
     return out
 
 
@@ -226,6 +262,29 @@ class CharTokenizer(Tokenizer):  # type: ignore[misc]
             yield t
 
 
+class BigramTokenizer(Tokenizer):  # type: ignore[misc]
+    """Fold, then one token per pair of neighbouring non-space characters, numbered in sequence."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BigramTokenizer)
+
+    def __hash__(self) -> int:
+        return hash(type(self).__name__)
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "", **kw: Any) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
+        for pair, pos, i in bigram_tokens(folded(value)):
+            t.original = t.text = pair
+            t.boost, t.stopped = 1.0, False
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar, t.endchar = start_char + i, start_char + i + 2
+            yield t
+
+
 def word_analyzer() -> Analyzer:
     """Return the analyzer of the word fields (title, body)."""
     return WordTokenizer()
@@ -234,3 +293,8 @@ def word_analyzer() -> Analyzer:
 def char_analyzer() -> Analyzer:
     """Return the analyzer of the character fields (ctitle, cbody)."""
     return CharTokenizer()
+
+
+def bigram_analyzer() -> Analyzer:
+    """Return the analyzer of the character-pair fields (btitle, bbody)."""
+    return BigramTokenizer()

@@ -91,9 +91,19 @@ def check_backend(settings: Settings) -> None:
         raise ValueError(f"unknown backend {settings.backend!r}: use whoosh or sphinx")
 
 
+def use_dictionaries(settings: Settings) -> None:
+    """Load the segmentation dictionary and the synonym file that the settings name (once per process)."""
+    from .analysis import segmenter
+    from .query import use_synonyms
+
+    segmenter(settings.userdict_path)
+    use_synonyms(settings.synonyms_path)
+
+
 def open_backend(settings: Settings) -> SearchBackend:
     """Return the backend that Settings.backend names, opened on its index."""
     check_backend(settings)
+    use_dictionaries(settings)
     if settings.backend == "sphinx":
         from .sphinx.engine import SphinxBackend
 
@@ -106,6 +116,7 @@ def open_backend(settings: Settings) -> SearchBackend:
 def open_writer(settings: Settings) -> DocumentWriter:
     """Return the writer of the configured backend."""
     check_backend(settings)
+    use_dictionaries(settings)
     if settings.backend == "sphinx":
         from .sphinx.writer import SphinxWriter
 
@@ -117,6 +128,7 @@ def ingest_paths(paths: Iterable[str], settings: Settings, *, rebuild: bool = Fa
                  progress: Callable[[int], None] | None = None) -> IngestReport:
     """Ingest files and folders into the configured backend (what `govsearch ingest` runs)."""
     check_backend(settings)
+    use_dictionaries(settings)
     if settings.backend == "sphinx":
         from .sphinx.writer import ingest_to_sphinx
 

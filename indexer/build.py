@@ -375,6 +375,7 @@ def index_fields(doc: Document, dup_of: str | None) -> dict[str, Any]:
     fields: dict[str, Any] = {
         # a record without text (metadata only) is ranked on its title as its text
         "id": doc.doc_id, "title": doc.title, "body": doc.body or doc.title, "ctitle": doc.title, "cbody": doc.body,
+        "btitle": doc.title, "bbody": doc.body,
         "url": doc.url, "doc_number": doc.doc_number or "", "docnum_key": docnum_key(doc.doc_number),
         "agency": doc.agency or "", "region": ",".join(region_levels(doc.region)),
         "topics": ",".join(t.replace(",", " ") for t in doc.topics), "doc_type": doc.doc_type or "",

@@ -29,8 +29,12 @@ index_option = click.option("--index", "index_dir", type=click.Path(path_type=Pa
 
 
 def settings_for(index_dir: Path | None) -> Settings:
-    """Return Settings from the environment with the --index option applied."""
-    return Settings.from_env(index_dir=index_dir)
+    """Return Settings from the environment with the --index option applied (dictionary files must exist)."""
+    settings = Settings.from_env(index_dir=index_dir)
+    for path, var in ((settings.userdict_path, "GOVSEARCH_USERDICT"), (settings.synonyms_path, "GOVSEARCH_SYNONYMS")):
+        if not Path(path).is_file():
+            raise UserError(f"{var}: no such dictionary file: {path}")
+    return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -103,9 +103,23 @@ def stopwords() -> frozenset[str]:
     return frozenset(w for line in text.splitlines() for w in line.split("#", 1)[0].split())
 
 
+SYNONYMS = PACKAGE_DATA / "synonyms.txt"
+_synonyms = {"path": SYNONYMS}  # the file this process expands queries with (Settings.synonyms_path)
+
+
+def use_synonyms(path: Path) -> None:
+    """Expand queries with the synonym groups of another file from now on (raises if it cannot be read)."""
+    synonym_groups(Path(path))  # read it now: a missing or unreadable file is an error at start-up
+    _synonyms["path"] = Path(path)
+
+
+def synonym_groups(path: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """Return each synonym term -> the other terms of its group (folded), from path or the file in use."""
+    return _read_synonyms(Path(path or _synonyms["path"]))
+
+
 @lru_cache(maxsize=4)
-def synonym_groups(path: Path = PACKAGE_DATA / "synonyms.txt") -> dict[str, tuple[str, ...]]:
-    """Return each synonym term -> the other terms of its group (folded)."""
+def _read_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0]
@@ -204,12 +218,21 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.search(text.strip())) or len(important_words(text)) > 4
 
 
+PAIR_FIELDS = {"ctitle": "btitle", "cbody": "bbody"}  # character field -> its character-pair field
+
+
 def char_phrase(fieldname: str, text: str, boost: float = 1.0) -> wq.Query:
-    """Return an exact phrase query over a character field (one token per character)."""
+    """Return an exact query for characters in a row: one character in a character field (ctitle, cbody),
+    two or more as the overlapping pairs in a row of its pair field (btitle, bbody; the same matches as a
+    phrase of single characters, from much shorter posting lists)."""
     chars = [c for c in fold(text) if not c.isspace()]
     if len(chars) == 1:
         return wq.Term(fieldname, chars[0], boost=boost)
-    return wq.Phrase(fieldname, chars, boost=boost)
+    pairs = ["".join(chars[i : i + 2]) for i in range(len(chars) - 1)]
+    pair_field = PAIR_FIELDS.get(fieldname, fieldname)
+    if len(pairs) == 1:
+        return wq.Term(pair_field, pairs[0], boost=boost)
+    return wq.Phrase(pair_field, pairs, boost=boost)
 
 
 def _fields(title_only: bool, title: str, body: str) -> list[str]:
@@ -281,9 +304,12 @@ def clause_query(c: Clause, b: Build) -> wq.Query:
     if c.kind == "docnum":
         from .build import docnum_key
 
-        forms = docnum_forms(c.text)
+        key, forms = docnum_key(c.text), docnum_forms(c.text)
+        if key and len(forms) > 1:  # a whole 文号: the document that bears it, then those that cite it (keyed
+            # at ingest in any bracket form; far cheaper than phrases of common characters over every body)
+            return wq.Or([wq.Term("docnum_key", key, boost=DOCNUM_BOOST), wq.Term("cites", key)])
         return wq.Or(
-            [wq.Term("docnum_key", docnum_key(c.text), boost=DOCNUM_BOOST)]
+            ([wq.Term("docnum_key", key, boost=DOCNUM_BOOST)] if key else [])
             + [char_phrase(f, form) for form in forms for f in ("ctitle", "cbody")]
         )
     if c.kind == "agency":

@@ -7,7 +7,7 @@ from typing import Any
 from whoosh.columns import ListColumn, PickleColumn, VarBytesColumn, WrappedColumnReader, WrappedColumnWriter
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from .analysis import char_analyzer, word_analyzer
+from .analysis import bigram_analyzer, char_analyzer, word_analyzer
 
 # facet name in URLs and JSON -> index field
 FACET_FIELDS: dict[str, str] = {
@@ -20,7 +20,7 @@ FACET_FIELDS: dict[str, str] = {
     "attachment": "has_attachment",
 }
 MULTI_VALUED = frozenset({"topics", "region"})  # keyword fields: one document, several values
-SCHEMA_VERSION = "4"  # bump when the schema or the analysis changes: forces a rebuild
+SCHEMA_VERSION = "5"  # bump when the schema or the analysis changes: forces a rebuild
 
 
 class ValueLists(ListColumn):  # type: ignore[misc]
@@ -65,6 +65,8 @@ def make_schema() -> Schema:
         body=TEXT(analyzer=word_analyzer(), phrase=True),
         ctitle=TEXT(analyzer=char_analyzer(), phrase=True),
         cbody=TEXT(analyzer=char_analyzer(), phrase=True),
+        btitle=TEXT(analyzer=bigram_analyzer(), phrase=True),  # character pairs: phrases of 2+ characters
+        bbody=TEXT(analyzer=bigram_analyzer(), phrase=True),
         url=STORED(),
         doc_number=ID(stored=True),  # canonical 文号, as displayed
         docnum_key=ID(),  # 机关代字+year+number with brackets removed: any bracket form finds it

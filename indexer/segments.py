@@ -36,7 +36,7 @@ from whoosh.index import TOC, clean_files
 from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from .analysis import CharTokenizer, WordTokenizer, char_positions, word_positions
+from .analysis import BigramTokenizer, CharTokenizer, WordTokenizer, bigram_positions, char_positions, word_positions
 
 INDEXNAME = "MAIN"  # Whoosh's default index name inside a directory
 SEGMENT_DOCS = 250_000  # documents per segment: bounds a worker's memory (about 2.5 KB per document)
@@ -85,8 +85,8 @@ class SegmentBuilder:
         if kind == "id":  # the whole value is the one term
             _add_existence(terms, value, docnum)
             return 0
-        if kind in ("word", "char"):
-            length = _add_positions(terms, (word_positions if kind == "word" else char_positions)(value), docnum)
+        if kind in POSITIONAL:
+            length = _add_positions(terms, POSITIONAL[kind](value), docnum)
         else:
             length = 0
             for btext, freq, weight, vbytes in field.index(value):
@@ -117,7 +117,7 @@ class SegmentBuilder:
         fw.start_field(name, field)
         key, tindex, postfile = pack_ushort(fw._fieldid), fw._tindex, fw._postfile
         fixed = field.format.fixed_value_size()
-        positional = self.kinds[name] in ("word", "char")
+        positional = self.kinds[name] in POSITIONAL
         for term in sorted(terms):
             docs, weights, values = _positions_postings(*terms[term]) if positional else terms[term]
             info = _write_postings(postfile, docs, weights, values, lengths, fixed)
@@ -125,11 +125,17 @@ class SegmentBuilder:
         fw.finish_field()
 
 
+TOKENIZERS = {WordTokenizer: "word", CharTokenizer: "char", BigramTokenizer: "bigram"}
+POSITIONAL: dict[str, Callable[[str], dict[str, list[int]]]] = {
+    "word": word_positions, "char": char_positions, "bigram": bigram_positions
+}
+
+
 def _kind(field: Any) -> str:
-    """Classify a field: word / char (fast tokenizer path), id (one term), other (Whoosh's own index())."""
+    """Classify a field: word / char / bigram (fast tokenizer path), id (one term), other (Whoosh's index())."""
     boost_one = getattr(field.format, "field_boost", None) == 1.0
-    if type(field.format) is Positions and boost_one and type(field.analyzer) in (WordTokenizer, CharTokenizer):
-        return "word" if type(field.analyzer) is WordTokenizer else "char"
+    if type(field.format) is Positions and boost_one and type(field.analyzer) in TOKENIZERS:
+        return TOKENIZERS[type(field.analyzer)]
     if type(field) is ID and type(field.format) is Existence and boost_one and type(field.analyzer) is IDTokenizer:
         return "id"
     return "other"

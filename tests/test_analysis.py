@@ -7,7 +7,7 @@ import json
 import jieba
 import pytest
 
-from indexer.analysis import CharTokenizer, WordTokenizer, fold, load_userdict, strip_pinyin, words
+from indexer.analysis import BigramTokenizer, CharTokenizer, WordTokenizer, fold, load_userdict, strip_pinyin, words
 
 from .conftest import LAWS, head_jsonl, need_shared
 
@@ -32,6 +32,12 @@ def test_punctuation_and_spaces_are_not_word_tokens():
 def test_char_tokens_number_every_non_space_character_punctuation_included():
     assert tokens(CharTokenizer(), "征地 补偿，标准") == [
         ("征", 0), ("地", 1), ("补", 2), ("偿", 3), (",", 4), ("标", 5), ("准", 6)]
+
+
+def test_bigram_tokens_are_neighbouring_character_pairs_across_spaces_numbered_in_sequence():
+    assert tokens(BigramTokenizer(), "征地 补偿，标准") == [
+        ("征地", 0), ("地补", 1), ("补偿", 2), ("偿,", 3), (",标", 4), ("标准", 5)]
+    assert tokens(BigramTokenizer(), "水") == [] and tokens(BigramTokenizer(), "") == []
 
 
 def test_traditional_and_full_width_fold_to_simplified_half_width():

@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 import whoosh.index
 
-from indexer.analysis import CharTokenizer, WordTokenizer, char_positions, word_positions
+from indexer.analysis import (
+    BigramTokenizer,
+    CharTokenizer,
+    WordTokenizer,
+    bigram_positions,
+    char_positions,
+    word_positions,
+)
 from indexer.build import index_fields
 from indexer.models import Document
 from indexer.pipeline import to_document
@@ -136,7 +143,8 @@ def test_incremental_writes_and_deletes_work_on_bulk_segments(docs, tmp_path):
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_fast_positions_equal_the_tokenizers(text):
-    for tokenizer, fast in ((WordTokenizer(), word_positions), (CharTokenizer(), char_positions)):
+    pairs = ((WordTokenizer(), word_positions), (CharTokenizer(), char_positions), (BigramTokenizer(), bigram_positions))
+    for tokenizer, fast in pairs:
         expected: dict[str, list[int]] = {}
         for t in tokenizer(text, positions=True):
             expected.setdefault(t.text, []).append(t.pos)

@@ -83,7 +83,8 @@ def match_of(q: str) -> str:
 
 def test_translation_of_words_phrases_exclusions_and_or():
     assert match_of("") == ""
-    assert match_of('"信息公开"') == '((@ctitle "信 息 公 开") | (@cbody "信 息 公 开"))'
+    assert match_of('"信息公开"') == '((@btitle "信息 息公 公开") | (@bbody "信息 息公 公开"))'
+    assert match_of('"水"') == "((@ctitle 水) | (@cbody 水))"
     only_negative = match_of("-通知")
     assert only_negative.startswith(f"((@{META} {ALL}) -(")
     assert " | " in match_of("国务院 OR 环境")

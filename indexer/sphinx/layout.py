@@ -10,7 +10,7 @@ from typing import Any
 from whoosh import fields as wf
 from whoosh.analysis import IDTokenizer
 
-from ..analysis import CharTokenizer, WordTokenizer, fold, word_tokens
+from ..analysis import BigramTokenizer, CharTokenizer, WordTokenizer, bigrams, fold, word_tokens
 from ..build import index_fields
 from ..models import Document
 from ..schema import FACET_FIELDS, make_schema
@@ -64,7 +64,7 @@ def layout() -> Layout:
         field = schema[name]
         if isinstance(field, wf.TEXT) and isinstance(field.analyzer, WordTokenizer):
             word.append(name)
-        elif isinstance(field, wf.TEXT) and isinstance(field.analyzer, CharTokenizer):
+        elif isinstance(field, wf.TEXT) and isinstance(field.analyzer, (CharTokenizer, BigramTokenizer)):
             char.append(name)
         elif isinstance(field, wf.ID | wf.KEYWORD):
             term.append(name)
@@ -96,6 +96,8 @@ def text_keywords(name: str, value: str) -> str:
     analyzer = make_schema_cached()[name].analyzer
     if isinstance(analyzer, CharTokenizer):  # the same tokens, without a Token object per character
         return " ".join(map(keyword, "".join(_folded(value or "").split())))
+    if isinstance(analyzer, BigramTokenizer):
+        return " ".join(map(keyword, bigrams(_folded(value or ""))))
     if isinstance(analyzer, WordTokenizer):
         return " ".join(keyword(w) for w, *_ in word_tokens(_folded(value or "")))
     return " ".join(keyword(t.text) for t in analyzer(value or ""))
