@@ -52,7 +52,7 @@ bench: install
 
 SPHINX_DOCS ?= 20000
 bench-sphinx: install   # make bench-sphinx SPHINX_DOCS=1000000 (40-55 min here)
-	$(BIN)/python -m bench.sphinx_bench --docs $(SPHINX_DOCS)
+	$(BIN)/python -m bench.sphinx_bench --docs $(SPHINX_DOCS) --whoosh
 
 eval: install
 	$(BIN)/python -m bench.eval

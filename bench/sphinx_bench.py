@@ -157,7 +157,26 @@ def stale_layout(index_dir: Path, nodes: int) -> bool:
         store.close()
 
 
-def run(size: int, nodes: int, workers: int, queries: int, root: Path, rt_mem: str) -> None:
+def whoosh_rows(index_dir: Path, size: int, queries: int) -> tuple[list[tuple[str, float, float, float]], float, int]:
+    """Build the embedded Whoosh index from the same record store; run the same queries (same seed) on it."""
+    from indexer.build import build_generation
+    from indexer.engine import WhooshBackend
+
+    store = RecordStore(store_path(index_dir))
+    try:
+        log(f"Whoosh: building the embedded index from the same {store.count():,} records ...")
+        start = time.monotonic()
+        count = build_generation(store, index_dir)
+        seconds = time.monotonic() - start
+    finally:
+        store.close()
+    backend = WhooshBackend(Settings(index_dir=index_dir))
+    rng = random.Random(SEED)
+    rows = [(kind, *measure(backend, make, queries)) for kind, make in query_kinds(size, rng).items()]
+    return rows, seconds, count
+
+
+def run(size: int, nodes: int, workers: int, queries: int, root: Path, rt_mem: str, whoosh: bool = False) -> None:
     """Ingest (unless root already holds a run), sync and query; print the tables."""
     from indexer.sphinx.cluster import Cluster, plan_nodes
     from indexer.sphinx.conf import Tuning
@@ -214,6 +233,15 @@ def run(size: int, nodes: int, workers: int, queries: int, root: Path, rt_mem: s
         print(f"| {kind} | {p50:.1f} | {p95:.1f} | {hits:,.0f} |")
     print(f"\nExport of every hit of 人民法院 (date order): {exported:,} records in {export_s:.1f} s "
           f"({exported / max(export_s, 1e-9):,.0f} records/s)")
+    if whoosh:  # after the cluster is stopped: the two engines never share the two cores
+        wrows, build_s, count = whoosh_rows(index_dir, size, queries)
+        print(f"\n## Side by side: Sphinx ({nodes} nodes) and the embedded Whoosh index, same {stored:,} records, "
+              f"same queries\n\nWhoosh bulk build from the record store: {count:,} documents in {build_s:.0f} s "
+              f"({count / max(build_s, 1e-9):,.0f} documents/s); disk {disk_mb(index_dir):,.0f} MB with the store.\n")
+        print("| query kind | Sphinx p50 ms | Sphinx p95 ms | Whoosh p50 ms | Whoosh p95 ms | mean hits "
+              "Sphinx / Whoosh |\n|---|---:|---:|---:|---:|---:|")
+        for (kind, p50, p95, hits), (_, w50, w95, whits) in zip(rows, wrows, strict=True):
+            print(f"| {kind} | {p50:.1f} | {p95:.1f} | {w50:.1f} | {w95:.1f} | {hits:,.0f} / {whits:,.0f} |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="segmenting processes during the sync")
     ap.add_argument("--queries", type=int, default=30, help="queries per kind")
     ap.add_argument("--rt-mem", default="1024M", help="rt_mem_limit per shard")
+    ap.add_argument("--whoosh", action="store_true",
+                    help="also build the embedded Whoosh index from the same records and run the same queries")
     ap.add_argument("--dir", type=Path, default=None,
                     help="work directory to keep (default: a temporary one); an existing run there is queried again")
     args = ap.parse_args(argv)
@@ -234,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     root = args.dir or Path(tempfile.mkdtemp(prefix="sphinx-bench-"))
     try:
-        run(args.docs, args.nodes, args.workers, args.queries, root, args.rt_mem)
+        run(args.docs, args.nodes, args.workers, args.queries, root, args.rt_mem, whoosh=args.whoosh)
     finally:
         if args.dir is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
-from whoosh import sorting
-from whoosh.searching import Searcher
+from whoosh.collectors import ScoredCollector
+from whoosh.searching import Results, Searcher
 
+from .columns import Columns, columns
 from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
@@ -50,6 +54,9 @@ def check_request(req: SearchRequest) -> None:
         raise BadRequest(f"page × per_page must be at most {MAX_WINDOW}: export the whole result set instead")
     if req.sort not in ("relevance", "date", "date_asc"):
         raise BadRequest(f"unknown sort {req.sort!r}: use relevance, date or date_asc")
+    unknown = [name for name, _ in req.filters if name not in FACET_FIELDS]
+    if unknown:
+        raise BadRequest(f"unknown filter {unknown[0]!r}: use one of {', '.join(FACET_FIELDS)}")
 
 
 def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None, facet_size: int = 30) -> SearchPage:
@@ -58,75 +65,126 @@ def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None, fa
     s = ranking_searcher(s)
     parsed = parse(req.q)
     q, expanded = to_whoosh(parsed, req.synonyms, reader=s.reader())
-    results, ordered = _run(
-        s, q, req, req.page * req.per_page, ranking_plan(parsed), groupedby=_facets(), maptype=sorting.Count
-    )
-    facets = facet_buckets(s, q, req, results, facet_size)
+    cols = columns(s)
+    matches = collect(s, q, scored=req.sort == "relevance")
+    total, ordered = _run(s, q, req, req.page * req.per_page, ranking_plan(parsed), cols=cols, matches=matches)
+    facets = facet_buckets(cols, matches, req, facet_size)
     rows = ordered[(req.page - 1) * req.per_page : req.page * req.per_page]
     bodies = store.get_many(r["id"] for r in rows) if store else {}
     sizes = store.group_sizes(r["dup_of"] for r in rows) if store else {}
     terms = parsed.terms() + expanded
     hits = tuple(_hit(r, bodies.get(r["id"], {}), terms, sizes) for r in rows)
-    suggestion = suggest(s, parsed, lambda text: _count(s, text, req)) if not len(results) and req.q else None
-    return SearchPage(req, len(results), hits, facets, tuple(expanded), suggestion, tuple(parsed.warnings))
+    suggestion = suggest(s, parsed, lambda text: _count(s, text, req)) if not total and req.q else None
+    return SearchPage(req, total, hits, facets, tuple(expanded), suggestion, tuple(parsed.warnings))
+
+
+class _AllMatches(ScoredCollector):  # type: ignore[misc]
+    """Collect every matching document with its score (no heap: filters and top-k are done on arrays)."""
+
+    def __init__(self, scored: bool) -> None:
+        super().__init__()
+        self.scored = scored
+        self.docnums: array[int] = array("q")
+        self.scores: array[float] = array("d")
+
+    def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
+        super().prepare(top_searcher, q, context if self.scored else context.set(weighting=None))
+
+    def collect(self, sub_docnum: int) -> None:
+        self.docnums.append(self.offset + sub_docnum)
+        if self.scored:
+            self.scores.append(self.matcher.score())
+
+    def results(self) -> Any:
+        return None
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Every document a query matches (before filters), with scores when ranked by relevance."""
+
+    docnums: np.ndarray
+    scores: np.ndarray | None
+
+    def allowed(self, mask: np.ndarray | None) -> np.ndarray:
+        """Return a boolean array over docnums: which matches the filter mask lets through."""
+        return np.ones(len(self.docnums), dtype=bool) if mask is None else mask[self.docnums]
+
+
+def collect(s: Searcher, q: wq.Query, scored: bool) -> Matches:
+    """Run a query once and return all its matches (and scores)."""
+    if q is wq.NullQuery:
+        return Matches(np.zeros(0, dtype=np.int64), np.zeros(0) if scored else None)
+    c = _AllMatches(scored)
+    s.search_with_collector(q, c)
+    docnums = np.frombuffer(c.docnums, dtype=np.int64) if len(c.docnums) else np.zeros(0, dtype=np.int64)
+    scores = (np.frombuffer(c.scores, dtype=np.float64) if len(c.scores) else np.zeros(0)) if scored else None
+    return Matches(docnums, scores)
 
 
 def _run(
-    s: Searcher, q: wq.Query, req: SearchRequest, limit: int | None, plan: Plan, weights: Weights = WEIGHTS, **kw: Any
-) -> tuple[Any, list[Any]]:
-    """Search; return the Whoosh results and the hits in their final order (top hits re-ranked)."""
+    s: Searcher,
+    q: wq.Query,
+    req: SearchRequest,
+    limit: int | None,
+    plan: Plan,
+    weights: Weights = WEIGHTS,
+    cols: Columns | None = None,
+    matches: Matches | None = None,
+) -> tuple[int, list[Any]]:
+    """Search; return the total and the first `limit` hits (all when None) in their final order (the top
+    hits re-ranked). Filters are masks over the matches; ties go to the lower document number."""
     relevance = req.sort == "relevance"
-    deep = max(limit, RERANK_DEPTH) if relevance and limit is not None else limit
-    results = s.search(q, filter=filter_query(req), limit=deep, **_sort_args(req), **kw)
-    hits = results[:]  # not list(results): that asks for the exact total, a second pass over the matches
-    return results, (rerank(s, hits, plan, weights) if relevance else hits)[:limit]
+    cols = cols or columns(s)
+    matches = matches or collect(s, q, scored=relevance)
+    ok = matches.allowed(cols.mask(req))
+    docs = matches.docnums[ok]
+    total = len(docs)
+    if relevance:
+        scores = matches.scores[ok] if matches.scores is not None else np.zeros(total)
+        deep = total if limit is None else min(total, max(limit, RERANK_DEPTH))
+        if deep < total:  # the top `deep` by score, without sorting everything
+            top = np.argpartition(-scores, deep - 1)[:deep]
+            docs, scores = docs[top], scores[top]
+        order = np.lexsort((docs, -scores))
+        items = [(float(scores[i]), int(docs[i])) for i in order]
+    else:
+        dates = cols.dates[docs] if cols.dates is not None else np.zeros(total, dtype=np.int64)
+        newest = req.sort == "date"
+        order = np.lexsort((docs, -dates if newest else dates))
+        if limit is not None:
+            order = order[:limit]
+        items = [(None, int(docs[i])) for i in order]
+    hits = Results(s, q, items)[:]
+    return total, (rerank(s, hits, plan, weights) if relevance else hits)[:limit]
 
 
 def _count(s: Searcher, text: str, req: SearchRequest) -> int:
     """Return how many documents a query string finds under the request's filters."""
     q, _ = to_whoosh(parse(text), req.synonyms, reader=s.reader())
-    return len(s.search(q, filter=filter_query(req), limit=1))
-
-
-def _sort_args(req: SearchRequest) -> dict[str, Any]:
-    if req.sort == "date":
-        return {"sortedby": "date_num", "reverse": True}
-    if req.sort == "date_asc":
-        return {"sortedby": "date_num", "reverse": False}
-    return {}
-
-
-def _facets(names: list[str] | None = None) -> sorting.Facets:
-    facets = sorting.Facets()
-    for name in names or FACET_FIELDS:
-        field = FACET_FIELDS[name]
-        facets.add_facet(name, sorting.FieldFacet(field, allow_overlap=field in MULTI_VALUED))
-    return facets
+    cols = columns(s)
+    return int(collect(s, q, scored=False).allowed(cols.mask(req)).sum())
 
 
 def facet_buckets(
-    s: Searcher, q: wq.Query, req: SearchRequest, results: Any, size: int
+    cols: Columns, matches: Matches, req: SearchRequest, size: int
 ) -> dict[str, tuple[FacetBucket, ...]]:
     """Count facet values; a facet with a selection counts as if its own selection were not made."""
     selected: dict[str, set[str]] = {}
     for name, value in req.filters:
         selected.setdefault(name, set()).add(value)
     out = {}
+    everything = None
     for name in FACET_FIELDS:
         if name in selected:
-            others = SearchRequest(
-                q=req.q,
-                filters=tuple(f for f in req.filters if f[0] != name),
-                date_from=req.date_from,
-                date_to=req.date_to,
-                collapse=req.collapse,
-            )
-            counts = s.search(
-                q, filter=filter_query(others), limit=1, groupedby=_facets([name]), maptype=sorting.Count
-            ).groups(name)
+            ok = matches.allowed(cols.mask(req, without=name))
         else:
-            counts = results.groups(name)
-        out[name] = _buckets(name, counts, selected.get(name, set()), size)
+            if everything is None:
+                everything = matches.allowed(cols.mask(req))
+            ok = everything
+        matched = np.zeros(cols.size, dtype=bool)
+        matched[matches.docnums[ok]] = True
+        out[name] = _buckets(name, cols.facets[name].counts(matched, cols.size), selected.get(name, set()), size)
     return out
 
 

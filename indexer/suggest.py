@@ -60,7 +60,9 @@ def near_doc_numbers(reader: IndexReader, text: str) -> list[str]:
     if number is None:
         return []
     key = docnum_key(text)
-    keys = [k for k in _terms(reader.terms_within("docnum_key", key, 1)) if k != key]
+    # one edit away, the first character kept: Whoosh compares every key under that prefix (the whole
+    # lexicon without one: 1-2 s at 65,000 文号)
+    keys = [k for k in _terms(reader.terms_within("docnum_key", key, 1, prefix=1)) if k != key]
     same_year = _terms(reader.expand_prefix("docnum_key", f"{number.prefix}|{number.year or ''}|"))
     by_serial = sorted(same_year, key=lambda k: abs(int(k.rsplit("|", 1)[1] or 0) - number.number))
     return [_docnum_text(k) for k in dict.fromkeys(by_serial[:2] + keys)]

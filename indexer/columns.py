@@ -1,0 +1,136 @@
+"""Facet values and filters as arrays, per index version: counts and filters without a pass per facet.
+
+Whoosh counts facets (``groupedby``) by reading a column value through several method calls for every
+matching document and every facet, and turns each filter query into a set of document numbers by walking
+its postings, on every query. ``Columns`` reads each facet column of an index version once into numpy
+arrays (a value code per document, or (document, code) pairs for multi-valued fields), so that a filter is
+a boolean mask and the counts of a facet are one ``bincount`` over the matching documents. One
+``Columns`` is shared by every thread searching the same version (the arrays are never written after
+loading).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from .models import SearchRequest
+from .schema import FACET_FIELDS, MULTI_VALUED
+
+VERSIONS = 4  # index versions whose columns are kept (a rebuild while serving has two alive for a while)
+DATE_FIELD = "date_num"
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One facet's values: `values[code]`, and each document's codes (docs[i] has code codes[i])."""
+
+    values: tuple[str, ...]
+    docs: np.ndarray | None  # None: single-valued, codes[docnum] is the document's code (-1: none)
+    codes: np.ndarray
+    index: dict[str, int]
+
+    def mask(self, wanted: Sequence[str], size: int) -> np.ndarray:
+        """Return the documents having any of the wanted values, as a boolean mask."""
+        codes = [self.index[v] for v in wanted if v in self.index]
+        if self.docs is None:
+            return np.isin(self.codes, codes)
+        out = np.zeros(size, dtype=bool)
+        out[self.docs[np.isin(self.codes, codes)]] = True
+        return out
+
+    def counts(self, matched: np.ndarray, size: int) -> dict[str, int]:
+        """Return value -> number of matched documents (given as a boolean mask) having it."""
+        if self.docs is None:
+            codes = self.codes[matched]
+            codes = codes[codes >= 0]
+        else:
+            codes = self.codes[matched[self.docs]]
+        n = np.bincount(codes, minlength=len(self.values)) if len(codes) else np.zeros(len(self.values), int)
+        return {self.values[i]: int(n[i]) for i in np.flatnonzero(n)}
+
+
+class Columns:
+    """The facet columns, dates and collapsed copies of one index version, as arrays."""
+
+    def __init__(self, s: Searcher) -> None:
+        reader = s.reader()
+        self.size = reader.doc_count_all()
+        self.facets = {name: _facet(reader, field, self.size) for name, field in FACET_FIELDS.items()}
+        dates = reader.column_reader(DATE_FIELD) if reader.has_column(DATE_FIELD) else None
+        self.dates = np.fromiter((int(v or 0) for v in dates), dtype=np.int64, count=self.size) if dates else None
+        copies = np.fromiter(s.docs_for_query(wq.Term("canonical", "0")), dtype=np.int64)
+        self.shown = np.ones(self.size, dtype=bool)  # collapse: every document but the non-canonical copies
+        self.shown[copies] = False
+
+    def mask(self, req: SearchRequest, without: str | None = None) -> np.ndarray | None:
+        """Return the documents a request's filters, date range and collapse let through (None: all);
+        `without` leaves out the filters of one facet (its own counts ignore its own selection)."""
+        out: np.ndarray | None = self.shown.copy() if req.collapse else None
+        by_name: dict[str, list[str]] = {}
+        for name, value in req.filters:
+            if name != without:
+                by_name.setdefault(name, []).append(value)
+        for name, values in by_name.items():
+            m = self.facets[name].mask(values, self.size)
+            out = m if out is None else out & m
+        if (req.date_from or req.date_to) and self.dates is not None:
+            lo = int(req.date_from.strftime("%Y%m%d")) if req.date_from else 1
+            hi = int(req.date_to.strftime("%Y%m%d")) if req.date_to else 99991231
+            m = (self.dates >= lo) & (self.dates <= hi)
+            out = m if out is None else out & m
+        return out
+
+
+def _facet(reader: Any, field: str, size: int) -> Facet:
+    index: dict[str, int] = {}
+    if not reader.has_column(field):  # an index without this facet's column: no values
+        return Facet((), None, np.full(size, -1, dtype=np.int64), index)
+    col = reader.column_reader(field, translate=field not in MULTI_VALUED)  # lists are stored as they are
+    if field in MULTI_VALUED:
+        docs, codes = [], []
+        for docnum, values in enumerate(col):
+            for v in values or ():
+                docs.append(docnum)
+                codes.append(index.setdefault(str(v), len(index)))
+        return Facet(tuple(index), np.array(docs, dtype=np.int64), np.array(codes, dtype=np.int64), index)
+    codes = np.fromiter(
+        (index.setdefault(str(v), len(index)) if v not in (None, "", b"") else -1 for v in col),
+        dtype=np.int64,
+        count=size,
+    )
+    return Facet(tuple(index), None, codes, index)
+
+
+_cache: OrderedDict[tuple[Any, ...], Columns] = OrderedDict()
+_lock = threading.Lock()
+
+
+def columns(s: Searcher) -> Columns:
+    """Return the Columns of the searcher's index version (loaded once per version and process)."""
+    reader = s.reader()
+    folder = _folder(s)
+    key = (folder or id(reader), reader.generation(), reader.doc_count_all(), reader.doc_count())
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    built = Columns(s)
+    with _lock:
+        _cache[key] = built
+        while len(_cache) > VERSIONS:
+            _cache.popitem(last=False)
+    return built
+
+
+def _folder(s: Searcher) -> str:
+    ix = getattr(s, "_ix", None)
+    return str(getattr(getattr(ix, "storage", None), "folder", ""))
