@@ -12,7 +12,7 @@ from . import create_app
 
 def run_server(settings: Settings, host: str, port: int, workers: int, threads: int, dev: bool = False) -> None:
     """Serve the app on host:port until stopped."""
-    segmenter()  # load the dictionary once, before forking, so workers share it
+    segmenter(settings.userdict_path)  # load the dictionary once, before forking, so workers share it
     app = create_app(settings)
     if dev:
         app.run(host=host, port=port, debug=False, threaded=True)
