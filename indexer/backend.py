@@ -17,9 +17,9 @@ import whoosh.index
 
 from .build import (
     IngestReport,
-    _regroup_duplicates,  # lead: make public (regroup_duplicates) - shared by every write path
     current_generation,
     ingest,
+    regroup_duplicates,
     store_path,
     sync_index,
     write_lock,
@@ -151,7 +151,7 @@ def put_documents(store: RecordStore, docs: Iterable[Document], report: WriteRep
             report.added += state is None
             report.updated += state is not None
     store.commit()
-    _regroup_duplicates(store)
+    regroup_duplicates(store)
 
 
 def delete_records(store: RecordStore, doc_ids: Iterable[str], report: WriteReport) -> list[str]:
@@ -164,7 +164,7 @@ def delete_records(store: RecordStore, doc_ids: Iterable[str], report: WriteRepo
             report.missing += 1
     report.deleted += len(gone)
     store.commit()
-    _regroup_duplicates(store)
+    regroup_duplicates(store)
     return gone
 
 
@@ -203,7 +203,8 @@ class WhooshWriter:
                 gone = delete_records(store, doc_ids, report)
                 gen = current_generation(self.index_dir)
                 if gone and gen is not None:
-                    writer = whoosh.index.open_dir(str(self.index_dir / gen)).writer(timeout=self.lock_timeout)
+                    ix = whoosh.index.open_dir(str(self.index_dir / gen))
+                    writer = ix.writer(timeout=self.lock_timeout, compound=False)
                     for doc_id in gone:
                         writer.delete_by_term("id", doc_id)
                     writer.commit()

@@ -157,13 +157,13 @@ def ingest_items(items: Iterable[Item], index_dir: Path, *, lock_timeout: float 
         store = RecordStore(store_path(index_dir))
         try:
             for n, item in enumerate(items, start=1):
-                _take(store, item, report)
+                take_item(store, item, report)
                 if progress:
                     progress(item.size)
                 if n % BATCH == 0:
                     store.commit()
             store.commit()
-            _regroup_duplicates(store)
+            regroup_duplicates(store)
             report.indexed, report.rebuilt = sync_index(store, index_dir, rebuild=rebuild)
             report.total = store.count()
         finally:
@@ -172,7 +172,7 @@ def ingest_items(items: Iterable[Item], index_dir: Path, *, lock_timeout: float 
     return report
 
 
-def _take(store: RecordStore, item: Item, report: IngestReport) -> None:
+def take_item(store: RecordStore, item: Item, report: IngestReport) -> None:
     if item.record is None:
         report.skip(item.source, item.error or "unreadable")
         return
@@ -195,7 +195,7 @@ def _take(store: RecordStore, item: Item, report: IngestReport) -> None:
         report.updated += 1
 
 
-def _regroup_duplicates(store: RecordStore) -> None:
+def regroup_duplicates(store: RecordStore) -> None:
     rows = list(store.signatures())
     groups = group_duplicates((doc_id, sig, number) for doc_id, sig, number, _ in rows)
     changes = {doc_id: groups.get(doc_id, doc_id) for doc_id, _, _, old in rows if groups.get(doc_id, doc_id) != old}
@@ -224,7 +224,8 @@ def sync_index(store: RecordStore, index_dir: Path, rebuild: bool = False) -> tu
     if pending:
         ix = whoosh.index.open_dir(str(index_dir / gen))
         done: list[str] = []
-        with ix.writer(timeout=10.0) as writer:  # commits on leaving the block, cancels on an error
+        # no compound segment (see segments.SegmentBuilder.finish); commits on leaving the block
+        with ix.writer(timeout=10.0, compound=False) as writer:
             for doc, dup_of in store.documents(pending_only=True):
                 writer.update_document(**index_fields(doc, dup_of))
                 done.append(doc.doc_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from .analysis import fold
 from .build import cite_key, current_generation, docnum_key, open_index, store_path
 from .config import Settings
 from .models import Hit, SearchPage, SearchRequest
-from .search import _hit, iter_ids, search
+from .search import iter_ids, search, to_hit
 from .store import RecordStore
 
 REFRESH_SECONDS = 1.0  # how often a thread checks for a newer index
@@ -50,8 +51,18 @@ class CachingSearcher(Searcher):  # type: ignore[misc]
 
 
 def open_searcher(ix: Index) -> CachingSearcher:
-    """Return a caching searcher of an index."""
-    return CachingSearcher(ix.reader(), fromindex=ix)
+    """Return a caching searcher of an index; its reader's files are closed when it is closed or dropped
+    (segments are separate files, each an open file handle: see segments.SegmentBuilder.finish)."""
+    s = CachingSearcher(ix.reader(), fromindex=ix)
+    weakref.finalize(s, _close_quietly, s.reader())
+    return s
+
+
+def _close_quietly(reader: Any) -> None:
+    try:
+        reader.close()
+    except Exception:  # noqa: BLE001 - already closed, or closing at interpreter exit
+        pass
 
 
 class WhooshBackend:
@@ -72,12 +83,12 @@ class WhooshBackend:
             return local.searcher
         local.checked = now
         gen = current_generation(self.index_dir)
-        if getattr(local, "gen", None) != gen or local.searcher is None:
+        if getattr(local, "gen", None) != gen or local.searcher is None or not local.searcher.up_to_date():
+            # a new version (rebuilt, or updated in place): a fresh searcher, not Searcher.refresh(), whose
+            # new reader shares segment readers with the old one (closing either would break the other)
             if getattr(local, "searcher", None) is not None:
                 local.searcher.close()
             local.searcher, local.gen = open_searcher(open_index(self.index_dir)), gen
-        elif not local.searcher.up_to_date():
-            local.searcher = local.searcher.refresh()
         return local.searcher
 
     def store(self) -> RecordStore:
@@ -151,7 +162,7 @@ class WhooshBackend:
         results = s.search(q, mask=exclude, limit=limit * 3)
         agency = rec.get("agency")
         rows = sorted(results, key=lambda r: (bool(agency) and r.get("agency") == agency, -r.score))
-        return [_hit(r, {"body": ""}, [], {}) for r in rows[:limit]]
+        return [to_hit(r, {"body": ""}, [], {}) for r in rows[:limit]]
 
     def citations(self, doc_id: str, limit: int = 50) -> tuple[list[Hit], list[Hit]]:
         """Return (documents this one cites, documents citing this one) that are in the index."""
@@ -166,7 +177,7 @@ class WhooshBackend:
         me = wq.Term("id", doc_id)
         cites = s.search(cites_q, mask=me, limit=limit) if keys else []
         cited = s.search(cited_q, mask=me, limit=limit) if mine else []
-        return ([_hit(r, {}, [], {}) for r in cites], [_hit(r, {}, [], {}) for r in cited])
+        return ([to_hit(r, {}, [], {}) for r in cites], [to_hit(r, {}, [], {}) for r in cited])
 
     def version(self) -> dict[str, Any]:
         """Return what identifies the index a result came from: generation, commit and size."""

@@ -32,6 +32,7 @@ FIELDS = {
     "日期": "date",
 }
 DOCNUM_BOOST = 1000.0  # a 文号 match puts that document first
+MAX_FALLBACK_CHARS = 2  # longest query word also searched as characters in a row when the index has it
 FALLBACK_SCORE = 0.5  # score of a word found only as characters in a row (jieba cut the text otherwise)
 MAX_PAIRS = 8  # adjacent word pairs scored for proximity; more cost time and add little
 MAX_PHRASE_WORDS = 40  # longer queries are not also searched as one phrase
@@ -270,7 +271,10 @@ def term_query(
             for sub in subwords(word)
             for f in _fields(title_only, "title", "body")
         ]
-    if fallback or b.unseen(word):
+    # characters in a row: for a two-character word (one pair), where jieba often cuts the document otherwise
+    # (各部门 -> 部门 is not a word there); a longer word jieba keeps whole or as its indexed sub-words, so its
+    # characters are searched only when the index never holds it as a word (a phrase of pairs costs 10-100x)
+    if (fallback and len(word) <= MAX_FALLBACK_CHARS) or b.unseen(word):
         chars = wq.Or([char_phrase(f, word) for f in _fields(title_only, "ctitle", "cbody")])
         alts.append(wq.ConstantScoreQuery(chars, FALLBACK_SCORE * boost))
     return alts

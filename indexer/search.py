@@ -17,7 +17,7 @@ from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
 from .ranking import RERANK_DEPTH, WEIGHTS, Plan, Weights, ranking_searcher, rerank
-from .schema import FACET_FIELDS, MULTI_VALUED
+from .schema import FACET_FIELDS
 from .store import RecordStore
 from .suggest import suggest
 
@@ -73,7 +73,7 @@ def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None, fa
     bodies = store.get_many(r["id"] for r in rows) if store else {}
     sizes = store.group_sizes(r["dup_of"] for r in rows) if store else {}
     terms = parsed.terms() + expanded
-    hits = tuple(_hit(r, bodies.get(r["id"], {}), terms, sizes) for r in rows)
+    hits = tuple(to_hit(r, bodies.get(r["id"], {}), terms, sizes) for r in rows)
     suggestion = suggest(s, parsed, lambda text: _count(s, text, req)) if not total and req.q else None
     return SearchPage(req, total, hits, facets, tuple(expanded), suggestion, tuple(parsed.warnings))
 
@@ -184,11 +184,15 @@ def facet_buckets(
             ok = everything
         matched = np.zeros(cols.size, dtype=bool)
         matched[matches.docnums[ok]] = True
-        out[name] = _buckets(name, cols.facets[name].counts(matched, cols.size), selected.get(name, set()), size)
+        counts = cols.facets[name].counts(matched, cols.size)
+        out[name] = facet_bucket_list(name, counts, selected.get(name, set()), size)
     return out
 
 
-def _buckets(name: str, counts: dict[Any, int], selected: set[str], size: int) -> tuple[FacetBucket, ...]:
+def facet_bucket_list(
+    name: str, counts: dict[Any, int], selected: set[str], size: int
+) -> tuple[FacetBucket, ...]:
+    """Return a facet's buckets: the `size` largest (years newest first), selected values always."""
     items = [(str(v), n) for v, n in counts.items() if v not in (None, "")]
     if name == "region":
         items = [(v, n) for v, n in items if _region_visible(v, selected)]
@@ -208,7 +212,7 @@ def _region_visible(value: str, selected: set[str]) -> bool:
     return any(sel == parent or sel.startswith(parent + "/") for sel in selected)
 
 
-def _hit(r: Any, rec: dict[str, Any], terms: list[str], sizes: dict[str, int]) -> Hit:
+def to_hit(r: Any, rec: dict[str, Any], terms: list[str], sizes: dict[str, int]) -> Hit:
     body = rec.get("body") or ""
     date = r.get("date")
     return Hit(

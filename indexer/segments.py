@@ -107,8 +107,8 @@ class SegmentBuilder:
                 self._write_field(fieldwriter, name)
         fieldwriter.close()
         self.segment.set_doc_count(self.docnum)
-        if self.docnum and self.segment.should_assemble():
-            self.segment.create_compound_file(self.storage)
+        # no compound file: Whoosh reads a compound segment's parts through BytesIO, a private copy of the
+        # postings and term files in every reader (650 MB per searcher thread at 65,000 documents measured)
         return self.segment if self.docnum else None
 
     def _write_field(self, fw: Any, name: str) -> None:

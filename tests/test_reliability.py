@@ -519,7 +519,8 @@ def test_check_finds_damage_and_rebuild_restores_the_same_results(tmp_path: Path
     rebuild_cli(ix)
     assert check_index(ix).ok and results(ix, queries) == expected
 
-    seg = max((ix / str(current_generation(ix))).glob("*.seg"), key=lambda p: p.stat().st_size)
+    parts = [p for p in (ix / str(current_generation(ix))).glob("MAIN_*") if p.suffix != ".toc"]
+    seg = max(parts, key=lambda p: p.stat().st_size)  # the largest file of a segment: its postings
     data = bytearray(seg.read_bytes())  # damage 2: 4 KB of a segment overwritten
     data[len(data) // 2: len(data) // 2 + 4096] = random.Random(7).randbytes(4096)
     seg.write_bytes(bytes(data))

@@ -143,8 +143,8 @@ def test_incremental_writes_and_deletes_work_on_bulk_segments(docs, tmp_path):
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_fast_positions_equal_the_tokenizers(text):
-    pairs = ((WordTokenizer(), word_positions), (CharTokenizer(), char_positions), (BigramTokenizer(), bigram_positions))
-    for tokenizer, fast in pairs:
+    pairs = ((WordTokenizer(), word_positions), (CharTokenizer(), char_positions))
+    for tokenizer, fast in (*pairs, (BigramTokenizer(), bigram_positions)):
         expected: dict[str, list[int]] = {}
         for t in tokenizer(text, positions=True):
             expected.setdefault(t.text, []).append(t.pos)

@@ -21,7 +21,7 @@ from ..config import Settings
 from ..models import Document, Hit, SearchPage, SearchRequest
 from ..query import parse, to_whoosh
 from ..schema import FACET_FIELDS
-from ..search import _buckets, _hit, check_request, filter_query
+from ..search import check_request, facet_bucket_list, filter_query, to_hit
 from ..store import RecordStore
 from .client import Answer, Nodes, PartialResults, SphinxError
 from .conf import DIST, VALS
@@ -44,7 +44,7 @@ def option(settings: Settings, name: str, default: Any) -> Any:
 
 
 class Row(dict[str, Any]):
-    """The index fields of a document dressed as a Whoosh hit (fields plus .score) for search._hit."""
+    """The index fields of a document dressed as a Whoosh hit (fields plus .score) for search.to_hit."""
 
     score: float = 0.0
 
@@ -109,7 +109,7 @@ class SphinxBackend:
         for name in selected:
             counts[FACET_FIELDS[name]], notes = self._selected_counts(q, req, name)
             warnings += notes
-        facets = {n: _buckets(n, counts.get(f, {}), selected.get(n, set()), self.settings.facet_size)
+        facets = {n: facet_bucket_list(n, counts.get(f, {}), selected.get(n, set()), self.settings.facet_size)
                   for n, f in FACET_FIELDS.items()}
         hits, missing = self._hits(answer.sets[0], parsed.terms() + expanded)
         if missing:
@@ -155,7 +155,7 @@ class SphinxBackend:
         store = self.store()
         records = store.get_many(r[1] for r in rows)
         sizes = store.group_sizes(r[2] for r in rows)
-        hits = [_hit(self._row(records[doc_id], dup_of, weight), records[doc_id], terms, sizes)
+        hits = [to_hit(self._row(records[doc_id], dup_of, weight), records[doc_id], terms, sizes)
                 for _, doc_id, dup_of, weight in rows if doc_id in records]
         return tuple(hits), len(rows) - len(hits)
 
@@ -235,7 +235,7 @@ class SphinxBackend:
         found = self._find(wq.AndNot(q, mask), limit * 3, ranker="bm25")
         agency = rec.get("agency")
         found.sort(key=lambda rr: (bool(agency) and rr[0].get("agency") == agency, -rr[0].score))
-        return [_hit(row, {"body": ""}, [], {}) for row, _ in found[:limit]]
+        return [to_hit(row, {"body": ""}, [], {}) for row, _ in found[:limit]]
 
     def _key_terms(self, text: str) -> list[str]:
         """Return the words of text that best tell it apart (tf-idf, document frequencies from Sphinx)."""
@@ -272,7 +272,7 @@ class SphinxBackend:
         cited_q = wq.Or([wq.Term("cites", k) for k in mine])
         cites = self._find(wq.AndNot(cites_q, me), limit) if keys else []
         cited = self._find(wq.AndNot(cited_q, me), limit) if mine else []
-        return [_hit(r, {}, [], {}) for r, _ in cites], [_hit(r, {}, [], {}) for r, _ in cited]
+        return [to_hit(r, {}, [], {}) for r, _ in cites], [to_hit(r, {}, [], {}) for r, _ in cited]
 
     def version(self) -> dict[str, Any]:
         """Return what identifies the index a result came from: layout, documents per shard, records."""

@@ -12,9 +12,9 @@ from ..backend import WriteReport, delete_records, put_documents
 from ..build import (
     BATCH,
     IngestReport,
-    _regroup_duplicates,  # lead: make public - the same regrouping as `govsearch ingest`
-    _take,  # lead: make public (take_item) - the same per-record rules as `govsearch ingest`
+    regroup_duplicates,
     store_path,
+    take_item,
     write_lock,
 )
 from ..config import Settings
@@ -34,13 +34,13 @@ def ingest_to_sphinx(paths: Iterable[str], settings: Settings, *, rebuild: bool 
         store = RecordStore(store_path(index_dir))
         try:
             for n, item in enumerate(read_items(input_files(paths)), start=1):
-                _take(store, item, report)
+                take_item(store, item, report)
                 if progress:
                     progress(item.size)
                 if n % BATCH == 0:
                     store.commit()
             store.commit()
-            _regroup_duplicates(store)
+            regroup_duplicates(store)
             synced = sync_cluster(store, settings, rebuild=rebuild)
             report.indexed, report.rebuilt, report.total = synced.pushed, rebuild, store.count()
         finally:
