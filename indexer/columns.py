@@ -65,7 +65,10 @@ class Columns:
         self.size = reader.doc_count_all()
         self.facets = {name: _facet(reader, field, self.size) for name, field in FACET_FIELDS.items()}
         dates = reader.column_reader(DATE_FIELD) if reader.has_column(DATE_FIELD) else None
-        self.dates = np.fromiter((int(v or 0) for v in dates), dtype=np.int64, count=self.size) if dates else None
+        # `is not None`: a column reader over several segments has len() 0 (whoosh's MultiColumnReader)
+        self.dates = (
+            np.fromiter((int(v or 0) for v in dates), dtype=np.int64, count=self.size) if dates is not None else None
+        )
         copies = np.fromiter(s.docs_for_query(wq.Term("canonical", "0")), dtype=np.int64)
         self.shown = np.ones(self.size, dtype=bool)  # collapse: every document but the non-canonical copies
         self.shown[copies] = False

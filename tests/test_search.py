@@ -150,3 +150,29 @@ def test_snippets_are_escaped_and_mark_the_query(backend):
     hit = backend.search(SearchRequest(q="安全生产")).hits[0]
     assert "<mark>安全生产</mark>" in hit.snippet
     assert "<script" not in hit.snippet
+
+
+def test_date_sort_and_date_filter_over_several_segments(tmp_path):
+    """An index updated in place has several segments; date order and date ranges must hold across them."""
+    from indexer.build import ingest_items
+    from indexer.config import Settings
+    from indexer.engine import WhooshBackend
+    from indexer.sources import Item
+
+    def rec(i: int, day: str) -> dict:
+        return {"id": f"d{i}", "title": f"关于安全生产检查的通知{i}", "body": f"开展安全生产检查，第{i}批。", "date": day}
+
+    first = [rec(i, f"20{10 + i % 10}-0{1 + i % 9}-1{i % 10}") for i in range(40)]
+    ingest_items([Item("a", record=r) for r in first], tmp_path / "ix")
+    later = [rec(100, "2030-01-01"), rec(101, "2001-01-01")]  # a few: written in place, as a new segment
+    report = ingest_items([Item("b", record=r) for r in later], tmp_path / "ix")
+    assert not report.rebuilt
+    backend = WhooshBackend(Settings(index_dir=tmp_path / "ix"))
+    assert backend._searcher().reader().is_atomic() is False  # really several segments
+    newest = backend.search(SearchRequest(q="安全生产", sort="date", per_page=50))
+    dates = [h.date for h in newest.hits]
+    assert newest.total == 42 and dates == sorted(dates, reverse=True) and dates[0] == "2030-01-01"
+    oldest = backend.search(SearchRequest(q="安全生产", sort="date_asc", per_page=3))
+    assert [h.date for h in oldest.hits][0] == "2001-01-01"
+    ranged = backend.search(SearchRequest(q="安全生产", date_from=__import__("datetime").date(2029, 1, 1)))
+    assert [h.doc_id for h in ranged.hits] == ["d100"]
