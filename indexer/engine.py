@@ -110,7 +110,7 @@ class WhooshBackend:
         page = search(searcher, req, self.store(), self.settings.facet_size)
         with self._pages_lock:
             self._pages[key] = page
-            if len(self._pages) > RESULT_CACHE:
+            if len(self._pages) > int(self.settings.extras.get("result_cache", RESULT_CACHE)):
                 self._pages.popitem(last=False)
         return page
 
