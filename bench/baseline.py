@@ -10,12 +10,14 @@ same gunicorn settings as ours (2 workers x 4 threads).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
-from .workload import PER_PAGE, BenchQuery, search_app
+from .workload import PER_PAGE, BenchQuery, from_url_args
 
 FACETS = ("agency", "doc_type", "year")
 
@@ -109,4 +111,15 @@ class BaselineSearch:
 
 def wsgi_app() -> Any:
     """Return the baseline web app over $BENCH_INDEX (GET /api/search with the bench's query arguments)."""
-    return search_app(BaselineSearch(Path(os.environ["BENCH_INDEX"])))
+    search = BaselineSearch(Path(os.environ["BENCH_INDEX"]))
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] != "/api/search":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        total, hits = search.run(from_url_args(dict(parse_qsl(environ.get("QUERY_STRING", "")))))
+        body = json.dumps({"total": total, "hits": hits}, ensure_ascii=False).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app

@@ -8,14 +8,16 @@ A page of 20 hits with tantivy's snippets of the body; the web app is the same W
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from indexer.analysis import fold, words
 
-from .workload import PER_PAGE, BenchQuery, search_app
+from .workload import PER_PAGE, BenchQuery, from_url_args
 
 FACETS = ("agency", "doc_type", "year")
 TOKENIZER = "ws"
@@ -134,4 +136,15 @@ class TantivySearch:
 
 def wsgi_app() -> Any:
     """Return the tantivy web app over $BENCH_INDEX (GET /api/search with the bench's query arguments)."""
-    return search_app(TantivySearch(Path(os.environ["BENCH_INDEX"])))
+    search = TantivySearch(Path(os.environ["BENCH_INDEX"]))
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] != "/api/search":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        total, hits = search.run(from_url_args(dict(parse_qsl(environ.get("QUERY_STRING", "")))))
+        body = json.dumps({"total": total, "hits": hits}, ensure_ascii=False).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from indexer.analysis import fold, words
 
@@ -119,18 +118,3 @@ def _phrases(docs: Sequence[dict[str, Any]], rng: random.Random) -> list[str]:
             if 4 <= len(phrase) <= 10:
                 out.append(phrase)
     return out
-
-
-def search_app(search: Any) -> Any:
-    """Return a WSGI app answering GET /api/search (the bench's query arguments) with search.run, as JSON."""
-
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        if environ["PATH_INFO"] != "/api/search":
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok"]
-        total, hits = search.run(from_url_args(dict(parse_qsl(environ.get("QUERY_STRING", "")))))
-        body = json.dumps({"total": total, "hits": hits}, ensure_ascii=False).encode()
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-        return [body]
-
-    return app

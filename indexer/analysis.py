@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -161,22 +161,22 @@ def char_tokens(text: str) -> Iterator[tuple[str, int, int]]:
             pos += 1
 
 
-def bigram_tokens(text: str) -> Iterator[tuple[str, int, int, int]]:
-    """Yield (two characters, position, start, end) for each pair of neighbouring non-space characters of
-    folded text, numbered in sequence: a phrase of n >= 2 characters is the n - 1 overlapping pairs in a row,
-    and their postings are far shorter than those of single common characters (人, 民, 法, 院)."""
+def bigram_tokens(text: str) -> Iterator[tuple[str, int, int]]:
+    """Yield (two characters, position, offset) for each pair of neighbouring non-space characters of folded
+    text, numbered in sequence: a phrase of n >= 2 characters is the n - 1 overlapping pairs in a row, and
+    their postings are far shorter than those of single common characters (人, 民, 法, 院)."""
     prev: tuple[str, int] | None = None
     pos = 0
     for ch, _, i in char_tokens(text):
         if prev is not None:
-            yield prev[0] + ch, pos, prev[1], i + 1
+            yield prev[0] + ch, pos, prev[1]
             pos += 1
         prev = (ch, i)
 
 
 def bigrams(text: str) -> list[str]:
     """Return the overlapping character pairs of folded text without spaces (what a bigram field holds)."""
-    return [b for b, *_ in bigram_tokens(text)]
+    return [b for b, _, _ in bigram_tokens(text)]
 
 
 # the bulk indexer's path (indexer.segments): the same tokens as the tokenizers below, grouped per
@@ -216,15 +216,11 @@ def bigram_positions(text: str) -> dict[str, list[int]]:
     return out
 
 
-class _SequenceTokenizer(Tokenizer):  # type: ignore[misc]
-    """Fold, then yield the tokens of `units` numbered in sequence (a subclass says what a token is)."""
-
-    def units(self, text: str) -> Iterable[tuple[str, int, int, int]]:
-        """Yield (token, position, start, end) for folded text."""
-        raise NotImplementedError
+class WordTokenizer(Tokenizer):  # type: ignore[misc]
+    """Fold, then segment with jieba; tokens numbered in sequence."""
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
+        return isinstance(other, WordTokenizer)
 
     def __hash__(self) -> int:
         return hash(type(self).__name__)
@@ -233,8 +229,8 @@ class _SequenceTokenizer(Tokenizer):  # type: ignore[misc]
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
                  start_char: int = 0, tokenize: bool = True, mode: str = "", **kw: Any) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
-        for text, pos, s, e in self.units(folded(value)):
-            t.original = t.text = text
+        for w, pos, s, e in word_tokens(folded(value)):
+            t.original = t.text = w
             t.boost, t.stopped = 1.0, False
             if positions:
                 t.pos = start_pos + pos
@@ -243,25 +239,50 @@ class _SequenceTokenizer(Tokenizer):  # type: ignore[misc]
             yield t
 
 
-class WordTokenizer(_SequenceTokenizer):
-    """Fold, then segment with jieba; tokens numbered in sequence."""
-
-    def units(self, text: str) -> Iterable[tuple[str, int, int, int]]:
-        return word_tokens(text)
-
-
-class CharTokenizer(_SequenceTokenizer):
+class CharTokenizer(Tokenizer):  # type: ignore[misc]
     """Fold, then one token per non-space character, numbered in sequence."""
 
-    def units(self, text: str) -> Iterable[tuple[str, int, int, int]]:
-        return ((ch, pos, i, i + 1) for ch, pos, i in char_tokens(text))
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CharTokenizer)
+
+    def __hash__(self) -> int:
+        return hash(type(self).__name__)
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "", **kw: Any) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
+        for ch, pos, i in char_tokens(folded(value)):
+            t.original = t.text = ch
+            t.boost, t.stopped = 1.0, False
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar, t.endchar = start_char + i, start_char + i + 1
+            yield t
 
 
-class BigramTokenizer(_SequenceTokenizer):
+class BigramTokenizer(Tokenizer):  # type: ignore[misc]
     """Fold, then one token per pair of neighbouring non-space characters, numbered in sequence."""
 
-    def units(self, text: str) -> Iterable[tuple[str, int, int, int]]:
-        return bigram_tokens(text)
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BigramTokenizer)
+
+    def __hash__(self) -> int:
+        return hash(type(self).__name__)
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "", **kw: Any) -> Iterator[Token]:
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
+        for pair, pos, i in bigram_tokens(folded(value)):
+            t.original = t.text = pair
+            t.boost, t.stopped = 1.0, False
+            if positions:
+                t.pos = start_pos + pos
+            if chars:
+                t.startchar, t.endchar = start_char + i, start_char + i + 2
+            yield t
 
 
 def word_analyzer() -> Analyzer:

@@ -22,7 +22,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from .models import SearchRequest
-from .schema import FACET_FIELDS, MULTI_VALUED, date_num_range
+from .schema import FACET_FIELDS, MULTI_VALUED
 
 VERSIONS = 4  # index versions whose columns are kept (a rebuild while serving has two alive for a while)
 DATE_FIELD = "date_num"
@@ -85,7 +85,8 @@ class Columns:
             m = self.facets[name].mask(values, self.size)
             out = m if out is None else out & m
         if (req.date_from or req.date_to) and self.dates is not None:
-            lo, hi = date_num_range(req.date_from, req.date_to)
+            lo = int(req.date_from.strftime("%Y%m%d")) if req.date_from else 1
+            hi = int(req.date_to.strftime("%Y%m%d")) if req.date_to else 99991231
             m = (self.dates >= lo) & (self.dates <= hi)
             out = m if out is None else out & m
         return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from whoosh.columns import ListColumn, PickleColumn, VarBytesColumn, WrappedColumnReader, WrappedColumnWriter
@@ -22,11 +21,6 @@ FACET_FIELDS: dict[str, str] = {
 }
 MULTI_VALUED = frozenset({"topics", "region"})  # keyword fields: one document, several values
 SCHEMA_VERSION = "5"  # bump when the schema or the analysis changes: forces a rebuild
-
-
-def date_num_range(start: date | None, end: date | None) -> tuple[int, int]:
-    """Return the inclusive date_num (yyyymmdd) bounds of a date range; an open end is unbounded."""
-    return (int(start.strftime("%Y%m%d")) if start else 1, int(end.strftime("%Y%m%d")) if end else 99991231)
 
 
 class ValueLists(ListColumn):  # type: ignore[misc]

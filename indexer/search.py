@@ -17,7 +17,7 @@ from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
 from .ranking import RERANK_DEPTH, WEIGHTS, Plan, Weights, ranking_searcher, rerank
-from .schema import FACET_FIELDS, date_num_range
+from .schema import FACET_FIELDS
 from .store import RecordStore
 from .suggest import suggest
 
@@ -38,7 +38,9 @@ def filter_query(req: SearchRequest) -> wq.Query | None:
         by_field.setdefault(fieldname, []).append(value)
     parts: list[wq.Query] = [wq.Or([wq.Term(f, v) for v in vs]) for f, vs in by_field.items()]
     if req.date_from or req.date_to:
-        parts.append(wq.NumericRange("date_num", *date_num_range(req.date_from, req.date_to)))
+        lo = int(req.date_from.strftime("%Y%m%d")) if req.date_from else 1
+        hi = int(req.date_to.strftime("%Y%m%d")) if req.date_to else 99991231
+        parts.append(wq.NumericRange("date_num", lo, hi))
     if req.collapse:
         parts.append(wq.Term("canonical", "1"))
     return wq.And(parts) if parts else None
@@ -172,13 +174,17 @@ def facet_buckets(
     for name, value in req.filters:
         selected.setdefault(name, set()).add(value)
     out = {}
-    masks: dict[str | None, np.ndarray] = {}  # left-out facet (None: none) -> the matched documents it counts
+    everything = None
     for name in FACET_FIELDS:
-        without = name if name in selected else None
-        if without not in masks:
-            masks[without] = np.zeros(cols.size, dtype=bool)
-            masks[without][matches.docnums[matches.allowed(cols.mask(req, without=without))]] = True
-        counts = cols.facets[name].counts(masks[without], cols.size)
+        if name in selected:
+            ok = matches.allowed(cols.mask(req, without=name))
+        else:
+            if everything is None:
+                everything = matches.allowed(cols.mask(req))
+            ok = everything
+        matched = np.zeros(cols.size, dtype=bool)
+        matched[matches.docnums[ok]] = True
+        counts = cols.facets[name].counts(matched, cols.size)
         out[name] = facet_bucket_list(name, counts, selected.get(name, set()), size)
     return out
 

@@ -160,8 +160,7 @@ def test_date_sort_and_date_filter_over_several_segments(tmp_path):
     from indexer.sources import Item
 
     def rec(i: int, day: str) -> dict:
-        title, body = f"关于安全生产检查的通知{i}", f"开展安全生产检查，第{i}批。"
-        return {"id": f"d{i}", "title": title, "body": body, "date": day}
+        return {"id": f"d{i}", "title": f"关于安全生产检查的通知{i}", "body": f"开展安全生产检查，第{i}批。", "date": day}
 
     first = [rec(i, f"20{10 + i % 10}-0{1 + i % 9}-1{i % 10}") for i in range(40)]
     ingest_items([Item("a", record=r) for r in first], tmp_path / "ix")
