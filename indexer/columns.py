@@ -118,9 +118,7 @@ _lock = threading.Lock()
 
 def columns(s: Searcher) -> Columns:
     """Return the Columns of the searcher's index version (loaded once per version and process)."""
-    reader = s.reader()
-    folder = _folder(s)
-    key = (folder or id(reader), reader.generation(), reader.doc_count_all(), reader.doc_count())
+    key = version_key(s.reader())
     with _lock:
         found = _cache.get(key)
         if found is not None:
@@ -134,6 +132,12 @@ def columns(s: Searcher) -> Columns:
     return built
 
 
-def _folder(s: Searcher) -> str:
-    ix = getattr(s, "_ix", None)
-    return str(getattr(getattr(ix, "storage", None), "folder", ""))
+def version_key(reader: Any) -> tuple[Any, ...]:
+    """Return what names one index version: its segments' ids (random per segment, so a rebuilt index in
+    another folder never shares them) and its document counts (deletions change them). Never the
+    reader's id(): a freed reader's id is reused by the next one."""
+    segments = []
+    for leaf, _offset in reader.leaf_readers():
+        segment = getattr(leaf, "segment", lambda: None)()
+        segments.append(segment.segment_id() if segment is not None else str(getattr(leaf, "storage", lambda: "")()))
+    return (tuple(segments), reader.doc_count_all(), reader.doc_count())

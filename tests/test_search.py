@@ -176,3 +176,29 @@ def test_date_sort_and_date_filter_over_several_segments(tmp_path):
     assert [h.date for h in oldest.hits][0] == "2001-01-01"
     ranged = backend.search(SearchRequest(q="安全生产", date_from=__import__("datetime").date(2029, 1, 1)))
     assert [h.doc_id for h in ranged.hits] == ["d100"]
+
+
+def test_facet_columns_are_cached_per_index_version_never_per_reader_object(tmp_path):
+    """Two indexes of the same documents in two folders are two versions; reopening one is the same version;
+    an update in place is a new version whose filters and counts see the new document."""
+    from indexer.build import ingest_items, open_index
+    from indexer.columns import columns, version_key
+    from indexer.engine import open_searcher
+    from indexer.sources import Item
+
+    recs = [{"id": f"v{i}", "title": f"关于环境保护的公告{i}", "body": "环境保护检查。", "region": "四川省"} for i in range(5)]
+    for name in ("a", "b"):
+        ingest_items([Item("x", record=r) for r in recs], tmp_path / name)
+
+    def key(name: str) -> tuple:
+        with open_index(tmp_path / name).searcher() as s:
+            return version_key(s.reader())
+
+    assert key("a") != key("b")  # same documents, same counts, other segments
+    assert key("a") == key("a")
+    before = key("a")
+    ingest_items([Item("y", record={**recs[0], "id": "v9", "region": "云南省"})], tmp_path / "a")
+    assert key("a") != before
+    s = open_searcher(open_index(tmp_path / "a"))
+    cols = columns(s)
+    assert cols.size == 6 and "云南省" in cols.facets["region"].values
