@@ -72,11 +72,37 @@ class Columns:
         copies = np.fromiter(s.docs_for_query(wq.Term("canonical", "0")), dtype=np.int64)
         self.shown = np.ones(self.size, dtype=bool)  # collapse: every document but the non-canonical copies
         self.shown[copies] = False
+        self.group = _groups(s, copies, self.size)
+
+    def allowed(self, docnums: np.ndarray, req: SearchRequest, without: str | None = None) -> np.ndarray:
+        """Return which of the matched documents (ascending document numbers) a request shows: those its
+        filters and date range let through (`without` leaves out the filters of one facet, whose own counts
+        ignore its own selection) and, when it collapses copies, one document per group of copies: the
+        canonical copy when it matches, else the first matching copy (a 文号 or a sentence found only in
+        a repost is still found)."""
+        m = self.mask(req, without)
+        ok = np.ones(len(docnums), dtype=bool) if m is None else m[docnums]
+        if not req.collapse:
+            return ok
+        copy = ok & ~self.shown[docnums]
+        if not copy.any():
+            return ok
+        matched = np.zeros(self.size, dtype=bool)
+        matched[docnums[ok]] = True
+        at = np.flatnonzero(copy)
+        group = self.group[docnums[at]]
+        orphans = (group < 0) | ~matched[np.maximum(group, 0)]  # copies whose canonical copy is not matched
+        at, group = at[orphans], group[orphans]
+        group = np.where(group < 0, -1 - docnums[at], group)  # a copy without a known canonical: its own group
+        _, first = np.unique(group, return_index=True)
+        out = ok & self.shown[docnums]
+        out[at[first]] = True
+        return out
 
     def mask(self, req: SearchRequest, without: str | None = None) -> np.ndarray | None:
-        """Return the documents a request's filters, date range and collapse let through (None: all);
-        `without` leaves out the filters of one facet (its own counts ignore its own selection)."""
-        out: np.ndarray | None = self.shown.copy() if req.collapse else None
+        """Return the documents a request's filters and date range let through (None: all); `without`
+        leaves out the filters of one facet. Collapsing copies is `allowed`'s, as it depends on the matches."""
+        out: np.ndarray | None = None
         by_name: dict[str, list[str]] = {}
         for name, value in req.filters:
             if name != without:
@@ -90,6 +116,19 @@ class Columns:
             m = (self.dates >= lo) & (self.dates <= hi)
             out = m if out is None else out & m
         return out
+
+
+def _groups(s: Searcher, copies: np.ndarray, size: int) -> np.ndarray:
+    """Return, per document, the document number of its group's canonical copy (-1: itself, or unknown)."""
+    group = np.full(size, -1, dtype=np.int64)
+    canonical: dict[str, int] = {}
+    for docnum in copies.tolist():
+        dup_of = s.stored_fields(docnum).get("dup_of") or ""
+        if dup_of not in canonical:
+            found = s.document_number(id=dup_of) if dup_of else None
+            canonical[dup_of] = -1 if found is None else int(found)
+        group[docnum] = canonical[dup_of]
+    return group
 
 
 def _facet(reader: Any, field: str, size: int) -> Facet:

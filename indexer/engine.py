@@ -23,16 +23,17 @@ from .store import RecordStore
 
 REFRESH_SECONDS = 1.0  # how often a thread checks for a newer index
 RESULT_CACHE = 512  # search pages kept per process, keyed by index version and request
-FILTER_CACHE = 64  # filter document sets kept per searcher (the collapse filter, facet selections, dates)
+FILTER_CACHE = 64  # filter document sets kept per searcher (similar documents' exclusions, Whoosh filters)
 
 
 class CachingSearcher(Searcher):  # type: ignore[misc]
     """A Searcher that keeps the document sets of the filter queries it has run.
 
-    Whoosh turns a filter query into a set of document numbers on every search; the collapse filter
-    (canonical:1) matches nearly every document, so that is a walk over the whole index per query. A
-    searcher reads one fixed version of the index, so its sets stay valid until it is refreshed, which
-    makes a new searcher with an empty cache.
+    Whoosh turns a filter query into a set of document numbers on every search, a walk over postings per
+    query. Search results no longer filter through Whoosh (facet selections, dates and collapsing copies
+    are masks over arrays: indexer/columns.py); the searches that still pass `filter=`/`mask=` (similar
+    documents, citations) keep their sets here. A searcher reads one fixed version
+    of the index, so its sets stay valid until a new searcher replaces it with an empty cache.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

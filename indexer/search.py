@@ -106,9 +106,9 @@ class Matches:
     docnums: np.ndarray
     scores: np.ndarray | None
 
-    def allowed(self, mask: np.ndarray | None) -> np.ndarray:
-        """Return a boolean array over docnums: which matches the filter mask lets through."""
-        return np.ones(len(self.docnums), dtype=bool) if mask is None else mask[self.docnums]
+    def allowed(self, cols: Columns, req: SearchRequest, without: str | None = None) -> np.ndarray:
+        """Return a boolean array over docnums: which matches the request shows (see Columns.allowed)."""
+        return cols.allowed(self.docnums, req, without)
 
 
 def collect(s: Searcher, q: wq.Query, scored: bool) -> Matches:
@@ -137,7 +137,7 @@ def _run(
     relevance = req.sort == "relevance"
     cols = cols or columns(s)
     matches = matches or collect(s, q, scored=relevance)
-    ok = matches.allowed(cols.mask(req))
+    ok = matches.allowed(cols, req)
     docs = matches.docnums[ok]
     total = len(docs)
     if relevance:
@@ -163,7 +163,7 @@ def _count(s: Searcher, text: str, req: SearchRequest) -> int:
     """Return how many documents a query string finds under the request's filters."""
     q, _ = to_whoosh(parse(text), req.synonyms, reader=s.reader())
     cols = columns(s)
-    return int(collect(s, q, scored=False).allowed(cols.mask(req)).sum())
+    return int(collect(s, q, scored=False).allowed(cols, req).sum())
 
 
 def facet_buckets(
@@ -177,10 +177,10 @@ def facet_buckets(
     everything = None
     for name in FACET_FIELDS:
         if name in selected:
-            ok = matches.allowed(cols.mask(req, without=name))
+            ok = matches.allowed(cols, req, without=name)
         else:
             if everything is None:
-                everything = matches.allowed(cols.mask(req))
+                everything = matches.allowed(cols, req)
             ok = everything
         matched = np.zeros(cols.size, dtype=bool)
         matched[matches.docnums[ok]] = True

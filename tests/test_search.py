@@ -160,7 +160,8 @@ def test_date_sort_and_date_filter_over_several_segments(tmp_path):
     from indexer.sources import Item
 
     def rec(i: int, day: str) -> dict:
-        return {"id": f"d{i}", "title": f"关于安全生产检查的通知{i}", "body": f"开展安全生产检查，第{i}批。", "date": day}
+        body = f"开展安全生产检查，第{i}批。"
+        return {"id": f"d{i}", "title": f"关于安全生产检查的通知{i}", "body": body, "date": day}
 
     first = [rec(i, f"20{10 + i % 10}-0{1 + i % 9}-1{i % 10}") for i in range(40)]
     ingest_items([Item("a", record=r) for r in first], tmp_path / "ix")
@@ -186,7 +187,8 @@ def test_facet_columns_are_cached_per_index_version_never_per_reader_object(tmp_
     from indexer.engine import open_searcher
     from indexer.sources import Item
 
-    recs = [{"id": f"v{i}", "title": f"关于环境保护的公告{i}", "body": "环境保护检查。", "region": "四川省"} for i in range(5)]
+    recs = [{"id": f"v{i}", "title": f"关于环境保护的公告{i}", "body": "环境保护检查。", "region": "四川省"}
+            for i in range(5)]
     for name in ("a", "b"):
         ingest_items([Item("x", record=r) for r in recs], tmp_path / name)
 
@@ -202,3 +204,39 @@ def test_facet_columns_are_cached_per_index_version_never_per_reader_object(tmp_
     s = open_searcher(open_index(tmp_path / "a"))
     cols = columns(s)
     assert cols.size == 6 and "云南省" in cols.facets["region"].values
+
+
+def test_collapse_shows_one_copy_per_group_even_when_only_reposts_match(tmp_path):
+    """Collapsing copies hides a repost only when another copy of its group is shown: a 文号 or a sentence
+    that only reposts carry still finds one of them, never zero hits, and counts agree with the hits."""
+    from indexer.build import ingest_items
+    from indexer.config import Settings
+    from indexer.engine import WhooshBackend
+    from indexer.sources import Item
+
+    from .conftest import LAWS, head_jsonl, need_shared
+
+    need_shared(LAWS)
+    law = next(r for r in head_jsonl(LAWS, 50) if len(r.get("body") or "") > 3000)
+    others = head_jsonl(LAWS, 5, start=60)
+    note = "（转载自某某县人民政府门户网站，编辑：办公室）"
+    reposts = [{**law, "id": f"repost-{i}", "title": law["title"] + "（转载）", "agency": "某某县人民政府",
+                "doc_number": f"某府发〔2024〕{i + 11}号", "body": note + law["body"]} for i in range(2)]
+    ingest_items([Item("law", record=r) for r in [law, *reposts, *others]], tmp_path / "ix")
+    backend = WhooshBackend(Settings(index_dir=tmp_path / "ix"))
+    group = backend.store().duplicates_of(law["id"])
+    assert set(group) == {law["id"], "repost-0", "repost-1"}, "the reposts must be grouped with the law"
+    canonical = backend.store().db.execute("SELECT dup_of FROM records WHERE id = ?", (law["id"],)).fetchone()[0]
+    assert canonical == law["id"] or canonical is None  # the law itself is the shown copy
+
+    only_reposts = backend.search(SearchRequest(q='"某某县人民政府门户网站"'))
+    assert only_reposts.total == 1 and [h.doc_id for h in only_reposts.hits] == ["repost-0"]
+    assert only_reposts.hits[0].duplicates == 2
+    assert dict((b.value, b.count) for b in only_reposts.facets["agency"]) == {"某某县人民政府": 1}
+    assert backend.search(SearchRequest(q='"某某县人民政府门户网站"', collapse=False)).total == 2
+    by_number = backend.search(SearchRequest(q="某府发〔2024〕12号"))
+    assert [h.doc_id for h in by_number.hits] == ["repost-1"]
+
+    everywhere = backend.search(SearchRequest(q=f'"{law["body"][200:212]}"'))
+    assert [h.doc_id for h in everywhere.hits] == [law["id"]] and everywhere.total == 1
+    assert backend.search(SearchRequest(q=f'"{law["body"][200:212]}"', collapse=False)).total == 3
