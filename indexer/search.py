@@ -13,6 +13,7 @@ from whoosh.collectors import ScoredCollector
 from whoosh.searching import Results, Searcher
 
 from .columns import Columns, columns
+from .evaluate import evaluate
 from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
@@ -112,7 +113,21 @@ class Matches:
 
 
 def collect(s: Searcher, q: wq.Query, scored: bool) -> Matches:
-    """Run a query once and return all its matches (and scores)."""
+    """Run a query once and return all its matches (and scores): on arrays (indexer/evaluate.py), with
+    Whoosh's matchers for the parts of the query that are not plain words."""
+    if q is wq.NullQuery:
+        return Matches(np.zeros(0, dtype=np.int64), np.zeros(0) if scored else None)
+    docs, scores = evaluate(s, q, lambda part: _whoosh_arrays(s, part))
+    return Matches(docs, scores if scored else None)
+
+
+def _whoosh_arrays(s: Searcher, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
+    m = collect_with_whoosh(s, q, scored=True)
+    return m.docnums, m.scores if m.scores is not None else np.zeros(len(m.docnums))
+
+
+def collect_with_whoosh(s: Searcher, q: wq.Query, scored: bool) -> Matches:
+    """Run a query through Whoosh's matchers, one document at a time (the reference evaluate must equal)."""
     if q is wq.NullQuery:
         return Matches(np.zeros(0, dtype=np.int64), np.zeros(0) if scored else None)
     c = _AllMatches(scored)

@@ -1,0 +1,314 @@
+"""A query's matching documents and their scores as arrays: Whoosh's scores, without its per-document loop.
+
+Whoosh scores a query by walking a tree of matchers one document at a time in Python (``next``, ``id``,
+``score`` on every node for every document): about 35 µs per matching document for our word queries, so a
+common word with 9,000 matches costs 300 ms. Every search needs all its matches anyway (facet counts,
+filters as masks, the total), so ``evaluate`` reads each term's postings a block at a time into numpy
+arrays and computes the same BM25F (Whoosh's formula, idf, average lengths and the documents' stored
+length bytes) on whole arrays, then combines the query tree the way Whoosh's matchers do: Or sums, And
+intersects and sums, AndMaybe adds what the optional side scores, AndNot removes, ConstantScoreQuery gives
+its constant. A node it does not know (a phrase, a range, a prefix...) is run by Whoosh on its own and
+joins the arrays; its scores are the ones Whoosh gives it inside the tree. tests/test_evaluate.py checks
+that documents and scores equal Whoosh's collector on real queries.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.scoring import BM25FScorer, WeightScorer
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+Arrays = tuple[np.ndarray, np.ndarray]  # (ascending unique global document numbers, their scores)
+Fallback = Callable[[wq.Query], Arrays]  # runs a query through Whoosh: the nodes evaluate does not know
+Posting = tuple[np.ndarray, np.ndarray, list[Any] | None]  # one segment's documents, scores, values
+
+EMPTY_DOCS = np.zeros(0, dtype=np.int64)
+BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+LENGTH_SEGMENTS = 64  # (segment, field) length arrays kept per process
+POSTINGS_CACHE = int(os.environ.get("GOVSEARCH_POSTINGS_CACHE_MB") or 96) * 2**20  # per process; 0: none
+
+
+def evaluate(s: Searcher, q: wq.Query, fallback: Fallback) -> Arrays:
+    """Return every document q matches in s and its score, as Whoosh's scored search gives them."""
+    return _Evaluator(s, fallback).run(q)
+
+
+def empty() -> Arrays:
+    return EMPTY_DOCS, np.zeros(0)
+
+
+class _Evaluator:
+    def __init__(self, s: Searcher, fallback: Fallback) -> None:
+        self.s = s
+        self.fallback = fallback
+        self.leaves = s.leaf_searchers()
+
+    def run(self, q: wq.Query) -> Arrays:
+        if isinstance(q, wq.NullQuery.__class__):
+            return empty()
+        kind = type(q)
+        if kind is wq.Term:
+            return self.term(q)
+        if kind is wq.Phrase and q.slop == 1 and q.words:
+            return self.phrase(q)
+        if kind in (wq.Or, wq.PreloadedOr, wq.DefaultOr) and not q.minmatch and not q.scale:
+            return self.compound(q, union)
+        if kind is wq.And:
+            return self.compound(q, intersection)
+        if kind is wq.AndMaybe:
+            return and_maybe(self.run(q.a), self.run(q.b))
+        if kind is wq.AndNot:
+            return and_not(self.run(q.a), self.run(q.b)[0])
+        if kind is wq.ConstantScoreQuery:
+            docs, _ = self.run(q.child)
+            return docs, np.full(len(docs), float(q.score))
+        return self.fallback(q)
+
+    def compound(self, q: wq.CompoundQuery, combine: Callable[[list[Arrays]], Arrays]) -> Arrays:
+        subs = q.subqueries
+        if not subs:
+            return empty()
+        if len(subs) == 1:  # Whoosh uses the one matcher as it is: the compound's boost is not applied
+            return self.run(subs[0])
+        docs, scores = combine([self.run(sub) for sub in subs])
+        return (docs, scores * q.boost) if q.boost != 1.0 else (docs, scores)
+
+    def term(self, q: wq.Term) -> Arrays:
+        text = self.to_bytes(q.fieldname, q.text)
+        if text is None:
+            return empty()
+        parts = []
+        for leaf, offset in self.leaves:
+            reader = leaf.reader()
+            if (q.fieldname, text) not in reader:
+                continue
+            found = self.leaf_term(leaf, q.fieldname, text)
+            if found is None:
+                return self.fallback(q)
+            docs, scores, _ = found
+            parts.append((docs + offset, scores * q.boost if q.boost != 1.0 else scores))
+        return concatenated(parts)
+
+    def phrase(self, q: wq.Phrase) -> Arrays:
+        """Words at consecutive positions (Whoosh's SpanNear2 with slop 1): scored as the sum of the words'
+        scores, times the phrase's boost."""
+        field = self.s.schema[q.fieldname] if q.fieldname in self.s.schema else None
+        if field is None:
+            return empty()
+        if not field.format or not field.format.supports("positions"):
+            return self.fallback(q)  # Whoosh's own error
+        texts = [self.to_bytes(q.fieldname, w) for w in q.words]
+        if any(t is None for t in texts):
+            return empty()
+        parts = []
+        for leaf, offset in self.leaves:
+            reader = leaf.reader()
+            if any((q.fieldname, t) not in reader for t in texts):
+                continue
+            words = [self.leaf_term(leaf, q.fieldname, t, values=True) for t in texts]
+            if any(w is None for w in words):
+                return self.fallback(q)
+            docs, scores = phrase_matches(field.format, words)  # type: ignore[arg-type]
+            parts.append((docs + offset, scores * q.boost if q.boost != 1.0 else scores))
+        return concatenated(parts)
+
+    def to_bytes(self, fieldname: str, text: Any) -> bytes | None:
+        if fieldname not in self.s.schema:
+            return None
+        try:
+            return self.s.schema[fieldname].to_bytes(text)
+        except ValueError:
+            return None
+
+    def leaf_term(self, leaf: Searcher, fieldname: str, text: bytes, values: bool = False) -> Posting | None:
+        """Return one term's (documents, scores, values or None) in one segment; None: a scorer evaluate
+        does not copy (Whoosh must run it)."""
+        scorer = self.s.weighting.scorer(leaf, fieldname, text)
+        if type(scorer) not in (BM25FScorer, WeightScorer) or getattr(self.s.weighting, "title_in_length", 0):
+            return None
+        reader = leaf.reader()
+        docs, weights, vals = postings(reader, fieldname, text, values)
+        if isinstance(scorer, BM25FScorer):
+            lengths = field_lengths(reader, fieldname)[docs]
+            scores = scorer.idf * (weights * (scorer.K1 + 1)) / (
+                weights + scorer.K1 * ((1 - scorer.B) + scorer.B * lengths / scorer.avgfl)
+            )
+        else:
+            scores = weights
+        return docs, scores, vals
+
+
+def phrase_matches(fmt: Any, words: Sequence[Posting]) -> Arrays:
+    """Return the documents where the words stand at consecutive positions, and their summed scores."""
+    docs, scores, _ = words[0]
+    at = [np.arange(len(docs))]  # per word: where each candidate document is in that word's postings
+    for other_docs, other_scores, _ in words[1:]:
+        docs, mine, theirs = np.intersect1d(docs, other_docs, assume_unique=True, return_indices=True)
+        at = [a[mine] for a in at] + [theirs]
+        scores = scores[mine] + other_scores[theirs]
+    if len(words) == 1 or not len(docs):
+        return docs, scores
+    keep = np.zeros(len(docs), dtype=bool)
+    decode = fmt.decode_positions
+    values = [w[2] for w in words]
+    # the rarest word first: fewest starts to check
+    order = sorted(range(len(words)), key=lambda i: len(words[i][0]))
+    first = order[0]
+    for n in range(len(docs)):
+        starts = {p - first for p in decode(values[first][at[first][n]])}
+        for i in order[1:]:
+            if not starts:
+                break
+            starts &= {p - i for p in decode(values[i][at[i][n]])}
+        keep[n] = bool(starts)
+    return docs[keep], scores[keep]
+
+
+def concatenated(parts: Sequence[Arrays]) -> Arrays:
+    """Join the arrays of consecutive segments (their documents do not overlap and ascend)."""
+    if not parts:
+        return empty()
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def union(parts: Sequence[Arrays]) -> Arrays:
+    """Every document of any part, its scores summed (Whoosh's UnionMatcher)."""
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return empty()
+    if len(parts) == 1:
+        return parts[0]
+    docs, where = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+    return docs, np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(docs))
+
+
+def intersection(parts: Sequence[Arrays]) -> Arrays:
+    """The documents of every part, scores summed (Whoosh's IntersectionMatcher)."""
+    docs, scores = parts[0]
+    for other_docs, other_scores in parts[1:]:
+        docs, mine, theirs = np.intersect1d(docs, other_docs, assume_unique=True, return_indices=True)
+        scores = scores[mine] + other_scores[theirs]
+    return docs, scores
+
+
+def and_maybe(required: Arrays, optional: Arrays) -> Arrays:
+    """The required part's documents, plus the optional part's score where it matches too."""
+    docs, scores = required
+    _, mine, theirs = np.intersect1d(docs, optional[0], assume_unique=True, return_indices=True)
+    if len(mine):
+        scores = scores.copy()
+        scores[mine] += optional[1][theirs]
+    return docs, scores
+
+
+def and_not(kept: Arrays, removed: np.ndarray) -> Arrays:
+    docs, scores = kept
+    keep = ~np.isin(docs, removed, assume_unique=True)
+    return docs[keep], scores[keep]
+
+
+def postings(reader: Any, fieldname: str, text: bytes, values: bool = False) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Return a term's (segment-local document numbers, weights, encoded values when asked) in one segment,
+    deleted documents left out. The decoded postings of the terms read last are kept (POSTINGS_CACHE bytes
+    per process): common words and character pairs recur in most queries, and a segment never changes."""
+    key = (reader.segment().segment_id(), fieldname, text, values, reader.doc_count())  # count: deletions
+    with _lock:
+        found = _postings.get(key)
+        if found is not None:
+            _postings.move_to_end(key)
+            return found[0]
+    got = _read_postings(reader, fieldname, text, values)
+    for array in got[:2]:
+        array.flags.writeable = False  # shared by every query that reads the term: never changed in place
+    size = got[0].nbytes + got[1].nbytes + (sum(len(v) + 40 for v in got[2]) if values else 0)
+    global _postings_bytes
+    with _lock:
+        if key not in _postings and 0 < size <= POSTINGS_CACHE // 4:
+            _postings[key] = (got, size)
+            _postings_bytes += size
+            while _postings_bytes > POSTINGS_CACHE:
+                _postings_bytes -= _postings.popitem(last=False)[1][1]
+    return got
+
+
+def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tuple[np.ndarray, np.ndarray, Any]:
+    m = reader.postings(fieldname, text)
+    deleted = None
+    if isinstance(m, FilterMatcher):
+        deleted, m = m._ids, m.child
+    ids: list[Any] = []
+    weights: list[Any] = []
+    vals: list[Any] = []
+    if isinstance(m, W3LeafMatcher):
+        while m.is_active():  # a block at a time, decoded as W3LeafMatcher does, no per-document call
+            m._read_data()
+            raw, w = m._data[0], m._data[1]
+            block = np.array(raw, dtype=np.int64)
+            ids.append(block if m._byteids else np.cumsum(block))  # delta-coded document numbers
+            if w is None:
+                weights.append(np.ones(len(block)))
+            elif isinstance(w, float):
+                weights.append(np.full(len(block), np.float32(w), dtype=np.float64))  # Whoosh: array("f")
+            else:
+                weights.append(np.array(w, dtype=np.float64))
+            if values:
+                m._read_values()
+                vals.extend(m._values)
+            m._next_block()
+        docs = np.concatenate(ids) if ids else EMPTY_DOCS
+        w = np.concatenate(weights) if weights else np.zeros(0)
+    else:  # postings kept inline in the term's info (a rare term): a few documents
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            if values:
+                vals.append(m.value())
+            m.next()
+        docs, w = np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+    if deleted:
+        keep = ~np.isin(docs, np.fromiter(deleted, dtype=np.int64))
+        docs, w = docs[keep], w[keep]
+        vals = [v for v, k in zip(vals, keep.tolist(), strict=True) if k] if values else vals
+    return docs, w, (vals if values else None)
+
+
+_lengths: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_postings: OrderedDict[tuple[Any, ...], tuple[tuple[np.ndarray, np.ndarray, Any], int]] = OrderedDict()
+_postings_bytes = 0
+_lock = threading.Lock()
+
+
+def field_lengths(reader: Any, fieldname: str) -> np.ndarray:
+    """Return the lengths Whoosh scores with (its one-byte encoding, decoded) of every document of one
+    segment in one field; read once per segment and field (a segment's lengths never change)."""
+    key = (reader.segment().segment_id(), fieldname)
+    with _lock:
+        found = _lengths.get(key)
+        if found is not None:
+            _lengths.move_to_end(key)
+            return found
+    size = reader.doc_count_all()
+    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        raw = np.zeros(size, dtype=np.uint8)
+    else:
+        raw = np.fromiter((int(b or 0) for b in column), dtype=np.uint8, count=size)
+    lengths = BYTE_LENGTHS[raw]
+    with _lock:
+        _lengths[key] = lengths
+        while len(_lengths) > LENGTH_SEGMENTS:
+            _lengths.popitem(last=False)
+    return lengths
+
