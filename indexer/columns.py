@@ -119,15 +119,29 @@ class Columns:
 
 
 def _groups(s: Searcher, copies: np.ndarray, size: int) -> np.ndarray:
-    """Return, per document, the document number of its group's canonical copy (-1: itself, or unknown)."""
+    """Return, per document, the document number of its group's canonical copy (-1: itself, or unknown).
+    Read from the `dup_of` column (a group's name is its canonical id) in one pass; an index written
+    before that column existed reads the stored field of each copy instead."""
     group = np.full(size, -1, dtype=np.int64)
-    canonical: dict[str, int] = {}
+    if not len(copies):
+        return group
+    shown = np.ones(size, dtype=bool)
+    shown[copies] = False
+    reader = s.reader()
+    if reader.has_column("dup_of"):
+        codes = _facet(reader, "dup_of", size).codes
+        canonical_of = np.full(codes.max() + 1, -1, dtype=np.int64)
+        docs = np.flatnonzero(shown & (codes >= 0))
+        canonical_of[codes[docs][::-1]] = docs[::-1]  # the first canonical document of each group
+        group[copies] = np.where(codes[copies] >= 0, canonical_of[np.maximum(codes[copies], 0)], -1)
+        return group
+    found: dict[str, int] = {}
     for docnum in copies.tolist():
         dup_of = s.stored_fields(docnum).get("dup_of") or ""
-        if dup_of not in canonical:
-            found = s.document_number(id=dup_of) if dup_of else None
-            canonical[dup_of] = -1 if found is None else int(found)
-        group[docnum] = canonical[dup_of]
+        if dup_of not in found:
+            number = s.document_number(id=dup_of) if dup_of else None
+            found[dup_of] = -1 if number is None else int(number)
+        group[docnum] = found[dup_of]
     return group
 
 

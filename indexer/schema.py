@@ -20,7 +20,7 @@ FACET_FIELDS: dict[str, str] = {
     "attachment": "has_attachment",
 }
 MULTI_VALUED = frozenset({"topics", "region"})  # keyword fields: one document, several values
-SCHEMA_VERSION = "5"  # bump when the schema or the analysis changes: forces a rebuild
+SCHEMA_VERSION = "6"  # bump when the schema or the analysis changes: forces a rebuild
 
 
 class ValueLists(ListColumn):  # type: ignore[misc]
@@ -81,6 +81,6 @@ def make_schema() -> Schema:
         date_num=NUMERIC(sortable=True, signed=False),  # yyyymmdd for fast date sort, 0 when unknown
         cites=KEYWORD(commas=True),  # keys of the 文号 and folded 《titles》 this document cites
         title_key=ID(),  # folded title: the target of 《title》 citations
-        dup_of=ID(stored=True),  # canonical id of the duplicate group
+        dup_of=ID(stored=True, sortable=True),  # canonical id of the duplicate group (a column: collapsing)
         canonical=ID(),  # "1" on the one copy of a group that search shows
     )

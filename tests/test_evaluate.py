@@ -75,8 +75,8 @@ def test_several_segments_and_deleted_documents_match_whoosh(tmp_path):
     with ix.searcher() as plain:
         s = ranking_searcher(plain)
         assert not s.reader().is_atomic() and s.reader().has_deletions()
-        for text in ["人民政府", "条例 管理", '"法律责任"', "国务院 OR 环境保护", "安全生产 -刑事", "如何申请行政复议？"]:
-            assert_same_as_whoosh(s, text)
+        texts = ["人民政府", "条例 管理", '"法律责任"', "国务院 OR 环境保护", "安全生产 -刑事", "如何申请行政复议？"]
+        assert sum(assert_same_as_whoosh(s, text) for text in texts) > 50
 
 
 def test_cached_postings_equal_a_fresh_read_and_cannot_be_changed(backend):

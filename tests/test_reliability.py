@@ -451,7 +451,13 @@ def test_searches_never_fail_while_the_index_is_updated_and_swapped(tmp_path: Pa
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not _found(port, docs[-1]["id"], title):
             time.sleep(0.2)
-        assert _found(port, docs[-1]["id"], title), "the new generation is not served"
+        if not _found(port, docs[-1]["id"], title):  # say what was served, and what the index holds
+            served = _search(port, title)
+            local = WhooshBackend(Settings(index_dir=ix)).search(SearchRequest(q=title, per_page=50))
+            pytest.fail(f"the new generation is not served: current {current_generation(ix)}, served total "
+                        f"{served['total']} ids {[h['id'] for h in served['hits']][:5]}; the index itself: total "
+                        f"{local.total} ids {[h.doc_id for h in local.hits][:5]}; server log: "
+                        f"{(tmp_path / 'server.log').read_text()[-2000:]}")
         while (load.total() < REQUESTS or load.total() < swapped_at + 200) and time.monotonic() - start < SERVER_BUDGET:
             time.sleep(0.2)
         load.stop.set()
@@ -473,14 +479,17 @@ def test_searches_never_fail_while_the_index_is_updated_and_swapped(tmp_path: Pa
     assert assert_complete(ix) == {d["id"] for d in docs}
 
 
-def _found(port: int, doc_id: str, title: str) -> bool:
+def _search(port: int, q: str) -> dict:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", f"/api/search?q={quote(title)}&per_page=50")
-        hits = json.loads(conn.getresponse().read())["hits"]
+        conn.request("GET", f"/api/search?q={quote(q)}&per_page=50")
+        return json.loads(conn.getresponse().read())
     finally:
         conn.close()
-    return any(h["id"] == doc_id for h in hits)
+
+
+def _found(port: int, doc_id: str, title: str) -> bool:
+    return any(h["id"] == doc_id for h in _search(port, title)["hits"])
 
 
 def results(ix: Path, queries: list[str]) -> dict[str, tuple[int, list[str]]]:

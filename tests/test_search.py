@@ -210,6 +210,7 @@ def test_collapse_shows_one_copy_per_group_even_when_only_reposts_match(tmp_path
     """Collapsing copies hides a repost only when another copy of its group is shown: a 文号 or a sentence
     that only reposts carry still finds one of them, never zero hits, and counts agree with the hits."""
     from indexer.build import ingest_items
+    from indexer.columns import columns
     from indexer.config import Settings
     from indexer.engine import WhooshBackend
     from indexer.sources import Item
@@ -236,6 +237,13 @@ def test_collapse_shows_one_copy_per_group_even_when_only_reposts_match(tmp_path
     assert backend.search(SearchRequest(q='"某某县人民政府门户网站"', collapse=False)).total == 2
     by_number = backend.search(SearchRequest(q="某府发〔2024〕12号"))
     assert [h.doc_id for h in by_number.hits] == ["repost-1"]
+
+    s = backend._searcher()
+    cols = columns(s)
+    for docnum in range(s.doc_count_all()):  # each repost points at the law's document, the rest at none
+        dup_of = s.stored_fields(docnum)["dup_of"]
+        expected = s.document_number(id=dup_of) if dup_of != s.stored_fields(docnum)["id"] else -1
+        assert cols.group[docnum] == expected
 
     everywhere = backend.search(SearchRequest(q=f'"{law["body"][200:212]}"'))
     assert [h.doc_id for h in everywhere.hits] == [law["id"]] and everywhere.total == 1
