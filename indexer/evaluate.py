@@ -223,7 +223,9 @@ def postings(reader: Any, fieldname: str, text: bytes, values: bool = False) -> 
     """Return a term's (segment-local document numbers, weights, encoded values when asked) in one segment,
     deleted documents left out. The decoded postings of the terms read last are kept (POSTINGS_CACHE bytes
     per process): common words and character pairs recur in most queries, and a segment never changes."""
-    key = (reader.segment().segment_id(), fieldname, text, values, reader.doc_count())  # count: deletions
+    # a field with positions keeps them: one read serves scoring, phrases and the re-ranking of the top hits
+    values = values or bool(reader.schema[fieldname].format.supports("positions"))
+    key = (reader.segment().segment_id(), fieldname, text, reader.doc_count())  # count: deletions
     with _lock:
         found = _postings.get(key)
         if found is not None:

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 from whoosh import scoring
 from whoosh.searching import Searcher
 
 from .analysis import fold
+from .evaluate import postings
 
 RERANK_DEPTH = 100  # hits re-scored; deeper hits keep Whoosh's order (pages stay consistent)
 OLDEST_YEAR = 1949  # recency is 0 for this year and older, 1 for the current year
@@ -103,19 +105,26 @@ def recency(day: date | datetime | None, today: date | None = None) -> float:
 
 
 def positions(s: Searcher, docnums: Sequence[int], words: Sequence[str]) -> dict[str, dict[int, list[int]]]:
-    """Return word -> docnum -> positions in the body field, for the given documents only."""
+    """Return word -> docnum -> positions in the body field, for the given documents only (from the decoded
+    postings evaluate keeps: a query's words were read moments ago to find its hits)."""
     reader, out = s.reader(), {}
-    wanted = sorted(set(docnums))
+    field = s.schema["body"]
+    decode = field.format.decode_positions
+    wanted = np.array(sorted(set(docnums)), dtype=np.int64)
+    leaves = reader.leaf_readers()
     for word in words:
         found: dict[int, list[int]] = {}
-        if ("body", word) in reader:
-            m = reader.postings("body", word)
-            for d in wanted:
-                if not m.is_active():
-                    break
-                m.skip_to(d)
-                if m.is_active() and m.id() == d:
-                    found[d] = list(m.value_as("positions"))
+        text = field.to_bytes(word)
+        for i, (leaf, offset) in enumerate(leaves):
+            end = offset + leaf.doc_count_all() if i + 1 == len(leaves) else leaves[i + 1][1]
+            mine = wanted[(wanted >= offset) & (wanted < end)] - offset
+            if not len(mine) or ("body", text) not in leaf:
+                continue
+            docs, _, values = postings(leaf, "body", text, values=True)
+            at = np.minimum(np.searchsorted(docs, mine), max(len(docs) - 1, 0))
+            for d, j in zip(mine.tolist(), at.tolist(), strict=True):
+                if len(docs) and docs[j] == d:
+                    found[d + offset] = decode(values[j])
         out[word] = found
     return out
 

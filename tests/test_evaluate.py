@@ -77,6 +77,10 @@ def test_several_segments_and_deleted_documents_match_whoosh(tmp_path):
         assert not s.reader().is_atomic() and s.reader().has_deletions()
         texts = ["人民政府", "条例 管理", '"法律责任"', "国务院 OR 环境保护", "安全生产 -刑事", "如何申请行政复议？"]
         assert sum(assert_same_as_whoosh(s, text) for text in texts) > 50
+        from indexer.ranking import positions
+
+        docs, body_words = list(range(0, s.doc_count_all(), 3)), ["人民政府", "条例", "管理"]
+        assert positions(s, docs, body_words) == whoosh_positions(s, docs, body_words)
 
 
 def test_cached_postings_equal_a_fresh_read_and_cannot_be_changed(backend):
@@ -93,3 +97,33 @@ def test_cached_postings_equal_a_fresh_read_and_cannot_be_changed(backend):
     assert len(first[0]) == leaf.doc_frequency("body", term)
     with pytest.raises(ValueError):
         first[1][0] = 99.0
+
+
+def whoosh_positions(s, docnums, words) -> dict:
+    """Body positions read through Whoosh's matcher, one skip per document (what ranking.positions replaces)."""
+    reader, out = s.reader(), {}
+    for word in words:
+        found = {}
+        if ("body", word) in reader:
+            m = reader.postings("body", word)
+            for d in sorted(set(docnums)):
+                if not m.is_active():
+                    break
+                m.skip_to(d)
+                if m.is_active() and m.id() == d:
+                    found[d] = list(m.value_as("positions"))
+        out[word] = found
+    return out
+
+
+@pytest.mark.parametrize("text", ["人民政府 应当", "安全生产 监督管理 部门", "如何申请政府信息公开？", "国务院"])
+def test_positions_for_reranking_equal_whoosh_matchers(backend, text):
+    from indexer.ranking import positions
+    from indexer.search import collect
+
+    s = ranking_searcher(backend._searcher())
+    words_ = [w for w, _, _ in words(fold(text)) if len(w) > 1]
+    q, _ = to_whoosh(parse(text), reader=s.reader())
+    docs = collect(s, q, scored=True).docnums.tolist()[:150] + [0, s.doc_count_all() - 1]
+    got, expected = positions(s, docs, words_), whoosh_positions(s, docs, words_)
+    assert got == expected and sum(len(v) for v in got.values()) > 10
