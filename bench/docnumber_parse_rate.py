@@ -56,10 +56,7 @@ def main() -> None:
         print(f"  {count:5d}  {name}: {examples}")
     print(f"random sample of {args.sample} parsed values (seed {args.seed}):")
     for raw, number in random.Random(args.seed).sample(ok, min(args.sample, len(ok))):
-        print(
-            f"  {raw!r:40} -> {number.canonical}"
-            f"  (prefix={number.prefix}, year={number.year}, n={number.number})"
-        )
+        print(f"  {raw!r:40} -> {number.canonical}  (prefix={number.prefix}, year={number.year}, n={number.number})")
 
 
 if __name__ == "__main__":

@@ -101,11 +101,13 @@ def query_kinds(size: int, rng: random.Random) -> dict[str, Callable[[], SearchR
         "natural-language question": lambda: SearchRequest(q=rng.choice(questions)),
         "phrase": lambda: SearchRequest(q=phrase()),
         "文号": lambda: SearchRequest(q=docnum()),
-        "with facet filters": lambda: SearchRequest(q=rng.choice(words), filters=(
-            ("agency", rng.choice(ISSUERS)[0]), ("year", str(rng.randrange(2000, 2025))))),
+        "with facet filters": lambda: SearchRequest(
+            q=rng.choice(words), filters=(("agency", rng.choice(ISSUERS)[0]), ("year", str(rng.randrange(2000, 2025))))
+        ),
         "date-sorted": lambda: SearchRequest(q=terms(2), sort="date"),
-        "deep page (hits 7981-8000)": lambda: SearchRequest(q=rng.choice(["规定", "人民法院", "应当", "违反"]),
-                                                           page=400, per_page=20),
+        "deep page (hits 7981-8000)": lambda: SearchRequest(
+            q=rng.choice(["规定", "人民法院", "应当", "违反"]), page=400, per_page=20
+        ),
     }
 
 
@@ -200,8 +202,12 @@ def run(size: int, nodes: int, workers: int, queries: int, root: Path, rt_mem: s
     index_dup_of(index_dir)
     cluster = Cluster(plan_nodes(root / "nodes", nodes), Tuning(rt_mem_limit=rt_mem))
     with cluster:
-        settings = Settings(index_dir=index_dir, backend="sphinx", sphinx_nodes=cluster.addresses,
-                            extras={"sphinx_workers": workers, "sphinx_timeout": 300.0})
+        settings = Settings(
+            index_dir=index_dir,
+            backend="sphinx",
+            sphinx_nodes=cluster.addresses,
+            extras={"sphinx_workers": workers, "sphinx_timeout": 300.0},
+        )
         log(f"sync to {nodes} nodes with {workers} segmenting workers ...")
         store = RecordStore(store_path(index_dir))
         try:
@@ -214,49 +220,72 @@ def run(size: int, nodes: int, workers: int, queries: int, root: Path, rt_mem: s
         rows = [(kind, *measure(backend, make, queries)) for kind, make in query_kinds(size, rng).items()]
         exported, export_s = measure_export(backend, SearchRequest(q="人民法院", sort="date"))
         backend.close()
-    print(f"\n## Sphinx backend, {stored:,} documents, {nodes} nodes "
-          f"({', '.join(str(s['documents']) for s in version['shards'])} per shard), {workers} workers\n")
+    print(
+        f"\n## Sphinx backend, {stored:,} documents, {nodes} nodes "
+        f"({', '.join(str(s['documents']) for s in version['shards'])} per shard), {workers} workers\n"
+    )
     if not reused or rebuild:
         print("| ingest stage | documents | seconds | documents/s |\n|---|---:|---:|---:|")
         if store_s:
             print(f"| records -> record store | {stored:,} | {store_s:.0f} | {stored / store_s:,.0f} |")
-        print(f"| record store -> shards (sync) | {synced.pushed:,} | {synced.seconds:.0f} | "
-              f"{synced.pushed / synced.seconds:,.0f} |")
+        print(
+            f"| record store -> shards (sync) | {synced.pushed:,} | {synced.seconds:.0f} | "
+            f"{synced.pushed / synced.seconds:,.0f} |"
+        )
         total = store_s + synced.seconds
         print(f"| total | {stored:,} | {total:.0f} | {stored / total:,.0f} |")
-    print(f"\nDisk: record store {disk_mb(index_dir):,.0f} MB; shards "
-          + ", ".join(f"{disk_mb(n.data_dir):,.0f} MB" for n in cluster.nodes) + "\n")
-    print("The record store gets an index on records(dup_of) first: store.py has none, and every page's\n"
-          "group_sizes() then scans the whole store (about 1.7 s per page at 1,000,000 records).\n")
+    print(
+        f"\nDisk: record store {disk_mb(index_dir):,.0f} MB; shards "
+        + ", ".join(f"{disk_mb(n.data_dir):,.0f} MB" for n in cluster.nodes)
+        + "\n"
+    )
+    print(
+        "The record store gets an index on records(dup_of) first: store.py has none, and every page's\n"
+        "group_sizes() then scans the whole store (about 1.7 s per page at 1,000,000 records).\n"
+    )
     print(f"| query kind ({queries} each) | p50 ms | p95 ms | mean hits |\n|---|---:|---:|---:|")
     for kind, p50, p95, hits in rows:
         print(f"| {kind} | {p50:.1f} | {p95:.1f} | {hits:,.0f} |")
-    print(f"\nExport of every hit of 人民法院 (date order): {exported:,} records in {export_s:.1f} s "
-          f"({exported / max(export_s, 1e-9):,.0f} records/s)")
+    print(
+        f"\nExport of every hit of 人民法院 (date order): {exported:,} records in {export_s:.1f} s "
+        f"({exported / max(export_s, 1e-9):,.0f} records/s)"
+    )
     if whoosh:  # after the cluster is stopped: the two engines never share the two cores
         wrows, build_s, count = whoosh_rows(index_dir, size, queries)
-        print(f"\n## Side by side: Sphinx ({nodes} nodes) and the embedded Whoosh index, same {stored:,} records, "
-              f"same queries\n\nWhoosh bulk build from the record store: {count:,} documents in {build_s:.0f} s "
-              f"({count / max(build_s, 1e-9):,.0f} documents/s); disk {disk_mb(index_dir):,.0f} MB with the store.\n")
-        print("| query kind | Sphinx p50 ms | Sphinx p95 ms | Whoosh p50 ms | Whoosh p95 ms | mean hits "
-              "Sphinx / Whoosh |\n|---|---:|---:|---:|---:|---:|")
+        print(
+            f"\n## Side by side: Sphinx ({nodes} nodes) and the embedded Whoosh index, same {stored:,} records, "
+            f"same queries\n\nWhoosh bulk build from the record store: {count:,} documents in {build_s:.0f} s "
+            f"({count / max(build_s, 1e-9):,.0f} documents/s); disk {disk_mb(index_dir):,.0f} MB with the store.\n"
+        )
+        print(
+            "| query kind | Sphinx p50 ms | Sphinx p95 ms | Whoosh p50 ms | Whoosh p95 ms | mean hits "
+            "Sphinx / Whoosh |\n|---|---:|---:|---:|---:|---:|"
+        )
         for (kind, p50, p95, hits), (_, w50, w95, whits) in zip(rows, wrows, strict=True):
             print(f"| {kind} | {p50:.1f} | {p95:.1f} | {w50:.1f} | {w95:.1f} | {hits:,.0f} / {whits:,.0f} |")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, or say why it is skipped."""
-    ap = argparse.ArgumentParser(prog="python -m bench.sphinx_bench", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.sphinx_bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--docs", type=int, default=1_000_000, help="documents to index (default 1,000,000)")
     ap.add_argument("--nodes", type=int, default=2)
     ap.add_argument("--workers", type=int, default=2, help="segmenting processes during the sync")
     ap.add_argument("--queries", type=int, default=30, help="queries per kind")
     ap.add_argument("--rt-mem", default="1024M", help="rt_mem_limit per shard")
-    ap.add_argument("--whoosh", action="store_true",
-                    help="also build the embedded Whoosh index from the same records and run the same queries")
-    ap.add_argument("--dir", type=Path, default=None,
-                    help="work directory to keep (default: a temporary one); an existing run there is queried again")
+    ap.add_argument(
+        "--whoosh",
+        action="store_true",
+        help="also build the embedded Whoosh index from the same records and run the same queries",
+    )
+    ap.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="work directory to keep (default: a temporary one); an existing run there is queried again",
+    )
     args = ap.parse_args(argv)
     reason = skip_reason()
     if reason:

@@ -259,10 +259,20 @@ def array_queries(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[l
         search_module.collect = collect
     arrays, cached = p95(0), p95()
     return [
-        ["queries on arrays (evaluate.py)", "p95 ms, every kind", f"{matchers:.1f}", f"{arrays:.1f}",
-         _gain(matchers, arrays)],
-        ["decoded postings cached (96 MB)", "p95 ms, every kind", f"{arrays:.1f}", f"{cached:.1f}",
-         _gain(arrays, cached)],
+        [
+            "queries on arrays (evaluate.py)",
+            "p95 ms, every kind",
+            f"{matchers:.1f}",
+            f"{arrays:.1f}",
+            _gain(matchers, arrays),
+        ],
+        [
+            "decoded postings cached (96 MB)",
+            "p95 ms, every kind",
+            f"{arrays:.1f}",
+            f"{cached:.1f}",
+            _gain(arrays, cached),
+        ],
     ]
 
 

@@ -103,8 +103,10 @@ def segmenter(userdict: Path | None = None) -> Any:
             path = Path(userdict or USERDICT).resolve()
             _state["seg"], _state["userdict"] = _make_segmenter(path), path
         elif userdict is not None and Path(userdict).resolve() != _state["userdict"]:
-            raise ValueError(f"the segmenter of this process was loaded with {_state['userdict']}; "
-                             f"it cannot switch to {userdict} (one dictionary per process)")
+            raise ValueError(
+                f"the segmenter of this process was loaded with {_state['userdict']}; "
+                f"it cannot switch to {userdict} (one dictionary per process)"
+            )
     return _state["seg"]
 
 
@@ -134,8 +136,9 @@ def subwords(word: str) -> tuple[tuple[str, int, int], ...]:
     """Return the indexable search-mode sub-words of one word as (sub, start, end), cached per word."""
     subs = _SUBWORDS.get(word)
     if subs is None:
-        subs = tuple((sub, s, e) for sub, s, e in words(word, mode="search")
-                     if e - s < len(word) and _is_indexable(sub))
+        subs = tuple(
+            (sub, s, e) for sub, s, e in words(word, mode="search") if e - s < len(word) and _is_indexable(sub)
+        )
         if len(_SUBWORDS) >= MAX_SUBWORDS:
             _SUBWORDS.clear()
         _SUBWORDS[word] = subs
@@ -225,9 +228,19 @@ class WordTokenizer(Tokenizer):  # type: ignore[misc]
     def __hash__(self) -> int:
         return hash(type(self).__name__)
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,
-                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
-                 start_char: int = 0, tokenize: bool = True, mode: str = "", **kw: Any) -> Iterator[Token]:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kw: Any,
+    ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
         for w, pos, s, e in word_tokens(folded(value)):
             t.original = t.text = w
@@ -248,9 +261,19 @@ class CharTokenizer(Tokenizer):  # type: ignore[misc]
     def __hash__(self) -> int:
         return hash(type(self).__name__)
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,
-                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
-                 start_char: int = 0, tokenize: bool = True, mode: str = "", **kw: Any) -> Iterator[Token]:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kw: Any,
+    ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
         for ch, pos, i in char_tokens(folded(value)):
             t.original = t.text = ch
@@ -271,9 +294,19 @@ class BigramTokenizer(Tokenizer):  # type: ignore[misc]
     def __hash__(self) -> int:
         return hash(type(self).__name__)
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,
-                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
-                 start_char: int = 0, tokenize: bool = True, mode: str = "", **kw: Any) -> Iterator[Token]:
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kw: Any,
+    ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
         for pair, pos, i in bigram_tokens(folded(value)):
             t.original = t.text = pair

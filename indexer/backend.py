@@ -124,8 +124,9 @@ def open_writer(settings: Settings) -> DocumentWriter:
     return WhooshWriter(settings)
 
 
-def ingest_paths(paths: Iterable[str], settings: Settings, *, rebuild: bool = False,
-                 progress: Callable[[int], None] | None = None) -> IngestReport:
+def ingest_paths(
+    paths: Iterable[str], settings: Settings, *, rebuild: bool = False, progress: Callable[[int], None] | None = None
+) -> IngestReport:
     """Ingest files and folders into the configured backend (what `govsearch ingest` runs)."""
     check_backend(settings)
     use_dictionaries(settings)
@@ -136,8 +137,9 @@ def ingest_paths(paths: Iterable[str], settings: Settings, *, rebuild: bool = Fa
     return ingest(paths, settings.index_dir, lock_timeout=settings.lock_timeout, rebuild=rebuild, progress=progress)
 
 
-def put_documents(store: RecordStore, docs: Iterable[Document], report: WriteReport,
-                  only_existing: bool = False) -> None:
+def put_documents(
+    store: RecordStore, docs: Iterable[Document], report: WriteReport, only_existing: bool = False
+) -> None:
     """Store new and changed documents (not yet indexed), then regroup duplicates."""
     for doc in docs:
         digest = content_hash(doc.to_record())

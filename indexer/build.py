@@ -84,8 +84,10 @@ class IngestReport:
 
     def summary(self) -> str:
         """Return the one-line summary."""
-        return (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-                f"skipped {self.skipped}; index holds {self.total} documents ({self.seconds:.1f} s)")
+        return (
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"skipped {self.skipped}; index holds {self.total} documents ({self.seconds:.1f} s)"
+        )
 
 
 def store_path(index_dir: Path) -> Path:
@@ -141,15 +143,28 @@ def store_errors(index_dir: Path) -> Iterator[None]:
         raise IndexError_(f"record store {store_path(index_dir).name}: {e}") from None
 
 
-def ingest(paths: Iterable[str], index_dir: Path, *, lock_timeout: float = 10.0, rebuild: bool = False,
-           progress: Callable[[int], None] | None = None) -> IngestReport:
+def ingest(
+    paths: Iterable[str],
+    index_dir: Path,
+    *,
+    lock_timeout: float = 10.0,
+    rebuild: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> IngestReport:
     """Read input files and folders, store new and changed records, and bring the index up to date."""
-    return ingest_items(read_items(input_files(paths)), index_dir, lock_timeout=lock_timeout, rebuild=rebuild,
-                        progress=progress)
+    return ingest_items(
+        read_items(input_files(paths)), index_dir, lock_timeout=lock_timeout, rebuild=rebuild, progress=progress
+    )
 
 
-def ingest_items(items: Iterable[Item], index_dir: Path, *, lock_timeout: float = 10.0, rebuild: bool = False,
-                 progress: Callable[[int], None] | None = None) -> IngestReport:
+def ingest_items(
+    items: Iterable[Item],
+    index_dir: Path,
+    *,
+    lock_timeout: float = 10.0,
+    rebuild: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> IngestReport:
     """Store new and changed records (raw dicts in Items), then bring the index up to date."""
     index_dir = Path(index_dir)
     report, start = IngestReport(), time.monotonic()
@@ -375,16 +390,28 @@ def index_fields(doc: Document, dup_of: str | None) -> dict[str, Any]:
     day = doc.published or doc.issued
     fields: dict[str, Any] = {
         # a record without text (metadata only) is ranked on its title as its text
-        "id": doc.doc_id, "title": doc.title, "body": doc.body or doc.title, "ctitle": doc.title, "cbody": doc.body,
-        "btitle": doc.title, "bbody": doc.body,
-        "url": doc.url, "doc_number": doc.doc_number or "", "docnum_key": docnum_key(doc.doc_number),
-        "agency": doc.agency or "", "region": ",".join(region_levels(doc.region)),
-        "topics": ",".join(t.replace(",", " ") for t in doc.topics), "doc_type": doc.doc_type or "",
-        "status": doc.status or "", "year": str(day.year) if day else "",
+        "id": doc.doc_id,
+        "title": doc.title,
+        "body": doc.body or doc.title,
+        "ctitle": doc.title,
+        "cbody": doc.body,
+        "btitle": doc.title,
+        "bbody": doc.body,
+        "url": doc.url,
+        "doc_number": doc.doc_number or "",
+        "docnum_key": docnum_key(doc.doc_number),
+        "agency": doc.agency or "",
+        "region": ",".join(region_levels(doc.region)),
+        "topics": ",".join(t.replace(",", " ") for t in doc.topics),
+        "doc_type": doc.doc_type or "",
+        "status": doc.status or "",
+        "year": str(day.year) if day else "",
         "has_attachment": "有附件" if doc.attachments else "无附件",
         "date_num": int(day.strftime("%Y%m%d")) if day else 0,
-        "cites": ",".join(cite_key(c) for c in doc.cites), "title_key": fold(doc.title),
-        "dup_of": dup_of or doc.doc_id, "canonical": "1" if (dup_of or doc.doc_id) == doc.doc_id else "0",
+        "cites": ",".join(cite_key(c) for c in doc.cites),
+        "title_key": fold(doc.title),
+        "dup_of": dup_of or doc.doc_id,
+        "canonical": "1" if (dup_of or doc.doc_id) == doc.doc_id else "0",
     }
     if day:
         fields["date"] = datetime(day.year, day.month, day.day)

@@ -59,8 +59,10 @@ def check_index(index_dir: Path) -> CheckReport:
         return report
     report.records, report.pending = len(stored.ids), stored.pending
     if stored.pending:
-        report.problems.append(f"{stored.pending} records are stored but {PENDING} "
-                               "(an ingest was interrupted: run govsearch ingest to finish)")
+        report.problems.append(
+            f"{stored.pending} records are stored but {PENDING} "
+            "(an ingest was interrupted: run govsearch ingest to finish)"
+        )
     found = _read_whoosh(index_dir, report)
     if found is not None:
         _compare(stored, found, report)
@@ -84,8 +86,12 @@ def _read_store(index_dir: Path, report: CheckReport) -> _Stored | None:
     pending = {r[0] for r in rows if not r[1]}
     # a commit that reached the index before the store was told holds every record pending at the time
     expected = {r[0] for r in rows if r[1]} | (pending if landed else set())
-    return _Stored(ids={r[0] for r in rows}, expected=expected, titles={r[0]: r[2] or "" for r in rows},
-                   pending=0 if landed else len(pending))
+    return _Stored(
+        ids={r[0] for r in rows},
+        expected=expected,
+        titles={r[0]: r[2] or "" for r in rows},
+        pending=0 if landed else len(pending),
+    )
 
 
 def _read_whoosh(index_dir: Path, report: CheckReport) -> dict[str, list[str]] | None:
@@ -148,4 +154,3 @@ def _compare(stored: _Stored, found: dict[str, list[str]], report: CheckReport) 
     differ = sorted(i for i in stored.expected & found.keys() if found[i][0] != stored.titles[i])
     if differ:
         report.problems.append(f"{len(differ)} indexed documents differ from their stored record, e.g. {differ[:3]}")
-

@@ -24,8 +24,13 @@ class UserError(click.ClickException):
     exit_code = 2
 
 
-index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
-                            help="Index directory (default: $GOVSEARCH_INDEX, else ./var/index).")
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Index directory (default: $GOVSEARCH_INDEX, else ./var/index).",
+)
 
 
 def settings_for(index_dir: Path | None) -> Settings:
@@ -100,25 +105,42 @@ def parse_day(value: str | None, name: str) -> date | None:
 
 def query_options(f: Any) -> Any:
     """Add the options shared by search and export."""
-    for opt in reversed([
-        click.option("--filter", "filters", multiple=True, help="FIELD=VALUE facet filter, repeatable."),
-        click.option("--sort", type=click.Choice(["relevance", "date", "date_asc"]), default="relevance"),
-        click.option("--from", "date_from", default=None, help="Published on or after YYYY-MM-DD."),
-        click.option("--to", "date_to", default=None, help="Published on or before YYYY-MM-DD."),
-        click.option("--no-synonyms", is_flag=True, help="Do not expand government synonyms."),
-        click.option("--all-copies", is_flag=True, help="Show every copy of a republished notice."),
-        index_option,
-    ]):
+    for opt in reversed(
+        [
+            click.option("--filter", "filters", multiple=True, help="FIELD=VALUE facet filter, repeatable."),
+            click.option("--sort", type=click.Choice(["relevance", "date", "date_asc"]), default="relevance"),
+            click.option("--from", "date_from", default=None, help="Published on or after YYYY-MM-DD."),
+            click.option("--to", "date_to", default=None, help="Published on or before YYYY-MM-DD."),
+            click.option("--no-synonyms", is_flag=True, help="Do not expand government synonyms."),
+            click.option("--all-copies", is_flag=True, help="Show every copy of a republished notice."),
+            index_option,
+        ]
+    ):
         f = opt(f)
     return f
 
 
-def make_request(query: str, filters: tuple[str, ...], sort: str, date_from: str | None, date_to: str | None,
-                 no_synonyms: bool, all_copies: bool, **kw: Any) -> SearchRequest:
+def make_request(
+    query: str,
+    filters: tuple[str, ...],
+    sort: str,
+    date_from: str | None,
+    date_to: str | None,
+    no_synonyms: bool,
+    all_copies: bool,
+    **kw: Any,
+) -> SearchRequest:
     """Build a SearchRequest from command-line options."""
-    return SearchRequest(q=query, filters=parse_filters(filters), sort=sort,
-                         date_from=parse_day(date_from, "--from"), date_to=parse_day(date_to, "--to"),
-                         synonyms=not no_synonyms, collapse=not all_copies, **kw)
+    return SearchRequest(
+        q=query,
+        filters=parse_filters(filters),
+        sort=sort,
+        date_from=parse_day(date_from, "--from"),
+        date_to=parse_day(date_to, "--to"),
+        synonyms=not no_synonyms,
+        collapse=not all_copies,
+        **kw,
+    )
 
 
 def backend_for(index_dir: Path | None) -> Any:
@@ -145,8 +167,9 @@ def search_cmd(query: str, index_dir: Path | None, limit: int, page: int, as_jso
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
-    click.echo(f"{result.total} documents" + (f" (also searched: {', '.join(result.expanded)})"
-                                              if result.expanded else ""))
+    click.echo(
+        f"{result.total} documents" + (f" (also searched: {', '.join(result.expanded)})" if result.expanded else "")
+    )
     for w in result.warnings:
         click.echo(f"note: {w}", err=True)
     for i, h in enumerate(result.hits, start=(page - 1) * limit + 1):
@@ -158,8 +181,12 @@ def search_cmd(query: str, index_dir: Path | None, limit: int, page: int, as_jso
 @click.argument("query")
 @query_options
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]), required=True)
-@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="File to write; FILE.manifest.json is written beside it.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="File to write; FILE.manifest.json is written beside it.",
+)
 def export_cmd(query: str, index_dir: Path | None, fmt: str, output: Path, **opts: Any) -> None:
     """Export every hit of a query, with a provenance manifest."""
     from .export import EXPORTERS, manifest, write_xlsx
@@ -210,8 +237,10 @@ def check_cmd(index_dir: Path | None) -> None:
     report = check_index(settings_for(index_dir).index_dir)
     for problem in report.problems:
         click.echo(f"problem: {problem}", err=True)
-    click.echo(f"{report.records} stored records, {report.indexed} indexed documents in {report.segments} segments: "
-               + ("ok" if report.ok else f"{len(report.problems)} problems"))
+    click.echo(
+        f"{report.records} stored records, {report.indexed} indexed documents in {report.segments} segments: "
+        + ("ok" if report.ok else f"{len(report.problems)} problems")
+    )
     if not report.ok:
         sys.exit(1)
 

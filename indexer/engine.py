@@ -155,8 +155,9 @@ class WhooshBackend:
         terms = s.key_terms_from_text("body", text, numterms=20)
         if not terms:
             return []
-        q = wq.Or([wq.Term("body", t, boost=w) for t, w in terms]
-                  + [wq.Term("title", t, boost=2 * w) for t, w in terms])
+        q = wq.Or(
+            [wq.Term("body", t, boost=w) for t, w in terms] + [wq.Term("title", t, boost=2 * w) for t, w in terms]
+        )
         me = self.store().db.execute("SELECT dup_of FROM records WHERE id = ?", (doc_id,)).fetchone()
         group = me[0] if me and me[0] else doc_id
         exclude = wq.Or([wq.Term("id", doc_id), wq.Term("dup_of", group)])
@@ -183,8 +184,12 @@ class WhooshBackend:
     def version(self) -> dict[str, Any]:
         """Return what identifies the index a result came from: generation, commit and size."""
         s = self._searcher()
-        return {"generation": getattr(self._local, "gen", None), "commit": s.reader().generation(),
-                "documents": s.doc_count(), "records": self.store().count()}
+        return {
+            "generation": getattr(self._local, "gen", None),
+            "commit": s.reader().generation(),
+            "documents": s.doc_count(),
+            "records": self.store().count(),
+        }
 
 
 def _fields(req: SearchRequest) -> dict[str, Any]:

@@ -140,8 +140,10 @@ class _Evaluator:
         docs, weights, vals = postings(reader, fieldname, text, values)
         if isinstance(scorer, BM25FScorer):
             lengths = field_lengths(reader, fieldname)[docs]
-            scores = scorer.idf * (weights * (scorer.K1 + 1)) / (
-                weights + scorer.K1 * ((1 - scorer.B) + scorer.B * lengths / scorer.avgfl)
+            scores = (
+                scorer.idf
+                * (weights * (scorer.K1 + 1))
+                / (weights + scorer.K1 * ((1 - scorer.B) + scorer.B * lengths / scorer.avgfl))
             )
         else:
             scores = weights
@@ -313,4 +315,3 @@ def field_lengths(reader: Any, fieldname: str) -> np.ndarray:
         while len(_lengths) > LENGTH_SEGMENTS:
             _lengths.popitem(last=False)
     return lengths
-

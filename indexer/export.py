@@ -13,8 +13,23 @@ from typing import Any, BinaryIO
 
 from .models import SearchRequest
 
-COLUMNS = ("id", "title", "url", "agency", "doc_number", "index_no", "date", "date_issued", "topics",
-           "doc_type", "region", "status", "source", "text_sha256", "body")
+COLUMNS = (
+    "id",
+    "title",
+    "url",
+    "agency",
+    "doc_number",
+    "index_no",
+    "date",
+    "date_issued",
+    "topics",
+    "doc_type",
+    "region",
+    "status",
+    "source",
+    "text_sha256",
+    "body",
+)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # cells a spreadsheet would run as formulas
 XLSX_CELL_MAX = 32_000  # Excel refuses longer cells
 
@@ -71,8 +86,9 @@ def write_xlsx(records: Iterable[dict[str, Any]], out: BinaryIO, manifest: dict[
     """Write an XLSX workbook in constant memory; return the number of rows written."""
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
-                                     "strings_to_urls": False, "in_memory": False})
+    book = xlsxwriter.Workbook(
+        out, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "in_memory": False}
+    )
     sheet = book.add_worksheet("results")
     sheet.write_row(0, 0, COLUMNS)
     n = 0
@@ -86,17 +102,28 @@ def write_xlsx(records: Iterable[dict[str, Any]], out: BinaryIO, manifest: dict[
     return n
 
 
-def manifest(req: SearchRequest, index_version: dict[str, Any], records: Iterable[dict[str, Any]] | None,
-             rerun_url: str | None = None, fmt: str = "") -> dict[str, Any]:
+def manifest(
+    req: SearchRequest,
+    index_version: dict[str, Any],
+    records: Iterable[dict[str, Any]] | None,
+    rerun_url: str | None = None,
+    fmt: str = "",
+) -> dict[str, Any]:
     """Return the provenance manifest: how the set was made, so it can be made again."""
     docs = [{"id": r["id"], "text_sha256": text_sha256(r)} for r in records] if records is not None else None
     out: dict[str, Any] = {
-        "query": req.q, "filters": [list(f) for f in req.filters], "sort": req.sort,
+        "query": req.q,
+        "filters": [list(f) for f in req.filters],
+        "sort": req.sort,
         "date_from": req.date_from.isoformat() if req.date_from else None,
         "date_to": req.date_to.isoformat() if req.date_to else None,
-        "synonyms": req.synonyms, "collapse_duplicates": req.collapse, "format": fmt,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"), "index": index_version,
-        "software": {"govsearch": software_version()}, "rerun": rerun_url,
+        "synonyms": req.synonyms,
+        "collapse_duplicates": req.collapse,
+        "format": fmt,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "index": index_version,
+        "software": {"govsearch": software_version()},
+        "rerun": rerun_url,
     }
     if docs is not None:
         out["count"] = len(docs)
@@ -105,5 +132,8 @@ def manifest(req: SearchRequest, index_version: dict[str, Any], records: Iterabl
 
 
 EXPORTERS: dict[str, Callable[[Iterable[dict[str, Any]]], Iterator[bytes]]] = {"csv": to_csv, "jsonl": to_jsonl}
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}

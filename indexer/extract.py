@@ -331,9 +331,7 @@ def _signature(lines: list[str]) -> tuple[str | None, str | None]:
             continue
         if AGENCY_LINE.search(lines[i - 1]):
             start = i - 1
-            while (
-                start > max(0, i - 5) and AGENCY_LINE.search(lines[start - 1]) and len(lines[start - 1]) <= 40
-            ):
+            while start > max(0, i - 5) and AGENCY_LINE.search(lines[start - 1]) and len(lines[start - 1]) <= 40:
                 start -= 1  # joint documents sign with one agency per line
             return " ".join(lines[start:i]), lines[i]
         if HEAD_LINE.match(lines[i - 1]):
@@ -378,16 +376,12 @@ def _title_from(meta: dict[str, str], labels: dict[str, str], soup: BeautifulSou
     return ""
 
 
-def _agency(
-    labels: dict[str, str], signed_by: str | None, number: str | None, meta: dict[str, str]
-) -> str | None:
+def _agency(labels: dict[str, str], signed_by: str | None, number: str | None, meta: dict[str, str]) -> str | None:
     """Prefer the metadata table, then the 落款, then the issuer of a 令, then the page's 来源."""
     from indexer.normalize import parse_doc_number
 
     parsed = parse_doc_number(number)
-    orderer = (
-        parsed.prefix[:-1] if parsed and parsed.year is None and parsed.prefix.endswith("政府令") else None
-    )
+    orderer = parsed.prefix[:-1] if parsed and parsed.year is None and parsed.prefix.endswith("政府令") else None
     orderer = orderer or ("国务院" if parsed and parsed.prefix == "国务院令" else None)
     source = re.sub(r"^本网", "", meta.get("contentsource") or labels.get("source_name") or "")
     candidates = (labels.get("agency"), signed_by, orderer, source if not NOT_AGENCY.match(source) else None)

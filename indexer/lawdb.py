@@ -45,13 +45,24 @@ def law_text(db: sqlite3.Connection, law_id: str) -> str:
 def records(wheel: Path) -> Iterator[dict[str, Any]]:
     """Yield one INTERFACE.md record per law version."""
     db = open_db(wheel)
-    sql = ("SELECT law_id, law_name, doc_type, issuing_body, publish_date, effective_date, status, "
-           "law_department, level FROM laws ORDER BY law_id")
+    sql = (
+        "SELECT law_id, law_name, doc_type, issuing_body, publish_date, effective_date, status, "
+        "law_department, level FROM laws ORDER BY law_id"
+    )
     for law_id, name, doc_type, body_, published, effective, status, department, level in db.execute(sql).fetchall():
         yield {
-            "id": f"law-{law_id}", "title": name, "body": law_text(db, law_id), "agency": body_,
-            "date": published, "effective_date": effective, "status": status, "doc_type": doc_type,
-            "topics": [department] if department else [], "level": level, "region": "全国", "source": SOURCE,
+            "id": f"law-{law_id}",
+            "title": name,
+            "body": law_text(db, law_id),
+            "agency": body_,
+            "date": published,
+            "effective_date": effective,
+            "status": status,
+            "doc_type": doc_type,
+            "topics": [department] if department else [],
+            "level": level,
+            "region": "全国",
+            "source": SOURCE,
         }
 
 

@@ -99,9 +99,25 @@ class Document:
         """Rebuild a Document from what to_record() produced."""
         names = {f.name for f in fields(cls)}
         known = {
-            "id", "url", "title", "body", "agency", "doc_number", "index_no", "date",
-            "date_issued", "topics", "doc_type", "region", "status", "summary", "keywords",
-            "attachments", "cites", "source", "notes",
+            "id",
+            "url",
+            "title",
+            "body",
+            "agency",
+            "doc_number",
+            "index_no",
+            "date",
+            "date_issued",
+            "topics",
+            "doc_type",
+            "region",
+            "status",
+            "summary",
+            "keywords",
+            "attachments",
+            "cites",
+            "source",
+            "notes",
         }
         return cls(
             doc_id=rec["id"],
@@ -176,10 +192,19 @@ class Hit:
     def to_json(self) -> dict[str, Any]:
         """Return the /api/search hit object."""
         return {
-            "id": self.doc_id, "title": self.title, "url": self.url, "agency": self.agency,
-            "doc_number": self.doc_number, "date": self.date, "snippet": self.snippet,
-            "score": round(self.score, 4), "topics": list(self.topics), "doc_type": self.doc_type,
-            "region": self.region, "status": self.status, "duplicates": self.duplicates,
+            "id": self.doc_id,
+            "title": self.title,
+            "url": self.url,
+            "agency": self.agency,
+            "doc_number": self.doc_number,
+            "date": self.date,
+            "snippet": self.snippet,
+            "score": round(self.score, 4),
+            "topics": list(self.topics),
+            "doc_type": self.doc_type,
+            "region": self.region,
+            "status": self.status,
+            "duplicates": self.duplicates,
         }
 
 

@@ -109,9 +109,7 @@ def parse_doc_number(text: str | None) -> DocNumber | None:
     m = FULL_NUMBER.fullmatch(value)
     if m:  # a value cut out of a sentence (的通知沪府发〔2009〕40号) keeps only its last words
         prefix = m["prefix"]
-        return _from_match(
-            m, _text_prefix(prefix) if TEXT_BOUNDARY.match(prefix) or "和国" in prefix else prefix
-        )
+        return _from_match(m, _text_prefix(prefix) if TEXT_BOUNDARY.match(prefix) or "和国" in prefix else prefix)
     m = FULL_LOOSE.fullmatch(value)
     if m and m["p2"]:
         return _make(m["p2"] + "令", None, m["n3"])
@@ -120,9 +118,7 @@ def parse_doc_number(text: str | None) -> DocNumber | None:
 
 def _text_prefix(raw: str) -> str:
     """Cut the 机关代字 off the words before it in running text."""
-    prefix = (
-        re.sub(r"^.*?(?:中华人民)?共?和国", "", _t2s().convert(raw)) if "和国" in raw else _t2s().convert(raw)
-    )
+    prefix = re.sub(r"^.*?(?:中华人民)?共?和国", "", _t2s().convert(raw)) if "和国" in raw else _t2s().convert(raw)
     return LEAD_VERBS.sub("", TEXT_BOUNDARY.sub("", prefix))
 
 
@@ -155,8 +151,7 @@ def _number_windows(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for a in _ANCHOR.finditer(text):
         start = a.start()
-        while start and (text[start - 1] in _NUMBER_CHARS or text[start - 1].isspace()
-                         or text[start - 1].isdecimal()):
+        while start and (text[start - 1] in _NUMBER_CHARS or text[start - 1].isspace() or text[start - 1].isdecimal()):
             start -= 1
         end = a.end()
         while end < len(text) and text[end].isspace():
@@ -339,9 +334,7 @@ def _resolve(hits: list[list[str]]) -> str | None:
     chosen: str | None = None
     for codes in hits:
         fits = [
-            c
-            for c in codes
-            if chosen is None or c.startswith(chosen[:2] if chosen.endswith("0000") else chosen[:4])
+            c for c in codes if chosen is None or c.startswith(chosen[:2] if chosen.endswith("0000") else chosen[:4])
         ]
         if chosen is not None and not fits:
             break
@@ -362,9 +355,7 @@ def _region_from_name(name: str) -> str | None:
     return "/".join(path + ([town[1]] if town else []))
 
 
-def region_of(
-    agency: str | None = None, doc_number: str | None = None, text: str | None = None
-) -> str | None:
+def region_of(agency: str | None = None, doc_number: str | None = None, text: str | None = None) -> str | None:
     """Give the 省/市/县/镇 path of the issuer from its name, its 文号 prefix or, last, the text."""
     for part in re.split(r"[、，,\s]+", agency or ""):
         if part in _aliases() and _aliases()[part][1]:

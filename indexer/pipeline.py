@@ -23,14 +23,45 @@ _NESTING_TAG = re.compile(rb"<(/?)(?:div|span|table|ul|ol|section|article|blockq
 
 # record field -> Document field, aliases included (INTERFACE.md)
 ALIASES = {
-    "date_published": "date", "published": "date", "pubdate": "date", "发布日期": "date",
-    "category": "topics", "topic": "topics", "主题分类": "topics",
-    "issuing_body": "agency", "publisher": "agency", "发文机关": "agency", "发布机构": "agency",
-    "文号": "doc_number", "发文字号": "doc_number", "索引号": "index_no",
-    "成文日期": "date_issued", "有效性": "status", "sources": "source",
+    "date_published": "date",
+    "published": "date",
+    "pubdate": "date",
+    "发布日期": "date",
+    "category": "topics",
+    "topic": "topics",
+    "主题分类": "topics",
+    "issuing_body": "agency",
+    "publisher": "agency",
+    "发文机关": "agency",
+    "发布机构": "agency",
+    "文号": "doc_number",
+    "发文字号": "doc_number",
+    "索引号": "index_no",
+    "成文日期": "date_issued",
+    "有效性": "status",
+    "sources": "source",
 }
-KNOWN = {"id", "url", "title", "body", "html", "html_bytes", "attachments", "agency", "doc_number", "index_no", "date",
-         "date_issued", "topics", "doc_type", "region", "status", "source", "summary", "keywords"}
+KNOWN = {
+    "id",
+    "url",
+    "title",
+    "body",
+    "html",
+    "html_bytes",
+    "attachments",
+    "agency",
+    "doc_number",
+    "index_no",
+    "date",
+    "date_issued",
+    "topics",
+    "doc_type",
+    "region",
+    "status",
+    "source",
+    "summary",
+    "keywords",
+}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")  # lone surrogates too
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # JSON may escape them (\ud800); no UTF-8 file or database holds them
 
@@ -89,7 +120,8 @@ def to_document(raw: dict[str, Any], source: str = "") -> Document:
         title, body_note = title_from_body(body)
         notes.append(body_note)
     doc = base.with_(
-        title=title, body=body,
+        title=title,
+        body=body,
         agency=_text(rec.get("agency")) or base.agency,
         doc_number=_text(rec.get("doc_number")) or base.doc_number,
         index_no=_text(rec.get("index_no")) or base.index_no,
@@ -117,8 +149,12 @@ def merge_attachments(found: tuple[Attachment, ...], given: Any) -> tuple[Attach
         if not isinstance(item, dict) or not item.get("url"):
             continue
         old = by_url.get(str(item["url"]), Attachment(url=str(item["url"]), name=""))
-        by_url[old.url] = Attachment(url=old.url, name=_text(item.get("name")) or old.name,
-                                     text=_text(item.get("text")) or old.text, note=_text(item.get("note")) or old.note)
+        by_url[old.url] = Attachment(
+            url=old.url,
+            name=_text(item.get("name")) or old.name,
+            text=_text(item.get("text")) or old.text,
+            note=_text(item.get("note")) or old.note,
+        )
     return tuple(by_url.values())
 
 

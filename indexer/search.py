@@ -181,9 +181,7 @@ def _count(s: Searcher, text: str, req: SearchRequest) -> int:
     return int(collect(s, q, scored=False).allowed(cols, req).sum())
 
 
-def facet_buckets(
-    cols: Columns, matches: Matches, req: SearchRequest, size: int
-) -> dict[str, tuple[FacetBucket, ...]]:
+def facet_buckets(cols: Columns, matches: Matches, req: SearchRequest, size: int) -> dict[str, tuple[FacetBucket, ...]]:
     """Count facet values; a facet with a selection counts as if its own selection were not made."""
     selected: dict[str, set[str]] = {}
     for name, value in req.filters:
@@ -204,9 +202,7 @@ def facet_buckets(
     return out
 
 
-def facet_bucket_list(
-    name: str, counts: dict[Any, int], selected: set[str], size: int
-) -> tuple[FacetBucket, ...]:
+def facet_bucket_list(name: str, counts: dict[Any, int], selected: set[str], size: int) -> tuple[FacetBucket, ...]:
     """Return a facet's buckets: the `size` largest (years newest first), selected values always."""
     items = [(str(v), n) for v, n in counts.items() if v not in (None, "")]
     if name == "region":

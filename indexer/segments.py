@@ -127,7 +127,9 @@ class SegmentBuilder:
 
 TOKENIZERS = {WordTokenizer: "word", CharTokenizer: "char", BigramTokenizer: "bigram"}
 POSITIONAL: dict[str, Callable[[str], dict[str, list[int]]]] = {
-    "word": word_positions, "char": char_positions, "bigram": bigram_positions
+    "word": word_positions,
+    "char": char_positions,
+    "bigram": bigram_positions,
 }
 
 

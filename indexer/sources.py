@@ -76,8 +76,11 @@ def _read_file(path: Path) -> Iterator[Item]:
     elif suffix in (".txt", ".html", ".htm"):
         yield _page(path, size)
     else:
-        yield Item(str(path), error=f"unsupported file type {suffix or '(none)'}: expected one of "
-                   + " ".join(SUFFIXES), size=size)
+        yield Item(
+            str(path),
+            error=f"unsupported file type {suffix or '(none)'}: expected one of " + " ".join(SUFFIXES),
+            size=size,
+        )
 
 
 def _jsonl(fh: BinaryIO, name: str) -> Iterator[Item]:
@@ -127,8 +130,11 @@ def _decode_json(raw: bytes) -> tuple[Any, str | None]:
 
 def _json(path: Path, size: int) -> Iterator[Item]:
     if size > MAX_JSON_BYTES:
-        yield Item(str(path), error=f"file of {size} bytes is over the {MAX_JSON_BYTES} byte limit "
-                   "for .json (use .jsonl)", size=size)
+        yield Item(
+            str(path),
+            error=f"file of {size} bytes is over the {MAX_JSON_BYTES} byte limit for .json (use .jsonl)",
+            size=size,
+        )
         return
     raw = _read_at_most(path, MAX_JSON_BYTES)
     if len(raw) > MAX_JSON_BYTES:

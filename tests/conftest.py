@@ -40,8 +40,7 @@ def corpus_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     tmp = tmp_path_factory.mktemp("corpus")
     laws, policy = tmp / "laws.jsonl", tmp / "policy.jsonl"
     laws.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in head_jsonl(LAWS, N_LAWS)), "utf-8")
-    policy.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in head_jsonl(POLICY, N_POLICY)),
-                      "utf-8")
+    policy.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in head_jsonl(POLICY, N_POLICY)), "utf-8")
     return [str(SEED), str(laws), str(policy)]
 
 

@@ -19,9 +19,24 @@ def tokens(tokenizer, text):
 def test_word_positions_are_sequential_and_subwords_share_the_parent_position():
     toks = tokens(WordTokenizer(), "中华人民共和国国务院办公厅关于安全生产的通知")
     assert toks == [
-        ("中华", 0), ("华人", 0), ("人民", 0), ("共和", 0), ("共和国", 0), ("中华人民共和国", 0),
-        ("国务", 1), ("院办", 1), ("办公", 1), ("国务院", 1), ("办公厅", 1), ("国务院办公厅", 1),
-        ("关于", 2), ("安全", 3), ("生产", 3), ("安全生产", 3), ("的", 4), ("通知", 5),
+        ("中华", 0),
+        ("华人", 0),
+        ("人民", 0),
+        ("共和", 0),
+        ("共和国", 0),
+        ("中华人民共和国", 0),
+        ("国务", 1),
+        ("院办", 1),
+        ("办公", 1),
+        ("国务院", 1),
+        ("办公厅", 1),
+        ("国务院办公厅", 1),
+        ("关于", 2),
+        ("安全", 3),
+        ("生产", 3),
+        ("安全生产", 3),
+        ("的", 4),
+        ("通知", 5),
     ]
 
 
@@ -31,12 +46,25 @@ def test_punctuation_and_spaces_are_not_word_tokens():
 
 def test_char_tokens_number_every_non_space_character_punctuation_included():
     assert tokens(CharTokenizer(), "征地 补偿，标准") == [
-        ("征", 0), ("地", 1), ("补", 2), ("偿", 3), (",", 4), ("标", 5), ("准", 6)]
+        ("征", 0),
+        ("地", 1),
+        ("补", 2),
+        ("偿", 3),
+        (",", 4),
+        ("标", 5),
+        ("准", 6),
+    ]
 
 
 def test_bigram_tokens_are_neighbouring_character_pairs_across_spaces_numbered_in_sequence():
     assert tokens(BigramTokenizer(), "征地 补偿，标准") == [
-        ("征地", 0), ("地补", 1), ("补偿", 2), ("偿,", 3), (",标", 4), ("标准", 5)]
+        ("征地", 0),
+        ("地补", 1),
+        ("补偿", 2),
+        ("偿,", 3),
+        (",标", 4),
+        ("标准", 5),
+    ]
     assert tokens(BigramTokenizer(), "水") == [] and tokens(BigramTokenizer(), "") == []
 
 
@@ -50,19 +78,35 @@ def test_fold_keeps_the_length_so_offsets_map_back_to_the_published_text():
     assert len(fold(text)) == len(text)
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("國(guó)務(wù)院", "國務院"),
-    ("國（guó）務（wù）院", "國務院"),
-    ("我們(men)的(de)國(guó)家(jiā)", "我們的國家"),
-    ("國(guo\u0301)務(wù)院", "國務院"),  # decomposed tone mark
-    ("工作?,F(xiàn)將國(guó)務(wù)院", "工作?,F將國務院"),  # after a GBK round-trip artifact, in the seed
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("國(guó)務(wù)院", "國務院"),
+        ("國（guó）務（wù）院", "國務院"),
+        ("我們(men)的(de)國(guó)家(jiā)", "我們的國家"),
+        ("國(guo\u0301)務(wù)院", "國務院"),  # decomposed tone mark
+        ("工作?,F(xiàn)將國(guó)務(wù)院", "工作?,F將國務院"),  # after a GBK round-trip artifact, in the seed
+    ],
+)
 def test_pinyin_annotations_are_removed(raw, clean):
     assert strip_pinyin(raw) == clean
 
 
-@pytest.mark.parametrize("text", ["(一)全面深化", "PM2.5(xì)", "Café(ça)", "條例(試行)", "加入(WTO)後",
-                                  "第(2020-05-14)號", "附件(a)", "金額(元)", "PM2.5(細顆粒物)", "的(de)一次"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(一)全面深化",
+        "PM2.5(xì)",
+        "Café(ça)",
+        "條例(試行)",
+        "加入(WTO)後",
+        "第(2020-05-14)號",
+        "附件(a)",
+        "金額(元)",
+        "PM2.5(細顆粒物)",
+        "的(de)一次",
+    ],
+)
 def test_real_parentheses_are_kept(text):
     assert strip_pinyin(text) == text
 

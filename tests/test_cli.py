@@ -61,8 +61,13 @@ def test_ingest_shows_a_progress_bar_on_a_terminal_and_a_summary(tmp_path):
 
     main_fd, child_fd = pty.openpty()
     gs = os.path.join(os.path.dirname(sys.executable), "govsearch")
-    proc = subprocess.run([gs, "ingest", str(SEED), "--index", str(tmp_path / "ix")], stderr=child_fd,
-                          stdout=subprocess.PIPE, text=True, timeout=120)
+    proc = subprocess.run(
+        [gs, "ingest", str(SEED), "--index", str(tmp_path / "ix")],
+        stderr=child_fd,
+        stdout=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
     os.close(child_fd)
     shown = b""
     while True:

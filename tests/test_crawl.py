@@ -39,8 +39,19 @@ from .crawl_site.gov import (
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FIXTURE_DIR = SHARED / "corpus" / "html_fixtures" / "guangzhou_tianhe"
-FAST = ["--allow-private", "--delay", "0", "--timeout", "0.5", "--retries", "1", "--backoff", "0.05",
-        "--max-bytes", "200000"]
+FAST = [
+    "--allow-private",
+    "--delay",
+    "0",
+    "--timeout",
+    "0.5",
+    "--retries",
+    "1",
+    "--backoff",
+    "0.05",
+    "--max-bytes",
+    "200000",
+]
 START = "/zwgk/tzgg/index.html"
 
 
@@ -147,8 +158,11 @@ def test_attachment_text_is_indexed_under_the_notice_and_problems_are_reported(f
     assert "saomiao.pdf: scanned PDF without a text layer (1 page): no text indexed" in out
     assert "shuoming.docx: refused: word/document.xml unpacks" in out  # the zip bomb
     assert "jiuban.doc: unsupported attachment type: DOC" in out
-    hits = CliRunner().invoke(main, ["search", "幸福路88号", "--index", str(index), "--json",
-                                     "--filter", "attachment=有附件"]).output
+    hits = (
+        CliRunner()
+        .invoke(main, ["search", "幸福路88号", "--index", str(index), "--json", "--filter", "attachment=有附件"])
+        .output
+    )
     assert [h["url"].endswith("post_5001.html") for h in json.loads(hits)["hits"]] == [True]
 
 
@@ -160,8 +174,7 @@ def test_records_point_at_the_exact_archived_bytes(first, site):
     assert archived.body == site.routes[detail("post_1002")].body
     with open(index / "warc" / name, "rb") as fh:
         requests = [r for r in ArchiveIterator(fh) if r.rec_type == "request"]
-    assert requests and all(r.http_headers.get_header("User-Agent").startswith("govsearch-crawler/")
-                            for r in requests)
+    assert requests and all(r.http_headers.get_header("User-Agent").startswith("govsearch-crawler/") for r in requests)
 
 
 def test_second_crawl_is_conditional_and_reingests_only_the_changed_page(first, site):
@@ -219,8 +232,9 @@ def test_warc_tail_is_replayed_after_a_crash_between_archive_and_state(tmp_path,
     profile_file = tmp_path / "noattach.toml"
     profile_file.write_text('extends = "trs"\nname = "noattach"\n[attachments]\nurl_pattern = "[.]none$"\n', "utf-8")
     job = Job(load_profile(str(profile_file)), (site.base + START,))
-    config = CrawlConfig(tmp_path / "crawl.sqlite", tmp_path / "warc", FetchPolicy(allow_private=True, timeout=2),
-                         delay=0.0)
+    config = CrawlConfig(
+        tmp_path / "crawl.sqlite", tmp_path / "warc", FetchPolicy(allow_private=True, timeout=2), delay=0.0
+    )
     try:
         with pytest.raises(Crash):
             Crawler(job, config, CrashingState(config.state_path)).run()
@@ -278,10 +292,14 @@ def test_private_addresses_are_refused_without_the_flag(tmp_path):
 def test_seed_list_and_profiles_without_fetching(tmp_path):
     run = CliRunner().invoke
     out = run(main, ["crawl", "--from-list", "广东省人民政府", "--dry-run", "--index", str(tmp_path)])
-    assert out.exit_code == 0 and "generic: https://www.gd.gov.cn/zwgk/wjk/qbwj/ https://www.gd.gov.cn/zwgk/tzgg/" \
-        in out.output
-    assert "gd-gkmlpt: https://www.gd.gov.cn/gkmlpt/api/all/5?page=1&sid=2" in run(main, [
-        "crawl", "gd-gkmlpt", "--dry-run"]).output
+    assert (
+        out.exit_code == 0
+        and "generic: https://www.gd.gov.cn/zwgk/wjk/qbwj/ https://www.gd.gov.cn/zwgk/tzgg/" in out.output
+    )
+    assert (
+        "gd-gkmlpt: https://www.gd.gov.cn/gkmlpt/api/all/5?page=1&sid=2"
+        in run(main, ["crawl", "gd-gkmlpt", "--dry-run"]).output
+    )
     assert "gkmlpt" in run(main, ["crawl", "--list-profiles"]).output
     bad = run(main, ["crawl", "no-such-profile", "--index", str(tmp_path)])
     assert bad.exit_code == 2 and "unknown profile" in bad.output and "Traceback" not in bad.output

@@ -22,14 +22,17 @@ from indexer.crawl.urls import BadURL, canonical_url
 from .crawl_site.server import Route, Site
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("HTTP://WWW.Gz.GOV.cn:80/a/./b/../c.html?b=2&a=1&utm_source=x#top", "http://www.gz.gov.cn/a/c.html?a=1&b=2"),
-    ("https://x.gov.cn:443", "https://x.gov.cn/"),
-    ("http://x.gov.cn/zwgk/?spm=1.2&from=timeline&id=7", "http://x.gov.cn/zwgk/?id=7"),
-    ("http://x.gov.cn/%e4%b8%ad.html?q=%D6%D0", "http://x.gov.cn/%E4%B8%AD.html?q=%D6%D0"),  # GBK query kept
-    ("http://x.gov.cn/通知.html", "http://x.gov.cn/%E9%80%9A%E7%9F%A5.html"),
-    ("http://政府.中国/", "http://xn--mxtq1m.xn--fiqs8s/"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTP://WWW.Gz.GOV.cn:80/a/./b/../c.html?b=2&a=1&utm_source=x#top", "http://www.gz.gov.cn/a/c.html?a=1&b=2"),
+        ("https://x.gov.cn:443", "https://x.gov.cn/"),
+        ("http://x.gov.cn/zwgk/?spm=1.2&from=timeline&id=7", "http://x.gov.cn/zwgk/?id=7"),
+        ("http://x.gov.cn/%e4%b8%ad.html?q=%D6%D0", "http://x.gov.cn/%E4%B8%AD.html?q=%D6%D0"),  # GBK query kept
+        ("http://x.gov.cn/通知.html", "http://x.gov.cn/%E9%80%9A%E7%9F%A5.html"),
+        ("http://政府.中国/", "http://xn--mxtq1m.xn--fiqs8s/"),
+    ],
+)
 def test_canonical_url(url, expected):
     assert canonical_url(url) == expected
 
@@ -40,12 +43,24 @@ def test_canonical_url_refuses_what_cannot_be_fetched():
             canonical_url(bad)
 
 
-@pytest.mark.parametrize(("ip", "problem"), [
-    ("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.1.2.3", "private"), ("192.168.1.1", "private"),
-    ("172.16.0.9", "private"), ("169.254.169.254", "link-local"), ("fe80::1", "link-local"),
-    ("100.64.0.1", "non-public"), ("::ffff:127.0.0.1", "loopback"), ("0.0.0.0", "unspecified"),
-    ("224.0.0.1", "multicast"), ("8.8.8.8", None), ("2001:4860:4860::8888", None),
-])
+@pytest.mark.parametrize(
+    ("ip", "problem"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("192.168.1.1", "private"),
+        ("172.16.0.9", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1", "link-local"),
+        ("100.64.0.1", "non-public"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("0.0.0.0", "unspecified"),
+        ("224.0.0.1", "multicast"),
+        ("8.8.8.8", None),
+        ("2001:4860:4860::8888", None),
+    ],
+)
 def test_address_problem(ip, problem):
     found = address_problem(ipaddress.ip_address(ip))
     assert (found or "").startswith(problem or "") and (found is None) == (problem is None)
@@ -101,8 +116,10 @@ def test_profiles_load_extend_and_fail_clearly(tmp_path):
     bad.write_text('extends = "generic"\n[fields]\nauthor = "p.a"\n', "utf-8")
     with pytest.raises(ProfileError, match="unknown \\[fields\\] author"):
         load_profile(str(bad))
-    assert [guess_profile(u) for u in ("https://x.cn/gkmlpt/api/all/5?page=1&sid=2", "https://x.cn/sitemap.xml",
-                                       "https://x.cn/zwgk/tzgg/")] == ["gkmlpt", "sitemap", "generic"]
+    assert [
+        guess_profile(u)
+        for u in ("https://x.cn/gkmlpt/api/all/5?page=1&sid=2", "https://x.cn/sitemap.xml", "https://x.cn/zwgk/tzgg/")
+    ] == ["gkmlpt", "sitemap", "generic"]
 
 
 def test_list_page_links_pagination_and_attachments():
@@ -110,24 +127,35 @@ def test_list_page_links_pagination_and_attachments():
     html = """<ul><li><a href="content/post_12.html">通知</a></li><li><a href="/other/t20250101_5.html">外栏目</a></li>
     <li><a href="http://y.gov.cn/content/post_1.html">外站</a></li><li><a href="../index.html">上级栏目</a></li>
     <li><a href="index_1.html">下一页</a></li></ul><script>createPageHTML(4, 0, "index", "html");</script>"""
-    links = list_page_links(profile, "http://x.gov.cn/zwgk/tzgg/index.html", BeautifulSoup(html, "lxml"), html, 0,
-                            scope)
+    links = list_page_links(
+        profile, "http://x.gov.cn/zwgk/tzgg/index.html", BeautifulSoup(html, "lxml"), html, 0, scope
+    )
     got = {(lk.url.removeprefix("http://x.gov.cn"), lk.kind) for lk in links}
-    assert got == {("/zwgk/tzgg/content/post_12.html", "detail"), ("/other/t20250101_5.html", "detail"),
-                   ("/zwgk/tzgg/index_1.html", "list"), ("/zwgk/tzgg/index_2.html", "list"),
-                   ("/zwgk/tzgg/index_3.html", "list")}  # not the parent column, not the other host
-    assert script_pages(profile, "http://x.gov.cn/a/index.html", "createPageHTML(900, 0, 'index', 'shtml')")[-1] \
+    assert got == {
+        ("/zwgk/tzgg/content/post_12.html", "detail"),
+        ("/other/t20250101_5.html", "detail"),
+        ("/zwgk/tzgg/index_1.html", "list"),
+        ("/zwgk/tzgg/index_2.html", "list"),
+        ("/zwgk/tzgg/index_3.html", "list"),
+    }  # not the parent column, not the other host
+    assert (
+        script_pages(profile, "http://x.gov.cn/a/index.html", "createPageHTML(900, 0, 'index', 'shtml')")[-1]
         == f"http://x.gov.cn/a/index_{profile.max_list_pages - 1}.shtml"
+    )
     page = '<a href="/u/1.pdf">附件1</a><a href="/download?id=3" title="x">申请表.docx</a><a href="/a.html">x</a>'
     found = attachment_links(profile, "http://x.gov.cn/c/post_1.html", BeautifulSoup(page, "lxml"), 1, scope)
-    assert [(a.url, a.name) for a in found] == [("http://x.gov.cn/u/1.pdf", "附件1"),
-                                                 ("http://x.gov.cn/download?id=3", "申请表.docx")]
+    assert [(a.url, a.name) for a in found] == [
+        ("http://x.gov.cn/u/1.pdf", "附件1"),
+        ("http://x.gov.cn/download?id=3", "申请表.docx"),
+    ]
 
 
 def test_json_listing_next_page_stops_at_total():
     profile, scope = load_profile("gkmlpt"), Scope(("x.gov.cn",))
-    body = b'{"total": 3, "articles": [{"url": "http://x.gov.cn/a/post_1.html", "document_number": "A1"}, ' \
-           b'{"url": "http://x.gov.cn/a/post_2.html"}]}'
+    body = (
+        b'{"total": 3, "articles": [{"url": "http://x.gov.cn/a/post_1.html", "document_number": "A1"}, '
+        b'{"url": "http://x.gov.cn/a/post_2.html"}]}'
+    )
     first = json_links(profile, "http://x.gov.cn/gkmlpt/api/all/5?page=1&sid=2", body, 0, scope)
     assert [lk.kind for lk in first] == ["detail", "detail", "api"]
     assert first[0].hints == {"doc_number": "A1"} and first[2].url.endswith("?page=2&sid=2")
@@ -147,8 +175,9 @@ class MemoryRobots:
 
 
 def test_robots_rules_crawl_delay_and_status_codes(tiny_site):
-    tiny_site.routes["/robots.txt"] = Route(b"User-agent: *\nCrawl-delay: 3\nDisallow: /private/\n"
-                                           b"Sitemap: http://x.gov.cn/sitemap.xml\n", "text/plain")
+    tiny_site.routes["/robots.txt"] = Route(
+        b"User-agent: *\nCrawl-delay: 3\nDisallow: /private/\nSitemap: http://x.gov.cn/sitemap.xml\n", "text/plain"
+    )
     slots = HostSlots(0.5, 1)
     robots = Robots(Fetcher(FetchPolicy(allow_private=True, retries=0)), MemoryRobots(), slots)
     assert robots.check(tiny_site.base + "/private/a.html") == "disallowed by robots.txt"

@@ -60,9 +60,7 @@ def test_repost_is_a_duplicate_and_a_different_law_is_not(laws: dict[str, dict])
     other = signature(luoyang["title"], luoyang["body"])
     assert similarity(original, copy) >= 0.85
     assert similarity(original, other) < 0.3
-    groups = group_duplicates(
-        [("b-repost", copy, None), ("a-original", original, None), ("c-luoyang", other, None)]
-    )
+    groups = group_duplicates([("b-repost", copy, None), ("a-original", original, None), ("c-luoyang", other, None)])
     assert groups == {"a-original": "a-original", "b-repost": "a-original", "c-luoyang": "c-luoyang"}
 
 
@@ -98,10 +96,15 @@ def test_seventy_thousand_signatures_in_a_few_seconds(laws: dict[str, dict]) -> 
     assert sum(1 for k, v in groups.items() if k != v) == 1
 
 
-@pytest.mark.parametrize(("title", "body"), [
-    ("国务院关于安全生产的通知", "第一条　为了加强安全生产工作，制定本条例。" * 40),
-    ("短", ""), ("", "，。"), ("PM2.5", "abc"),
-])
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("国务院关于安全生产的通知", "第一条　为了加强安全生产工作，制定本条例。" * 40),
+        ("短", ""),
+        ("", "，。"),
+        ("PM2.5", "abc"),
+    ],
+)
 def test_signature_is_datasketchs_minhash_bit_for_bit(title: str, body: str) -> None:
     import numpy as np
     from datasketch import MinHash

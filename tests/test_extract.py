@@ -414,9 +414,7 @@ def test_gbk_without_any_declaration() -> None:
 
 
 def test_wrong_declaration_is_detected_and_noted() -> None:
-    page = RawPage(
-        url="", body=gbk_page('<meta http-equiv="Content-Type" content="text/html; charset=utf-8">')
-    )
+    page = RawPage(url="", body=gbk_page('<meta http-equiv="Content-Type" content="text/html; charset=utf-8">'))
     doc = extract(page)
     assert doc.title == "防汛通知"
     assert doc.body.startswith("闽侯县人民政府办公室关于做好防汛工作的通知\n各乡镇人民政府")
@@ -476,17 +474,11 @@ def test_metadata_table_with_empty_cells_and_a_bad_date() -> None:
 
 def test_page_without_any_text_is_skipped_with_a_reason() -> None:
     with pytest.raises(SkipDocument) as err:
-        extract(
-            RawPage(
-                url="http://x.gov.cn/empty.html", body=b"<html><body><script>var a=1;</script></body></html>"
-            )
-        )
+        extract(RawPage(url="http://x.gov.cn/empty.html", body=b"<html><body><script>var a=1;</script></body></html>"))
     assert err.value.reason == "no usable text in page"
     assert err.value.source == "http://x.gov.cn/empty.html"
 
 
 def test_doc_id_uses_the_canonical_url() -> None:
     assert canonical_url("HTTP://WWW.GZ.gov.cn:80/a/b.html#top") == "http://www.gz.gov.cn/a/b.html"
-    assert doc_id_for("http://www.gz.gov.cn/a/b.html#x", b"") == doc_id_for(
-        "HTTP://www.gz.gov.cn:80/a/b.html", b"1"
-    )
+    assert doc_id_for("http://www.gz.gov.cn/a/b.html#x", b"") == doc_id_for("HTTP://www.gz.gov.cn:80/a/b.html", b"1")

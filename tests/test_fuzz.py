@@ -31,26 +31,166 @@ REQUESTS = 10_000  # generated requests all tests of this module must send toget
 EXAMPLES = {"q": 600, "params": 3000, "raw": 2600, "paths": 3600, "schemathesis": 300}
 JSON_PATHS = ("/api/", "/export", "/healthz", "/openapi")
 SENT: Counter[str] = Counter()  # requests sent, per test
-FUZZ = settings(deadline=None, database=None, derandomize=True, print_blob=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                       HealthCheck.filter_too_much, HealthCheck.data_too_large])
+FUZZ = settings(
+    deadline=None,
+    database=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
 
 # pieces of hostile queries: index words (so that some queries find something), operators, quotes, metacharacters
 WORDS = ["条例", "管理", "人民政府", "规定", "口岸", "安全", "委员会", "第一条", "本市", "国务院"]
-OPERATORS = ['"', '""', "'", "“", "”", "《", "》", "AND", "OR", "NOT", "and", "or", "-", "+", "--", "(", ")", "((",
-             "*", "?", "~", "^", "!", "&&", "||", ":", "::", "\\", "/", "title:", "标题:", "文号:", "机关:", "agency:",
-             "date:", "日期:", "date:2014-01-01..2014-12-31", "date:..", "date:9999-99-99..0000-00-00", "date:2014..",
-             "doc_number:", "国发〔2014〕5号", "〔", "〕", "[", "]", "{", "}", "{1,}", ".*", "[a-z]+", "(?:", "$", "|",
-             "%", "%00", "%ff", "\x00", "\x1b[31m", "\u202e", "\ufeff", "\u200b", "𠀀", "　", "\t", "\n", "\r\n",
-             "'; DROP TABLE records; --", "<script>alert(1)</script>", "../../etc/passwd", "${jndi:ldap://x}",
-             "{{7*7}}", "a" * 300, "政府" * 150]
-PARAMS = ["q", "page", "per_page", "sort", "from", "to", "synonyms", "all", "lang", "topic", "agency", "region",
-          "year", "doc_type", "status", "attachment", "fmt", "doc_id", "endpoint", "_external", "_scheme", "_anchor",
-          "_method", "filename"]  # the last ones collide with url_for()'s own arguments
-NUMBERS = ["0", "1", "2", "-1", "+1", "999999", "1000000", "1000001", "99999999999999999999", "1e3", "1.5", " 3",
-           "0x10", "١٢", "２", "NaN", "inf", "", "00000000000001", "-0"]
-BAD_ESCAPES = ["%ff", "%fe%ff", "%c3%28", "%ed%a0%80", "%00", "%", "%zz", "%e4%b8", "%F0%9F%98", "%c0%af", "%2e%2e%2f",
-               "%0d%0a", "%u4e2d", "+", "&", "=", "==", "&&", ";"]
+OPERATORS = [
+    '"',
+    '""',
+    "'",
+    "“",
+    "”",
+    "《",
+    "》",
+    "AND",
+    "OR",
+    "NOT",
+    "and",
+    "or",
+    "-",
+    "+",
+    "--",
+    "(",
+    ")",
+    "((",
+    "*",
+    "?",
+    "~",
+    "^",
+    "!",
+    "&&",
+    "||",
+    ":",
+    "::",
+    "\\",
+    "/",
+    "title:",
+    "标题:",
+    "文号:",
+    "机关:",
+    "agency:",
+    "date:",
+    "日期:",
+    "date:2014-01-01..2014-12-31",
+    "date:..",
+    "date:9999-99-99..0000-00-00",
+    "date:2014..",
+    "doc_number:",
+    "国发〔2014〕5号",
+    "〔",
+    "〕",
+    "[",
+    "]",
+    "{",
+    "}",
+    "{1,}",
+    ".*",
+    "[a-z]+",
+    "(?:",
+    "$",
+    "|",
+    "%",
+    "%00",
+    "%ff",
+    "\x00",
+    "\x1b[31m",
+    "\u202e",
+    "\ufeff",
+    "\u200b",
+    "𠀀",
+    "　",
+    "\t",
+    "\n",
+    "\r\n",
+    "'; DROP TABLE records; --",
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "${jndi:ldap://x}",
+    "{{7*7}}",
+    "a" * 300,
+    "政府" * 150,
+]
+PARAMS = [
+    "q",
+    "page",
+    "per_page",
+    "sort",
+    "from",
+    "to",
+    "synonyms",
+    "all",
+    "lang",
+    "topic",
+    "agency",
+    "region",
+    "year",
+    "doc_type",
+    "status",
+    "attachment",
+    "fmt",
+    "doc_id",
+    "endpoint",
+    "_external",
+    "_scheme",
+    "_anchor",
+    "_method",
+    "filename",
+]  # the last ones collide with url_for()'s own arguments
+NUMBERS = [
+    "0",
+    "1",
+    "2",
+    "-1",
+    "+1",
+    "999999",
+    "1000000",
+    "1000001",
+    "99999999999999999999",
+    "1e3",
+    "1.5",
+    " 3",
+    "0x10",
+    "١٢",
+    "２",
+    "NaN",
+    "inf",
+    "",
+    "00000000000001",
+    "-0",
+]
+BAD_ESCAPES = [
+    "%ff",
+    "%fe%ff",
+    "%c3%28",
+    "%ed%a0%80",
+    "%00",
+    "%",
+    "%zz",
+    "%e4%b8",
+    "%F0%9F%98",
+    "%c0%af",
+    "%2e%2e%2f",
+    "%0d%0a",
+    "%u4e2d",
+    "+",
+    "&",
+    "=",
+    "==",
+    "&&",
+    ";",
+]
 ENDPOINTS = ("/api/search", "/search", "/search.atom", "/export.csv", "/export.jsonl", "/export.manifest.json")
 
 
@@ -136,12 +276,32 @@ def test_hostile_queries_never_fail(fuzz_client: FlaskClient, counted: None, q: 
     assert_clean(resp, path)
 
 
-
 def values() -> st.SearchStrategy[str]:
     """Parameter values: numbers and near-numbers, dates, flags, arbitrary text."""
-    return st.one_of(st.sampled_from(NUMBERS), st.sampled_from(WORDS), st.text(max_size=30).filter(_encodable),
-                     st.sampled_from(["relevance", "date", "date_asc", "DATE", "true", "false", "on", "yes",
-                                      "2014-01-01", "2014-13-45", "0000-00-00", "9999-12-31", "2014-1-1", "zh", "en"]))
+    return st.one_of(
+        st.sampled_from(NUMBERS),
+        st.sampled_from(WORDS),
+        st.text(max_size=30).filter(_encodable),
+        st.sampled_from(
+            [
+                "relevance",
+                "date",
+                "date_asc",
+                "DATE",
+                "true",
+                "false",
+                "on",
+                "yes",
+                "2014-01-01",
+                "2014-13-45",
+                "0000-00-00",
+                "9999-12-31",
+                "2014-1-1",
+                "zh",
+                "en",
+            ]
+        ),
+    )
 
 
 def _encodable(text: str) -> bool:
@@ -154,11 +314,15 @@ def _encodable(text: str) -> bool:
 
 @pytest.mark.slow
 @settings(FUZZ, max_examples=EXAMPLES["params"])
-@given(pairs=st.lists(st.tuples(st.one_of(st.sampled_from(PARAMS), st.text(max_size=10).filter(_encodable)),
-                                values()), max_size=8),
-       endpoint=st.sampled_from(ENDPOINTS + ("/",)))
-def test_arbitrary_parameters_never_fail(fuzz_client: FlaskClient, counted: None, pairs: list[tuple[str, str]],
-                                         endpoint: str) -> None:
+@given(
+    pairs=st.lists(
+        st.tuples(st.one_of(st.sampled_from(PARAMS), st.text(max_size=10).filter(_encodable)), values()), max_size=8
+    ),
+    endpoint=st.sampled_from(ENDPOINTS + ("/",)),
+)
+def test_arbitrary_parameters_never_fail(
+    fuzz_client: FlaskClient, counted: None, pairs: list[tuple[str, str]], endpoint: str
+) -> None:
     """Facet filters, pages, sizes, sorts, dates and flags with arbitrary values: never a 5xx."""
     if not any(name == "q" for name, _ in pairs):
         pairs = [("q", ""), *pairs]  # an empty query finds everything and never pays for suggestions
@@ -167,28 +331,56 @@ def test_arbitrary_parameters_never_fail(fuzz_client: FlaskClient, counted: None
     assert_clean(resp, f"{endpoint}?{qs}")
 
 
-
 @pytest.mark.slow
 @settings(FUZZ, max_examples=EXAMPLES["raw"])
-@given(parts=st.lists(st.one_of(st.sampled_from(BAD_ESCAPES), st.sampled_from(PARAMS),
-                                st.text("abcdefq=&%0123456789", max_size=6)), min_size=1, max_size=12),
-       endpoint=st.sampled_from(ENDPOINTS))
-def test_invalid_utf8_and_broken_escapes_never_fail(fuzz_client: FlaskClient, counted: None, parts: list[str],
-                                                    endpoint: str) -> None:
+@given(
+    parts=st.lists(
+        st.one_of(st.sampled_from(BAD_ESCAPES), st.sampled_from(PARAMS), st.text("abcdefq=&%0123456789", max_size=6)),
+        min_size=1,
+        max_size=12,
+    ),
+    endpoint=st.sampled_from(ENDPOINTS),
+)
+def test_invalid_utf8_and_broken_escapes_never_fail(
+    fuzz_client: FlaskClient, counted: None, parts: list[str], endpoint: str
+) -> None:
     """Raw query strings with invalid UTF-8 percent-escapes, lone %, stray & and =: never a 5xx."""
     qs = "".join(parts)
     resp = fuzz_client.get(endpoint, query_string=qs)
     assert_clean(resp, f"{endpoint}?{qs}")
 
 
-
 @pytest.mark.slow
 @settings(FUZZ, max_examples=EXAMPLES["paths"])
-@given(doc_id=st.one_of(st.text(max_size=40).filter(_encodable).map(lambda t: quote(t, safe="")),
-                        st.lists(st.sampled_from(["..", "%2e%2e", "%2f", "/", "etc", "passwd", "%00", "%ff", "\\",
-                                                  "C:", "~", "records.sqlite", "CURRENT", ".lock", "gen-1"]),
-                                 min_size=1, max_size=8).map("".join)),
-       prefix=st.sampled_from(["/api/doc/", "/doc/"]))
+@given(
+    doc_id=st.one_of(
+        st.text(max_size=40).filter(_encodable).map(lambda t: quote(t, safe="")),
+        st.lists(
+            st.sampled_from(
+                [
+                    "..",
+                    "%2e%2e",
+                    "%2f",
+                    "/",
+                    "etc",
+                    "passwd",
+                    "%00",
+                    "%ff",
+                    "\\",
+                    "C:",
+                    "~",
+                    "records.sqlite",
+                    "CURRENT",
+                    ".lock",
+                    "gen-1",
+                ]
+            ),
+            min_size=1,
+            max_size=8,
+        ).map("".join),
+    ),
+    prefix=st.sampled_from(["/api/doc/", "/doc/"]),
+)
 def test_arbitrary_document_ids_never_fail(fuzz_client: FlaskClient, counted: None, doc_id: str, prefix: str) -> None:
     """Document URLs with arbitrary ids, traversal and encoded NULs: the page, or a 404, never a 5xx."""
     resp = fuzz_client.get(prefix + doc_id)
@@ -196,16 +388,46 @@ def test_arbitrary_document_ids_never_fail(fuzz_client: FlaskClient, counted: No
     assert resp.status_code in (200, 404, 308), (resp.status_code, doc_id)
 
 
-
 def records() -> st.SearchStrategy[dict[str, Any]]:
     """Arbitrary JSON records: known fields with values of any JSON type, and unknown fields."""
-    leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40),
-                     st.sampled_from(OPERATORS + ["<html><body><p>未闭合", "<html>" * 50, "2014年13月45日"]))
-    value = st.recursive(leaf, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                                          max_size=3), max_leaves=6)
-    fields = st.sampled_from(["id", "url", "title", "body", "html", "agency", "doc_number", "index_no", "date",
-                              "date_issued", "topics", "doc_type", "region", "status", "source", "category",
-                              "date_published", "发布日期", "文号", "keywords", "summary"])
+    leaf = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.text(max_size=40),
+        st.sampled_from(OPERATORS + ["<html><body><p>未闭合", "<html>" * 50, "2014年13月45日"]),
+    )
+    value = st.recursive(
+        leaf,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        max_leaves=6,
+    )
+    fields = st.sampled_from(
+        [
+            "id",
+            "url",
+            "title",
+            "body",
+            "html",
+            "agency",
+            "doc_number",
+            "index_no",
+            "date",
+            "date_issued",
+            "topics",
+            "doc_type",
+            "region",
+            "status",
+            "source",
+            "category",
+            "date_published",
+            "发布日期",
+            "文号",
+            "keywords",
+            "summary",
+        ]
+    )
     return st.dictionaries(st.one_of(fields, st.text(max_size=8)), value, max_size=10)
 
 
@@ -235,8 +457,9 @@ def api_cases(fuzz_app: Flask) -> st.SearchStrategy[Any]:
 @pytest.mark.slow
 @settings(FUZZ, max_examples=EXAMPLES["schemathesis"])
 @given(data=st.data())
-def test_openapi_operations_answer_as_documented(api_cases: st.SearchStrategy[Any], counted: None,
-                                                 data: st.DataObject) -> None:
+def test_openapi_operations_answer_as_documented(
+    api_cases: st.SearchStrategy[Any], counted: None, data: st.DataObject
+) -> None:
     """Schemathesis: no 5xx, documented status codes, content types and response shapes; errors as documented."""
     from schemathesis.checks import not_a_server_error
     from schemathesis.specs.openapi.checks import (
@@ -248,8 +471,16 @@ def test_openapi_operations_answer_as_documented(api_cases: st.SearchStrategy[An
 
     case = data.draw(api_cases)
     resp = case.call()
-    case.validate_response(resp, checks=[not_a_server_error, status_code_conformance, content_type_conformance,
-                                         response_schema_conformance, negative_data_rejection])
+    case.validate_response(
+        resp,
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+            negative_data_rejection,
+        ],
+    )
     if resp.status_code >= 400:
         body = resp.json()
         assert body["ok"] is False and body["error"], body

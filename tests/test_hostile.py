@@ -27,14 +27,34 @@ from indexer.sources import Item
 from .conftest import LAWS, head_jsonl, need_shared
 
 FIGURES: dict[str, object] = {}
-XSS = ['<script>alert("t")</script>', "<img src=x onerror=alert(1)>", '<a href="javascript:alert(1)">点我</a>',
-       '"><svg onload=alert(1)>', "'><body onload=alert(1)>", '<iframe src="javascript:alert(1)"></iframe>',
-       "</textarea></title><script>alert(1)</script>", "<div><p>未闭合的<b>标签", "<!--", "]]><script>x</script>",
-       "<style>*{display:none}</style>", "{{7*7}}", "<meta http-equiv=refresh content='0;url=javascript:alert(1)'>"]
-FORMULAS = ['=HYPERLINK("http://evil.example","点击")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\t=1+1",
-            "\r=1+1"]
-PATH_IDS = ["../../etc/passwd", "/etc/passwd", "..\\..\\windows\\win.ini", "gen-x/../../escape", "%2e%2e%2fsecret",
-            "records.sqlite", "CURRENT", ".lock", " ../spaced", "a" * 200]
+XSS = [
+    '<script>alert("t")</script>',
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">点我</a>',
+    '"><svg onload=alert(1)>',
+    "'><body onload=alert(1)>",
+    '<iframe src="javascript:alert(1)"></iframe>',
+    "</textarea></title><script>alert(1)</script>",
+    "<div><p>未闭合的<b>标签",
+    "<!--",
+    "]]><script>x</script>",
+    "<style>*{display:none}</style>",
+    "{{7*7}}",
+    "<meta http-equiv=refresh content='0;url=javascript:alert(1)'>",
+]
+FORMULAS = ['=HYPERLINK("http://evil.example","点击")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\t=1+1", "\r=1+1"]
+PATH_IDS = [
+    "../../etc/passwd",
+    "/etc/passwd",
+    "..\\..\\windows\\win.ini",
+    "gen-x/../../escape",
+    "%2e%2e%2fsecret",
+    "records.sqlite",
+    "CURRENT",
+    ".lock",
+    " ../spaced",
+    "a" * 200,
+]
 REFUSED_IDS = ["a\x00b", "a" * 201, "\x1b[31m"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MB = 1024 * 1024
@@ -43,17 +63,36 @@ MB = 1024 * 1024
 def hostile_records() -> list[dict[str, Any]]:
     """Documents whose every field carries markup, scripts, javascript: URLs or spreadsheet formulas."""
     body = "\n".join(f"第{i}条 安全生产 {x} 安全生产" for i, x in enumerate(XSS, start=1))
-    page = ("<html><head><title>关于安全生产的公告</title><script>alert(2)</script></head><body>"
-            "<h1 onclick='alert(3)'>关于安全生产的公告</h1><p>正文 安全生产 <img src=x onerror=alert(4)> "
-            "&lt;script&gt;alert(5)&lt;/script&gt;</p><a href='javascript:alert(6)'>附件.pdf</a></body></html>")
+    page = (
+        "<html><head><title>关于安全生产的公告</title><script>alert(2)</script></head><body>"
+        "<h1 onclick='alert(3)'>关于安全生产的公告</h1><p>正文 安全生产 <img src=x onerror=alert(4)> "
+        "&lt;script&gt;alert(5)&lt;/script&gt;</p><a href='javascript:alert(6)'>附件.pdf</a></body></html>"
+    )
     return [
-        {"id": "xss-1", "title": f"关于{XSS[0]}安全生产的通知{XSS[3]}", "body": body, "url": "javascript:alert(1)",
-         "agency": "<b onmouseover=alert(1)>某局</b>", "doc_number": "<i>国发〔2014〕5号</i>",
-         "topics": ["<script>x</script>", "安全生产"], "region": "<svg onload=alert(1)>", "date": "2014-12-01",
-         "attachments": [{"url": "javascript:alert(1)", "name": XSS[1]}], "extra": XSS[2]},
+        {
+            "id": "xss-1",
+            "title": f"关于{XSS[0]}安全生产的通知{XSS[3]}",
+            "body": body,
+            "url": "javascript:alert(1)",
+            "agency": "<b onmouseover=alert(1)>某局</b>",
+            "doc_number": "<i>国发〔2014〕5号</i>",
+            "topics": ["<script>x</script>", "安全生产"],
+            "region": "<svg onload=alert(1)>",
+            "date": "2014-12-01",
+            "attachments": [{"url": "javascript:alert(1)", "name": XSS[1]}],
+            "extra": XSS[2],
+        },
         {"id": "xss-2", "html": page, "url": "https://example.gov.cn/a.html"},
-        {"id": "formula-1", "title": FORMULAS[0], "body": f"{FORMULAS[1]}\n安全生产", "agency": FORMULAS[2],
-         "doc_number": FORMULAS[3], "topics": [FORMULAS[4]], "region": FORMULAS[5], "note": "=cmd"},
+        {
+            "id": "formula-1",
+            "title": FORMULAS[0],
+            "body": f"{FORMULAS[1]}\n安全生产",
+            "agency": FORMULAS[2],
+            "doc_number": FORMULAS[3],
+            "topics": [FORMULAS[4]],
+            "region": FORMULAS[5],
+            "note": "=cmd",
+        },
         *[{"id": i, "title": f"路径 {n} 安全生产", "body": "安全生产"} for n, i in enumerate(PATH_IDS)],
         *[{"id": i, "title": "不应入库", "body": "安全生产"} for i in REFUSED_IDS],
     ]
@@ -73,7 +112,8 @@ def hostile_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert created <= {root}, f"files written outside the index: {sorted(created)[:5]}"
     names = {p.name for p in (root / "ix").iterdir()}
     assert names <= {"records.sqlite", "records.sqlite-wal", "records.sqlite-shm", "CURRENT", ".lock"} | {
-        n for n in names if n.startswith("gen-")}, names
+        n for n in names if n.startswith("gen-")
+    }, names
     return root / "ix"
 
 
@@ -109,9 +149,17 @@ def assert_marks_only(fragment: str, where: str) -> None:
 def test_markup_in_documents_is_shown_as_text_everywhere(hostile_client: FlaskClient) -> None:
     """Results, snippets, document pages, the API and the feed show hostile markup as text; nothing runs."""
     shown = 0
-    urls = ["/search?q=安全生产", "/search?q=" + quote(XSS[0]), "/search?topic=" + quote("<script>x</script>"),
-            "/doc/xss-1?q=安全生产", "/doc/xss-2?q=安全生产", "/doc/formula-1", "/doc/" + quote(XSS[1]),
-            "/search?q=" + quote('"><svg onload=alert(1)>'), "/?lang=" + quote(XSS[0])]
+    urls = [
+        "/search?q=安全生产",
+        "/search?q=" + quote(XSS[0]),
+        "/search?topic=" + quote("<script>x</script>"),
+        "/doc/xss-1?q=安全生产",
+        "/doc/xss-2?q=安全生产",
+        "/doc/formula-1",
+        "/doc/" + quote(XSS[1]),
+        "/search?q=" + quote('"><svg onload=alert(1)>'),
+        "/?lang=" + quote(XSS[0]),
+    ]
     for url in urls:
         resp = hostile_client.get(url)
         page = resp.get_data(as_text=True)
@@ -173,8 +221,12 @@ def test_document_ids_never_become_file_paths(hostile_client: FlaskClient, hosti
         assert "root:x:0:0" not in page and "路径" in page, doc_id
         served += 1
     FIGURES["path-like ids served as records"] = f"{served} of {len(PATH_IDS)} (ids starting with / redirect)"
-    for url in ("/api/doc/..%2F..%2F..%2Fetc%2Fshadow", "/doc/%2e%2e/%2e%2e/etc/shadow", "/api/doc/a%00b",
-                "/doc/" + quote(str(hostile_index / "records.sqlite"), safe="")):
+    for url in (
+        "/api/doc/..%2F..%2F..%2Fetc%2Fshadow",
+        "/doc/%2e%2e/%2e%2e/etc/shadow",
+        "/api/doc/a%00b",
+        "/doc/" + quote(str(hostile_index / "records.sqlite"), safe=""),
+    ):
         resp = hostile_client.get(url, follow_redirects=True)
         assert resp.status_code == 404 and b"SQLite format" not in resp.get_data(), url
     assert store_path(hostile_index).stat().st_size > 0
@@ -199,36 +251,59 @@ def long_line(path: Path, size: int) -> None:
 
 def hostile_files(folder: Path, good: list[dict[str, Any]]) -> dict[str, str]:
     """Write good records among hostile files; return {file or record: the reason expected in its skip line}."""
-    lines = [json.dumps(good[0], ensure_ascii=False), "{not json", '{"id": "trunc", "title": "半截',
-             json.dumps({"id": "gbk-line", "title": "国标"}, ensure_ascii=False), "[1, 2]", "1" * 5000,
-             "[" * 100_000, json.dumps(good[1], ensure_ascii=False),
-             '{"id": "x", "title": "\\ud800坏字", "body": "正文"}',
-             json.dumps({"id": "nested", "title": "嵌套", "extra": json.loads("[" * 60 + "]" * 60)}),
-             json.dumps({"id": "long-body", "title": "超长正文", "body": "安全生产。" * 300_000}, ensure_ascii=False),
-             "\ufeff" + json.dumps(good[2], ensure_ascii=False)]
+    lines = [
+        json.dumps(good[0], ensure_ascii=False),
+        "{not json",
+        '{"id": "trunc", "title": "半截',
+        json.dumps({"id": "gbk-line", "title": "国标"}, ensure_ascii=False),
+        "[1, 2]",
+        "1" * 5000,
+        "[" * 100_000,
+        json.dumps(good[1], ensure_ascii=False),
+        '{"id": "x", "title": "\\ud800坏字", "body": "正文"}',
+        json.dumps({"id": "nested", "title": "嵌套", "extra": json.loads("[" * 60 + "]" * 60)}),
+        json.dumps({"id": "long-body", "title": "超长正文", "body": "安全生产。" * 300_000}, ensure_ascii=False),
+        "\ufeff" + json.dumps(good[2], ensure_ascii=False),
+    ]
     data = "\n".join(lines).encode("utf-8").replace("国标".encode(), "国标".encode("gbk")) + b"\n"
     (folder / "mixed.jsonl").write_bytes(data + "é".encode("latin-1") + b"\n")
     long_line(folder / "mixed.jsonl", 21 * MB)
     (folder / "good.jsonl").write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in good[3:]), "utf-8")
-    page = ("<html><head><meta charset='gbk'><title>关于做好防汛工作的通知</title></head>"
-            "<body><div id='zoomcon'><p>各乡镇：请做好防汛")
+    page = (
+        "<html><head><meta charset='gbk'><title>关于做好防汛工作的通知</title></head>"
+        "<body><div id='zoomcon'><p>各乡镇：请做好防汛"
+    )
     (folder / "truncated.html").write_bytes(page.encode("gbk")[:-7])
     (folder / "deep.html").write_text("<html><body>" + "<div>" * 200_000 + "深" + "</div>" * 10 + "</bo", "utf-8")
     (folder / "utf16.txt").write_bytes("关于防汛的通知\n正文".encode("utf-16"))
     (folder / "latin1.txt").write_bytes(bytes(range(128, 256)) * 40)
     huge_files(folder)
-    return {"mixed.jsonl:2": "invalid JSON", "mixed.jsonl:3": "invalid JSON", "mixed.jsonl:4": "not UTF-8",
-            "mixed.jsonl:5": "must be a JSON object", "mixed.jsonl:6": "invalid JSON", "mixed.jsonl:7": "invalid JSON",
-            "mixed.jsonl:10": "nested deeper", "mixed.jsonl:13": "not UTF-8", "mixed.jsonl:14": "byte limit",
-            "huge.html": "byte limit", "huge.txt": "byte limit", "huge.json": "byte limit",
-            "huge.jsonl:1": "byte limit", "latin1.txt": "unknown encoding"}
+    return {
+        "mixed.jsonl:2": "invalid JSON",
+        "mixed.jsonl:3": "invalid JSON",
+        "mixed.jsonl:4": "not UTF-8",
+        "mixed.jsonl:5": "must be a JSON object",
+        "mixed.jsonl:6": "invalid JSON",
+        "mixed.jsonl:7": "invalid JSON",
+        "mixed.jsonl:10": "nested deeper",
+        "mixed.jsonl:13": "not UTF-8",
+        "mixed.jsonl:14": "byte limit",
+        "huge.html": "byte limit",
+        "huge.txt": "byte limit",
+        "huge.json": "byte limit",
+        "huge.jsonl:1": "byte limit",
+        "latin1.txt": "unknown encoding",
+    }
 
 
 def huge_files(folder: Path) -> list[Path]:
     """Write 200 MB files of every kind (sparse: no disk space, but 200 MB to read)."""
-    return [sparse(folder / "huge.html", 200 * MB, b"<html><head><title>"), sparse(folder / "huge.txt", 200 * MB),
-            sparse(folder / "huge.json", 200 * MB, b'[{"id": "a"}'),
-            sparse(folder / "huge.jsonl", 200 * MB, b'{"id": "huge", "body": "')]
+    return [
+        sparse(folder / "huge.html", 200 * MB, b"<html><head><title>"),
+        sparse(folder / "huge.txt", 200 * MB),
+        sparse(folder / "huge.json", 200 * MB, b'[{"id": "a"}'),
+        sparse(folder / "huge.jsonl", 200 * MB, b'{"id": "huge", "body": "'),
+    ]
 
 
 def peak_rss(pid: int) -> int:
@@ -273,8 +348,11 @@ def test_hostile_files_are_refused_with_a_reason_and_good_records_go_in(tmp_path
     done, seconds, rss = run_measured([str(exe), "ingest", str(folder), "--index", str(tmp_path / "ix")], 180)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
-    skipped = {line.split(": ", 1)[0].removeprefix("skipped ").removeprefix(str(folder) + "/"): line
-               for line in done.stderr.splitlines() if line.startswith("skipped ")}
+    skipped = {
+        line.split(": ", 1)[0].removeprefix("skipped ").removeprefix(str(folder) + "/"): line
+        for line in done.stderr.splitlines()
+        if line.startswith("skipped ")
+    }
     for source, reason in expected.items():
         assert source in skipped and reason in skipped[source], (source, reason, sorted(skipped))
     from indexer.engine import WhooshBackend
@@ -286,8 +364,10 @@ def test_hostile_files_are_refused_with_a_reason_and_good_records_go_in(tmp_path
     long_body = backend.document("long-body")
     assert len(long_body["body"]) <= 1_000_000 and any("truncated" in n for n in long_body.get("notes", []))
     assert "\ud800" not in backend.document("x")["title"]
-    FIGURES["hostile batch"] = (f"{len(expected)} refused with their reason, {len(held)} documents in; "
-                                f"{seconds:.1f} s, peak RSS {rss} MiB; {done.stdout.strip()}")
+    FIGURES["hostile batch"] = (
+        f"{len(expected)} refused with their reason, {len(held)} documents in; "
+        f"{seconds:.1f} s, peak RSS {rss} MiB; {done.stdout.strip()}"
+    )
     assert seconds < 120 and rss < 1024, FIGURES["hostile batch"]
 
 
@@ -327,8 +407,12 @@ def zip_bomb_docx() -> bytes:
 
 def looping_pdf() -> bytes:
     """A PDF whose page tree contains itself and whose xref chain points back at itself."""
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
-            b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>", b"<< /Length 0 >>\nstream\n\nendstream"]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R >>",
+        b"<< /Length 0 >>\nstream\n\nendstream",
+    ]
     out, offsets = bytearray(b"%PDF-1.7\n"), []
     for n, body in enumerate(objs, start=1):
         offsets.append(len(out))
@@ -340,8 +424,9 @@ def looping_pdf() -> bytes:
     return bytes(out)
 
 
-@pytest.mark.parametrize(("name", "make", "expected"), [("bomb.docx", zip_bomb_docx, "zip bomb"),
-                                                        ("loop.pdf", looping_pdf, "PDF")])
+@pytest.mark.parametrize(
+    ("name", "make", "expected"), [("bomb.docx", zip_bomb_docx, "zip bomb"), ("loop.pdf", looping_pdf, "PDF")]
+)
 def test_attachment_bombs_are_refused_in_bounded_time(name: str, make: Any, expected: str) -> None:
     """The crawler's attachment reader refuses a zip bomb and survives a looping PDF, within its limits."""
     attachments = pytest.importorskip("indexer.crawl.attachments")
@@ -373,8 +458,9 @@ def test_a_hostile_long_query_answers_within_seconds(tmp_path: Path) -> None:
     timings = []
     for q in ("政府", "政府 " * 333):
         start = time.monotonic()
-        subprocess.run([exe, "search", q, "--index", str(tmp_path / "ix"), "--json"], capture_output=True,
-                       timeout=60, check=True)
+        subprocess.run(
+            [exe, "search", q, "--index", str(tmp_path / "ix"), "--json"], capture_output=True, timeout=60, check=True
+        )
         timings.append(time.monotonic() - start)
     FIGURES["query of 333 repeated words"] = f"{timings[1]:.1f} s (one word: {timings[0]:.1f} s, start-up included)"
     assert timings[1] < timings[0] + 2.0, FIGURES["query of 333 repeated words"]

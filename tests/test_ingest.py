@@ -14,8 +14,10 @@ from .conftest import LAWS, SEED, head_jsonl, need_shared
 
 
 def write_jsonl(path: Path, records: list) -> Path:
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n"
-                            for r in records), encoding="utf-8")
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -46,10 +48,18 @@ def test_reingest_is_idempotent_and_changed_records_are_replaced(tmp_path):
 def test_bad_input_is_reported_per_record_and_good_records_go_in(tmp_path):
     need_shared(LAWS)
     good = head_jsonl(LAWS, 3)
-    write_jsonl(tmp_path / "mixed.jsonl", [
-        good[0], "{not json", json.dumps({"id": "empty-1", "title": "", "body": ""}), good[1], "[1, 2]",
-        json.dumps({"id": "x", "body": "正文"}).encode().decode(), good[2],
-    ])
+    write_jsonl(
+        tmp_path / "mixed.jsonl",
+        [
+            good[0],
+            "{not json",
+            json.dumps({"id": "empty-1", "title": "", "body": ""}),
+            good[1],
+            "[1, 2]",
+            json.dumps({"id": "x", "body": "正文"}).encode().decode(),
+            good[2],
+        ],
+    )
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02PK\x03\x04" * 100)
     (tmp_path / "latin.txt").write_bytes(bytes(range(128, 256)) * 50)
     (tmp_path / "gbk.txt").write_bytes("关于做好安全生产工作的通知\n各乡镇人民政府：请做好安全生产。".encode("gbk"))
@@ -76,11 +86,21 @@ def test_stdin_txt_html_and_folders_are_read(tmp_path, monkeypatch):
 
     html = tmp_path / "site" / "notice.html"
     html.parent.mkdir()
-    html.write_bytes("<html><head><meta charset='gbk'><title>关于征地补偿标准的公告</title></head>"
-                     "<body><h1>关于征地补偿标准的公告</h1><p>根据有关规定，现将征地补偿标准公告如下。</p></body></html>"
-                     .encode("gbk"))
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(
-        json.dumps({"id": "from-stdin", "title": "标准", "body": "来自标准输入"}, ensure_ascii=False).encode())))
+    html.write_bytes(
+        "<html><head><meta charset='gbk'><title>关于征地补偿标准的公告</title></head>"
+        "<body><h1>关于征地补偿标准的公告</h1><p>根据有关规定，现将征地补偿标准公告如下。</p></body></html>".encode(
+            "gbk"
+        )
+    )
+    monkeypatch.setattr(
+        sys,
+        "stdin",
+        io.TextIOWrapper(
+            io.BytesIO(
+                json.dumps({"id": "from-stdin", "title": "标准", "body": "来自标准输入"}, ensure_ascii=False).encode()
+            )
+        ),
+    )
     ix = tmp_path / "ix"
     report = ingest([str(SEED), str(tmp_path / "site"), "-"], ix)
     assert (report.added, report.skipped) == (3, 0), report.failures
@@ -90,9 +110,15 @@ def test_stdin_txt_html_and_folders_are_read(tmp_path, monkeypatch):
 
 
 def test_aliases_and_unknown_fields_are_kept(tmp_path):
-    rec = {"id": "alias-1", "title": "关于开展安全生产大检查的通知", "body": "各单位：请开展检查。",
-           "date_published": "2014年12月3日", "category": ["安全生产"], "issuing_body": "闽侯县人民政府",
-           "custom_field": {"a": 1}}
+    rec = {
+        "id": "alias-1",
+        "title": "关于开展安全生产大检查的通知",
+        "body": "各单位：请开展检查。",
+        "date_published": "2014年12月3日",
+        "category": ["安全生产"],
+        "issuing_body": "闽侯县人民政府",
+        "custom_field": {"a": 1},
+    }
     ix = tmp_path / "ix"
     ingest([str(write_jsonl(tmp_path / "r.jsonl", [rec]))], ix)
     stored = WhooshBackend(Settings(index_dir=ix)).document("alias-1")

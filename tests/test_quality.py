@@ -204,8 +204,13 @@ def _search_json(index_dir: Path, q: str, env: dict[str, str]) -> dict:
     import sys
 
     exe = str(Path(sys.executable).with_name("govsearch"))
-    proc = subprocess.run([exe, "search", q, "--index", str(index_dir), "--json"], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, **env})
+    proc = subprocess.run(
+        [exe, "search", q, "--index", str(index_dir), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -227,21 +232,29 @@ def test_a_missing_synonym_or_dictionary_file_is_a_clear_error(index_dir: Path, 
 
     exe = str(Path(sys.executable).with_name("govsearch"))
     for var in ("GOVSEARCH_SYNONYMS", "GOVSEARCH_USERDICT"):
-        proc = subprocess.run([exe, "search", "环保", "--index", str(index_dir)], capture_output=True, text=True,
-                              timeout=120, env={**os.environ, var: str(tmp_path / "nope.txt")})
+        proc = subprocess.run(
+            [exe, "search", "环保", "--index", str(index_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, var: str(tmp_path / "nope.txt")},
+        )
         assert proc.returncode != 0 and "nope.txt" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 
 def test_govsearch_userdict_changes_the_word_boundaries_of_queries(index_dir: Path, tmp_path: Path):
     mine = tmp_path / "userdict.txt"
     mine.write_text("征地补偿标准 50000\n", encoding="utf-8")
-    code = ("from indexer.analysis import words, segmenter; import sys; segmenter(sys.argv[1]); "
-            "print(' '.join(w for w, _, _ in words('征地补偿标准')))")
+    code = (
+        "from indexer.analysis import words, segmenter; import sys; segmenter(sys.argv[1]); "
+        "print(' '.join(w for w, _, _ in words('征地补偿标准')))"
+    )
     import subprocess
     import sys
 
     out = subprocess.run([sys.executable, "-c", code, str(mine)], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["征地补偿标准"], out.stderr
-    default = subprocess.run([sys.executable, "-c", code.replace("segmenter(sys.argv[1]); ", "")],
-                             capture_output=True, text=True, timeout=60)
+    default = subprocess.run(
+        [sys.executable, "-c", code.replace("segmenter(sys.argv[1]); ", "")], capture_output=True, text=True, timeout=60
+    )
     assert default.stdout.split() != ["征地补偿标准"]

@@ -219,8 +219,10 @@ def test_sigkill_during_ingest_and_rebuild_never_damages_the_index(tmp_path: Pat
     ix = tmp_path / "ix"
     ingest([str(write_jsonl(tmp_path / "base.jsonl", docs[:40]))], ix)
     held = assert_complete(ix)
-    batches = [write_jsonl(tmp_path / f"b{i:03d}.jsonl", docs[40 + BATCH_DOCS * i: 40 + BATCH_DOCS * (i + 1)])
-               for i in range(100)]
+    batches = [
+        write_jsonl(tmp_path / f"b{i:03d}.jsonl", docs[40 + BATCH_DOCS * i : 40 + BATCH_DOCS * (i + 1)])
+        for i in range(100)
+    ]
     work: dict[str, float] = {}  # seconds each kind held the lock when it ran to the end
     kills: Counter[str] = Counter()
     states: Counter[str] = Counter()
@@ -246,9 +248,11 @@ def test_sigkill_during_ingest_and_rebuild_never_damages_the_index(tmp_path: Pat
         check = functools.partial(assert_complete, ix, held)
     check()
     elapsed = time.monotonic() - start
-    FIGURES["crash"] = (f"{sum(kills.values())} SIGKILLs survived ({dict(kills)}) in {elapsed:.0f} s over {cycle} "
-                        f"runs; after the kill: {dict(states)}; {len(held)} documents at the end; "
-                        f"seconds holding the lock when not killed: { {k: round(v, 1) for k, v in work.items()} }")
+    FIGURES["crash"] = (
+        f"{sum(kills.values())} SIGKILLs survived ({dict(kills)}) in {elapsed:.0f} s over {cycle} "
+        f"runs; after the kill: {dict(states)}; {len(held)} documents at the end; "
+        f"seconds holding the lock when not killed: { {k: round(v, 1) for k, v in work.items()} }"
+    )
     assert sum(kills.values()) >= KILLS, FIGURES["crash"]
     assert kills["rebuild"] >= 3, FIGURES["crash"]
 
@@ -257,8 +261,9 @@ def test_sigkill_during_ingest_and_rebuild_never_damages_the_index(tmp_path: Pat
 def tmpfs(path: Path, size: str) -> Iterator[Path]:
     """Mount a small tmpfs at path (root only), unmounted afterwards."""
     path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip() or 'not root'})")
     try:
@@ -405,8 +410,10 @@ def wait_until_up(port: int, proc: subprocess.Popen, log: Path, timeout: float =
 def two_writers_at_once(ix: Path, batch: Path) -> tuple[str, subprocess.CompletedProcess[str]]:
     """Start two ingests from stdin at once: one waits for input holding the lock, the other must give up."""
     cmd = govsearch("ingest", "-", "--index", str(ix))
-    procs = [subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     deadline = time.monotonic() + 60
     while all(p.poll() is None for p in procs) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -425,15 +432,22 @@ def test_searches_never_fail_while_the_index_is_updated_and_swapped(tmp_path: Pa
     docs = real_docs(60 + 3 * 8 + 50)
     ix = tmp_path / "ix"
     ingest([str(write_jsonl(tmp_path / "base.jsonl", docs[:60]))], ix)
-    batches = [write_jsonl(tmp_path / f"u{i}.jsonl", docs[60 + 8 * i: 68 + 8 * i]) for i in range(3)]
+    batches = [write_jsonl(tmp_path / f"u{i}.jsonl", docs[60 + 8 * i : 68 + 8 * i]) for i in range(3)]
     big = write_jsonl(tmp_path / "big.jsonl", docs[84:])
     words = ["条例", "管理", "人民政府", "规定", '"口岸"', "安全", "委员会", "条例 管理"]
-    paths = ([f"/api/search?q={quote(w)}&per_page=5" for w in words] + [f"/search?q={quote(w)}" for w in words[:3]]
-             + [f"/api/doc/{quote(d['id'])}" for d in docs[:10]] + ["/healthz", "/api/search?q=&sort=date"])
+    paths = (
+        [f"/api/search?q={quote(w)}&per_page=5" for w in words]
+        + [f"/search?q={quote(w)}" for w in words[:3]]
+        + [f"/api/doc/{quote(d['id'])}" for d in docs[:10]]
+        + ["/healthz", "/api/search?q=&sort=date"]
+    )
     port = free_port()
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(govsearch("serve", "--index", str(ix), "--port", str(port), "--workers", "2",
-                                        "--threads", "4"), stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        govsearch("serve", "--index", str(ix), "--port", str(port), "--workers", "2", "--threads", "4"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     load = Load(port, paths)
     try:
         wait_until_up(port, server, tmp_path / "server.log")
@@ -454,10 +468,12 @@ def test_searches_never_fail_while_the_index_is_updated_and_swapped(tmp_path: Pa
         if not _found(port, docs[-1]["id"], title):  # say what was served, and what the index holds
             served = _search(port, title)
             local = WhooshBackend(Settings(index_dir=ix)).search(SearchRequest(q=title, per_page=50))
-            pytest.fail(f"the new generation is not served: current {current_generation(ix)}, served total "
-                        f"{served['total']} ids {[h['id'] for h in served['hits']][:5]}; the index itself: total "
-                        f"{local.total} ids {[h.doc_id for h in local.hits][:5]}; server log: "
-                        f"{(tmp_path / 'server.log').read_text()[-2000:]}")
+            pytest.fail(
+                f"the new generation is not served: current {current_generation(ix)}, served total "
+                f"{served['total']} ids {[h['id'] for h in served['hits']][:5]}; the index itself: total "
+                f"{local.total} ids {[h.doc_id for h in local.hits][:5]}; server log: "
+                f"{(tmp_path / 'server.log').read_text()[-2000:]}"
+            )
         while (load.total() < REQUESTS or load.total() < swapped_at + 200) and time.monotonic() - start < SERVER_BUDGET:
             time.sleep(0.2)
         load.stop.set()
@@ -469,10 +485,12 @@ def test_searches_never_fail_while_the_index_is_updated_and_swapped(tmp_path: Pa
         server.terminate()
         server.wait(30)
         log.close()
-    FIGURES["concurrency"] = (f"{load.total()} requests from {CLIENTS} clients in {elapsed:.0f} s "
-                              f"({load.total() / elapsed:.0f}/s), {len(load.errors)} errors, "
-                              f"{load.total() - swapped_at} after the swap; generations {len(gens)}; "
-                              f"second writer: {busy!r}")
+    FIGURES["concurrency"] = (
+        f"{load.total()} requests from {CLIENTS} clients in {elapsed:.0f} s "
+        f"({load.total() / elapsed:.0f}/s), {len(load.errors)} errors, "
+        f"{load.total() - swapped_at} after the swap; generations {len(gens)}; "
+        f"second writer: {busy!r}"
+    )
     assert not load.errors, load.errors[:5]
     assert load.total() >= REQUESTS, FIGURES["concurrency"]
     assert len(gens) == 2
@@ -531,7 +549,7 @@ def test_check_finds_damage_and_rebuild_restores_the_same_results(tmp_path: Path
     parts = [p for p in (ix / str(current_generation(ix))).glob("MAIN_*") if p.suffix != ".toc"]
     seg = max(parts, key=lambda p: p.stat().st_size)  # the largest file of a segment: its postings
     data = bytearray(seg.read_bytes())  # damage 2: 4 KB of a segment overwritten
-    data[len(data) // 2: len(data) // 2 + 4096] = random.Random(7).randbytes(4096)
+    data[len(data) // 2 : len(data) // 2 + 4096] = random.Random(7).randbytes(4096)
     seg.write_bytes(bytes(data))
     found.append(_damage(ix, "unreadable"))
     rebuild_cli(ix)

@@ -11,10 +11,32 @@ from indexer.models import SearchRequest
 from indexer.search import BadRequest, iter_ids
 
 PHRASES = [
-    "人民政府", "法律法规规定", "法规规定", "安全生产", "行政处罚", "县级以上地方人民政府", "国务院有关部门",
-    "依法追究刑事责任", "责令改正", "信息公开", "土地承包经营权", "环境保护", "社会保险", "突发事件",
-    "应急预案", "政府采购", "个人信息", "合法权益", "监督管理", "食品安全", "法律责任", "构成犯罪的",
-    "由县级以上", "本条例自", "违反本条例规定", "主管部门",
+    "人民政府",
+    "法律法规规定",
+    "法规规定",
+    "安全生产",
+    "行政处罚",
+    "县级以上地方人民政府",
+    "国务院有关部门",
+    "依法追究刑事责任",
+    "责令改正",
+    "信息公开",
+    "土地承包经营权",
+    "环境保护",
+    "社会保险",
+    "突发事件",
+    "应急预案",
+    "政府采购",
+    "个人信息",
+    "合法权益",
+    "监督管理",
+    "食品安全",
+    "法律责任",
+    "构成犯罪的",
+    "由县级以上",
+    "本条例自",
+    "违反本条例规定",
+    "主管部门",
 ]
 
 
@@ -46,8 +68,18 @@ def test_the_corpus_has_enough_documents_for_the_phrase_test(records):
 SEED_ID = "000_7eabf1a7e4b02af4"
 
 
-@pytest.mark.parametrize("q", ["国务院办公厅", "國務院辦公廳", "侯政办〔2014〕120号", "侯政办[2014]120号",
-                               "侯政办（2014）120号", '"上街镇"', "土地承包经营权流转"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "国务院办公厅",
+        "國務院辦公廳",
+        "侯政办〔2014〕120号",
+        "侯政办[2014]120号",
+        "侯政办（2014）120号",
+        '"上街镇"',
+        "土地承包经营权流转",
+    ],
+)
 def test_seed_notice_is_found(backend, q):
     ids = [h.doc_id for h in backend.search(SearchRequest(q=q, per_page=10)).hits]
     assert SEED_ID in ids
@@ -132,8 +164,23 @@ def test_date_range_and_date_sort(backend):
     assert dates == sorted(dates, reverse=True)
 
 
-@pytest.mark.parametrize("q", ['"unbalanced', "-", "OR", "(((", "***", "a" * 5000, "\x00\x01", "[a-z]+$",
-                               "title:", "date:not-a-date", "文号:", "-OR -AND"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"unbalanced',
+        "-",
+        "OR",
+        "(((",
+        "***",
+        "a" * 5000,
+        "\x00\x01",
+        "[a-z]+$",
+        "title:",
+        "date:not-a-date",
+        "文号:",
+        "-OR -AND",
+    ],
+)
 def test_odd_queries_never_raise(backend, q):
     page = backend.search(SearchRequest(q=q))
     assert page.total >= 0
@@ -187,8 +234,10 @@ def test_facet_columns_are_cached_per_index_version_never_per_reader_object(tmp_
     from indexer.engine import open_searcher
     from indexer.sources import Item
 
-    recs = [{"id": f"v{i}", "title": f"关于环境保护的公告{i}", "body": "环境保护检查。", "region": "四川省"}
-            for i in range(5)]
+    recs = [
+        {"id": f"v{i}", "title": f"关于环境保护的公告{i}", "body": "环境保护检查。", "region": "四川省"}
+        for i in range(5)
+    ]
     for name in ("a", "b"):
         ingest_items([Item("x", record=r) for r in recs], tmp_path / name)
 
@@ -221,8 +270,17 @@ def test_collapse_shows_one_copy_per_group_even_when_only_reposts_match(tmp_path
     law = next(r for r in head_jsonl(LAWS, 50) if len(r.get("body") or "") > 3000)
     others = head_jsonl(LAWS, 5, start=60)
     note = "（转载自某某县人民政府门户网站，编辑：办公室）"
-    reposts = [{**law, "id": f"repost-{i}", "title": law["title"] + "（转载）", "agency": "某某县人民政府",
-                "doc_number": f"某府发〔2024〕{i + 11}号", "body": note + law["body"]} for i in range(2)]
+    reposts = [
+        {
+            **law,
+            "id": f"repost-{i}",
+            "title": law["title"] + "（转载）",
+            "agency": "某某县人民政府",
+            "doc_number": f"某府发〔2024〕{i + 11}号",
+            "body": note + law["body"],
+        }
+        for i in range(2)
+    ]
     ingest_items([Item("law", record=r) for r in [law, *reposts, *others]], tmp_path / "ix")
     backend = WhooshBackend(Settings(index_dir=tmp_path / "ix"))
     group = backend.store().duplicates_of(law["id"])

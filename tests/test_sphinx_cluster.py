@@ -35,8 +35,10 @@ def ensure_sphinx() -> str:
     if os.geteuid() != 0:
         pytest.skip("sphinxsearch is not installed and installing it needs root: apt-get install sphinxsearch")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update", "-q"],
-                ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", "sphinxsearch"]):
+    for cmd in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", "sphinxsearch"],
+    ):
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=APT_TIMEOUT)
         except subprocess.TimeoutExpired:

@@ -26,16 +26,36 @@ from .test_sphinx_cluster import copy_store, running_cluster, sphinx_settings_fo
 pytestmark = pytest.mark.sphinx
 
 GOLDEN = [  # (query, request options): words, phrases, 文号, fields, dates, filters, exclusions, OR
-    ("人民政府", {}), ("安全生产", {}), ("环境保护 监督管理", {}), ("國務院辦公廳", {}),
-    ('"法律责任"', {}), ('"县级以上地方人民政府"', {}), ('"上街镇"', {}),
-    ("侯政办〔2014〕120号", {}), ("侯政办[2014]120号", {}), ("文号:粤府〔2023〕68号", {}),
-    ("title:条例", {}), ('标题:"管理办法"', {}), ("机关:国务院", {}), ("agency:广东省人民政府", {}),
-    ("date:2010-01-01..2015-12-31 人民政府", {}), ("日期:2014", {}), ("-date:2000-01-01..2012-12-31 通知", {}),
+    ("人民政府", {}),
+    ("安全生产", {}),
+    ("环境保护 监督管理", {}),
+    ("國務院辦公廳", {}),
+    ('"法律责任"', {}),
+    ('"县级以上地方人民政府"', {}),
+    ('"上街镇"', {}),
+    ("侯政办〔2014〕120号", {}),
+    ("侯政办[2014]120号", {}),
+    ("文号:粤府〔2023〕68号", {}),
+    ("title:条例", {}),
+    ('标题:"管理办法"', {}),
+    ("机关:国务院", {}),
+    ("agency:广东省人民政府", {}),
+    ("date:2010-01-01..2015-12-31 人民政府", {}),
+    ("日期:2014", {}),
+    ("-date:2000-01-01..2012-12-31 通知", {}),
     ("date:2014 OR 侯政办", {}),
-    ("安全生产 -刑事", {}), ("-法律", {}), ('"人民政府" -"国务院"', {}),
-    ("国务院 OR 环境保护", {}), ("食品安全 OR 药品 -刑事", {}), ("专利 OR 商标", {}),
-    ("如何申请政府信息公开？", {}), ("土地承包经营权流转", {}), ('"人民政府', {}),
-    ("", {}), ("人民政府", {"collapse": True}), ("行政处罚", {"synonyms": False}),
+    ("安全生产 -刑事", {}),
+    ("-法律", {}),
+    ('"人民政府" -"国务院"', {}),
+    ("国务院 OR 环境保护", {}),
+    ("食品安全 OR 药品 -刑事", {}),
+    ("专利 OR 商标", {}),
+    ("如何申请政府信息公开？", {}),
+    ("土地承包经营权流转", {}),
+    ('"人民政府', {}),
+    ("", {}),
+    ("人民政府", {"collapse": True}),
+    ("行政处罚", {"synonyms": False}),
     ("人民政府", {"date_from": date(2010, 1, 1), "date_to": date(2020, 12, 31)}),
     ("人民政府", {"filters": (("status", "有效"),)}),
     ("", {"filters": (("year", "2023"), ("year", "2014"))}),
@@ -122,7 +142,8 @@ def test_the_golden_set_finds_something_and_reaches_both_shards(backend, sphinx)
     assert sum(1 for t in totals if t > 0) >= 25
     shards = sphinx.version()["shards"]
     assert all(s["documents"] > 400 for s in shards) and sphinx.version()["documents"] == sum(
-        s["documents"] for s in shards)
+        s["documents"] for s in shards
+    )
 
 
 @pytest.mark.parametrize("facet", ["topic", "agency", "region", "year", "doc_type", "status", "attachment"])
@@ -174,14 +195,34 @@ def test_web_app_and_cli_run_on_sphinx(sphinx_settings, monkeypatch):
     assert len(rows) - 1 == client.get("/api/search?q=安全生产").get_json()["total"] > 0
     monkeypatch.setenv("GOVSEARCH_BACKEND", "sphinx")
     monkeypatch.setenv("GOVSEARCH_SPHINX_NODES", ",".join(sphinx_settings.sphinx_nodes))
-    out = CliRunner().invoke(main, ["search", "人民政府", "--index", str(sphinx_settings.index_dir), "--json",
-                                    "--limit", "5", "--sort", "date"], catch_exceptions=False)
+    out = CliRunner().invoke(
+        main,
+        ["search", "人民政府", "--index", str(sphinx_settings.index_dir), "--json", "--limit", "5", "--sort", "date"],
+        catch_exceptions=False,
+    )
     assert out.exit_code == 0 and json.loads(out.output) == api
     client.application.extensions["govsearch"]["backend"].close()
 
 
-@pytest.mark.parametrize("q", ['"unbalanced', "-", "OR", "(((", "***", "a" * 300, "\x00\x01", "[a-z]+$",
-                               "title:", "date:not-a-date", "文号:", "-OR -AND", "'; DROP", "\\"])
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"unbalanced',
+        "-",
+        "OR",
+        "(((",
+        "***",
+        "a" * 300,
+        "\x00\x01",
+        "[a-z]+$",
+        "title:",
+        "date:not-a-date",
+        "文号:",
+        "-OR -AND",
+        "'; DROP",
+        "\\",
+    ],
+)
 def test_odd_queries_match_whoosh_and_never_raise(backend, sphinx, q):
     total = sphinx.search(SearchRequest(q=q)).total
     try:

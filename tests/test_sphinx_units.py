@@ -47,11 +47,16 @@ def covered_days(tokens: list[str], lo: date, hi: date) -> set[date]:
     return days
 
 
-@pytest.mark.parametrize(("lo", "hi"), [
-    (date(2014, 1, 1), date(2014, 12, 31)), (date(2013, 12, 31), date(2014, 1, 1)),
-    (date(2014, 2, 28), date(2016, 3, 1)), (date(1999, 12, 15), date(2021, 2, 3)),
-    (date(2014, 3, 5), date(2014, 3, 5)),
-])
+@pytest.mark.parametrize(
+    ("lo", "hi"),
+    [
+        (date(2014, 1, 1), date(2014, 12, 31)),
+        (date(2013, 12, 31), date(2014, 1, 1)),
+        (date(2014, 2, 28), date(2016, 3, 1)),
+        (date(1999, 12, 15), date(2021, 2, 3)),
+        (date(2014, 3, 5), date(2014, 3, 5)),
+    ],
+)
 def test_date_cover_is_exactly_the_range(lo, hi):
     tokens = date_cover(lo, hi)
     expected = {lo + timedelta(days=i) for i in range((hi - lo).days + 1)}
@@ -113,8 +118,15 @@ def test_facet_filters_become_where_conditions():
 
 
 def test_document_row_holds_every_field_and_facet_names():
-    doc = Document("a-1", title="关于安全生产的通知", body="侯政办〔2014〕120号", agency="国务院",
-                   topics=("环境", "交通"), region="福建省/福州市", published=date(2014, 3, 5))
+    doc = Document(
+        "a-1",
+        title="关于安全生产的通知",
+        body="侯政办〔2014〕120号",
+        agency="国务院",
+        topics=("环境", "交通"),
+        region="福建省/福州市",
+        published=date(2014, 3, 5),
+    )
     row, names = document_row(doc, None)
     assert set(row) == set(layout().columns())
     assert row["id"] == sphinx_id("a-1") and row["canonical"] == 1 and row["date_num"] == 20140305

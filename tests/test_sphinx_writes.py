@@ -24,17 +24,31 @@ from .test_sphinx_parity import assert_same
 
 pytestmark = pytest.mark.sphinx
 
-REGIONS = ["福建省/福州市/闽侯县/上街镇", "福建省/福州市/闽侯县", "福建省/福州市", "福建省/厦门市",
-           "浙江省/杭州市", "浙江省"]
+REGIONS = [
+    "福建省/福州市/闽侯县/上街镇",
+    "福建省/福州市/闽侯县",
+    "福建省/福州市",
+    "福建省/厦门市",
+    "浙江省/杭州市",
+    "浙江省",
+]
 
 
 def crafted(i: int, **changes: object) -> Document:
     """A small notice with a region path, topics and a 文号."""
-    doc = Document(f"craft-{i:03d}", url=f"http://example.gov.cn/{i}", title=f"关于做好第{i}批安全生产检查的通知",
-                   body=f"各乡镇人民政府：请做好安全生产工作。编号{i}。", agency="闽侯县人民政府",
-                   doc_number=f"侯政办〔2014〕{100 + i}号", published=date(2014, 1 + i % 12, 1 + i % 28),
-                   topics=("安全生产", "应急管理") if i % 2 else ("安全生产",), doc_type="通知",
-                   region=REGIONS[i % len(REGIONS)], status="有效" if i % 3 else "失效")
+    doc = Document(
+        f"craft-{i:03d}",
+        url=f"http://example.gov.cn/{i}",
+        title=f"关于做好第{i}批安全生产检查的通知",
+        body=f"各乡镇人民政府：请做好安全生产工作。编号{i}。",
+        agency="闽侯县人民政府",
+        doc_number=f"侯政办〔2014〕{100 + i}号",
+        published=date(2014, 1 + i % 12, 1 + i % 28),
+        topics=("安全生产", "应急管理") if i % 2 else ("安全生产",),
+        doc_type="通知",
+        region=REGIONS[i % len(REGIONS)],
+        status="有效" if i % 3 else "失效",
+    )
     return doc.with_(**changes)
 
 
@@ -49,8 +63,7 @@ def pair(tmp_path_factory, cluster):
     """The same 40 laws, the seed notice and 24 crafted notices in a Whoosh index and a Sphinx cluster."""
     need_shared(LAWS)
     src = tmp_path_factory.mktemp("src") / "laws.jsonl"
-    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in head_jsonl(LAWS, 40)),
-                   encoding="utf-8")
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in head_jsonl(LAWS, 40)), encoding="utf-8")
     w_settings = Settings(index_dir=tmp_path_factory.mktemp("wx"))
     s_settings = sphinx_settings_for(tmp_path_factory.mktemp("sx"), cluster)
     for settings in (w_settings, s_settings):
@@ -66,8 +79,15 @@ def shard_contents(settings: Settings) -> list[set[str]]:
     """Return the doc ids each node's own shard holds."""
     nodes = Nodes(settings.sphinx_nodes)
     try:
-        return [{r[0] for r in nodes.query(f"SELECT doc_id FROM {shard_name(i)} LIMIT 10000 OPTION max_matches=10000",
-                                           node=i).sets[0]} for i in range(len(nodes))]
+        return [
+            {
+                r[0]
+                for r in nodes.query(
+                    f"SELECT doc_id FROM {shard_name(i)} LIMIT 10000 OPTION max_matches=10000", node=i
+                ).sets[0]
+            }
+            for i in range(len(nodes))
+        ]
     finally:
         nodes.close()
 
@@ -91,11 +111,20 @@ def test_every_document_lives_on_its_own_shard_only(pair):
     assert all(shard_of(i, 2) == k for k, held in enumerate(shards) for i in held)
 
 
-@pytest.mark.parametrize(("q", "filters"), [
-    ("安全生产", ()), ("", (("region", "福建省"),)), ("", (("region", "福建省/福州市"),)),
-    ("通知", (("region", "福建省/福州市/闽侯县"), ("region", "浙江省"))), ("", (("topic", "应急管理"),)),
-    ("侯政办〔2014〕105号", ()), ('"第7批"', ()), ("", (("status", "失效"),)), ("", (("agency", "闽侯县人民政府"),)),
-])
+@pytest.mark.parametrize(
+    ("q", "filters"),
+    [
+        ("安全生产", ()),
+        ("", (("region", "福建省"),)),
+        ("", (("region", "福建省/福州市"),)),
+        ("通知", (("region", "福建省/福州市/闽侯县"), ("region", "浙江省"))),
+        ("", (("topic", "应急管理"),)),
+        ("侯政办〔2014〕105号", ()),
+        ('"第7批"', ()),
+        ("", (("status", "失效"),)),
+        ("", (("agency", "闽侯县人民政府"),)),
+    ],
+)
 def test_crafted_documents_match_whoosh_with_region_drill_down(pair, q, filters):
     whoosh, sphinx, _, _ = pair
     assert_same(whoosh, sphinx, SearchRequest(q=q, filters=filters, sort="date", collapse=False))
@@ -129,8 +158,10 @@ def test_updates_and_deletes_reach_the_owning_shard_and_match_whoosh(pair):
 
 def test_ids_with_quotes_backslashes_and_non_ascii_round_trip(pair):
     _, sphinx, writers, settings = pair
-    odd = [crafted(60, doc_id="it's\\odd-1", title="关于奇怪编号甲的通知"),
-           crafted(61, doc_id="国发〔2014〕5号/附件 2", title="关于奇怪编号乙的通知")]
+    odd = [
+        crafted(60, doc_id="it's\\odd-1", title="关于奇怪编号甲的通知"),
+        crafted(61, doc_id="国发〔2014〕5号/附件 2", title="关于奇怪编号乙的通知"),
+    ]
     assert writers[1].add(odd).indexed == 2
     found = sphinx.search(SearchRequest(q="奇怪编号", collapse=False)).hits
     assert {h.doc_id for h in found} == {d.doc_id for d in odd}

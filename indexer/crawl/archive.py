@@ -56,19 +56,26 @@ class WarcArchive:
         self._name = ""
         self._serial = 0
 
-    def write(self, resp: Response, task: str,
-              on_new_file: Callable[[str], None] | None = None) -> tuple[str, int, int]:
+    def write(
+        self, resp: Response, task: str, on_new_file: Callable[[str], None] | None = None
+    ) -> tuple[str, int, int]:
         """Append the response and its request; fsync; return (file name, record offset, end offset)."""
         with self._lock:
             fh = self._file(on_new_file)
             writer = WARCWriter(fh, gzip=True)
             offset = fh.tell()
             record = writer.create_warc_record(
-                resp.url, "response", payload=io.BytesIO(resp.raw), length=len(resp.raw),
-                http_headers=StatusAndHeaders(f"{resp.status} {resp.reason}",
-                                              [(k, v) for k, v in resp.headers if k.lower() not in HOP_HEADERS],
-                                              protocol="HTTP/1.1"),
-                warc_headers_dict={"WARC-IP-Address": resp.ip, TASK_HEADER: task})
+                resp.url,
+                "response",
+                payload=io.BytesIO(resp.raw),
+                length=len(resp.raw),
+                http_headers=StatusAndHeaders(
+                    f"{resp.status} {resp.reason}",
+                    [(k, v) for k, v in resp.headers if k.lower() not in HOP_HEADERS],
+                    protocol="HTTP/1.1",
+                ),
+                warc_headers_dict={"WARC-IP-Address": resp.ip, TASK_HEADER: task},
+            )
             writer.write_record(record)
             writer.write_record(_request_record(writer, resp, record.rec_headers.get_header("WARC-Record-ID")))
             fh.flush()
@@ -102,9 +109,13 @@ def _request_record(writer: WARCWriter, resp: Response, concurrent_to: str) -> o
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     headers = [("Host", parts.netloc), *resp.request_headers]
     return writer.create_warc_record(
-        resp.url, "request", payload=io.BytesIO(b""), length=0,
+        resp.url,
+        "request",
+        payload=io.BytesIO(b""),
+        length=0,
         http_headers=StatusAndHeaders(f"GET {target} HTTP/1.1", headers, is_http_request=True),
-        warc_headers_dict={"WARC-Concurrent-To": concurrent_to})
+        warc_headers_dict={"WARC-Concurrent-To": concurrent_to},
+    )
 
 
 def read_response(path: Path, offset: int, limit: int) -> Archived:

@@ -43,39 +43,85 @@ def _list_profiles(ctx: click.Context, _: click.Parameter, value: bool) -> None:
 
 @click.command("crawl")
 @click.argument("targets", metavar="SITE_OR_URL...", nargs=-1)
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
-              help="Index directory (default: $GOVSEARCH_INDEX, else ./var/index).")
-@click.option("--profile", "profile_name", default=None,
-              help="Profile (name or .toml file) for bare URLs; default: guessed from the URL.")
-@click.option("--from-list", "from_list", default=None, metavar="FILTER",
-              help="Add notice columns from the gov-site-list package whose site/column/URL contains FILTER ('all').")
-@click.option("--list-profiles", is_flag=True, expose_value=False, is_eager=True, callback=_list_profiles,
-              help="Show the shipped profiles and exit.")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Index directory (default: $GOVSEARCH_INDEX, else ./var/index).",
+)
+@click.option(
+    "--profile",
+    "profile_name",
+    default=None,
+    help="Profile (name or .toml file) for bare URLs; default: guessed from the URL.",
+)
+@click.option(
+    "--from-list",
+    "from_list",
+    default=None,
+    metavar="FILTER",
+    help="Add notice columns from the gov-site-list package whose site/column/URL contains FILTER ('all').",
+)
+@click.option(
+    "--list-profiles",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_list_profiles,
+    help="Show the shipped profiles and exit.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the profiles and start URLs, fetch nothing.")
 @click.option("--allow-private", is_flag=True, help="Allow loopback, private and link-local addresses.")
-@click.option("--delay", type=click.FloatRange(0), default=1.0, show_default=True,
-              help="Seconds between requests to one host.")
-@click.option("--per-host", type=click.IntRange(1, 16), default=1, show_default=True,
-              help="Requests in flight per host.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Requests in flight in all.")
+@click.option(
+    "--delay", type=click.FloatRange(0), default=1.0, show_default=True, help="Seconds between requests to one host."
+)
+@click.option(
+    "--per-host", type=click.IntRange(1, 16), default=1, show_default=True, help="Requests in flight per host."
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=4, show_default=True, help="Requests in flight in all."
+)
 @click.option("--timeout", type=click.FloatRange(0.05), default=20.0, show_default=True, help="Seconds per request.")
 @click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True, help="Retries after 5xx/timeouts.")
-@click.option("--backoff", type=click.FloatRange(0), default=2.0, show_default=True,
-              help="Seconds before the first retry (doubled for each further one).")
+@click.option(
+    "--backoff",
+    type=click.FloatRange(0),
+    default=2.0,
+    show_default=True,
+    help="Seconds before the first retry (doubled for each further one).",
+)
 @click.option("--max-pages", type=click.IntRange(0), default=0, help="Stop after N requests; the next crawl resumes.")
 @click.option("--max-bytes", type=click.IntRange(1024), default=10 * 2**20, show_default=True, help="Page size limit.")
 @click.option("--max-attachment-bytes", type=click.IntRange(1024), default=50 * 2**20, show_default=True)
 @click.option("--user-agent", default=USER_AGENT, show_default=True)
-@click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Crawl state file (default: INDEX/crawl.sqlite).")
-@click.option("--warc-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="WARC archive folder (default: INDEX/warc).")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Crawl state file (default: INDEX/crawl.sqlite).",
+)
+@click.option(
+    "--warc-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="WARC archive folder (default: INDEX/warc).",
+)
 @click.option("--no-ingest", is_flag=True, help="Crawl and archive only; a later crawl ingests.")
 @click.option("--fail-on-error", is_flag=True, help="Exit 1 when any URL failed.")
-def crawl_cmd(targets: tuple[str, ...], index_dir: Path | None, profile_name: str | None, from_list: str | None,
-              dry_run: bool, state_path: Path | None, warc_dir: Path | None, no_ingest: bool, fail_on_error: bool,
-              **opts: Any) -> None:
+def crawl_cmd(
+    targets: tuple[str, ...],
+    index_dir: Path | None,
+    profile_name: str | None,
+    from_list: str | None,
+    dry_run: bool,
+    state_path: Path | None,
+    warc_dir: Path | None,
+    no_ingest: bool,
+    fail_on_error: bool,
+    **opts: Any,
+) -> None:
     """Crawl government sites politely (robots.txt, delays, conditional requests), then ingest what changed.
 
     SITE_OR_URL is a start URL or a site profile (see --list-profiles).
@@ -134,18 +180,33 @@ def _url(text: str) -> str:
 def _site_job(profile: Profile) -> Job:
     urls = [*profile.start_urls, *(notice_columns(profile.seed_list) if profile.seed_list else [])]
     if not urls:
-        raise UsageError(f"profile {profile.name!r} has no start URLs: give URLs, e.g. "
-                         f"govsearch crawl --profile {profile.name} https://www.example.gov.cn/zwgk/tzgg/")
+        raise UsageError(
+            f"profile {profile.name!r} has no start URLs: give URLs, e.g. "
+            f"govsearch crawl --profile {profile.name} https://www.example.gov.cn/zwgk/tzgg/"
+        )
     return Job(profile, tuple(dict.fromkeys(_url(u) for u in urls)))
 
 
 def make_config(index_dir: Path, state_path: Path | None, warc_dir: Path | None, **o: Any) -> CrawlConfig:
     """Build the crawl configuration from the options."""
-    policy = FetchPolicy(user_agent=o["user_agent"], timeout=o["timeout"], retries=o["retries"], backoff=o["backoff"],
-                         max_bytes=o["max_bytes"], allow_private=o["allow_private"])
-    return CrawlConfig(state_path=state_path or index_dir / "crawl.sqlite", warc_dir=warc_dir or index_dir / "warc",
-                       policy=policy, delay=o["delay"], per_host=o["per_host"], workers=o["concurrency"],
-                       max_pages=o["max_pages"], max_attachment_bytes=o["max_attachment_bytes"])
+    policy = FetchPolicy(
+        user_agent=o["user_agent"],
+        timeout=o["timeout"],
+        retries=o["retries"],
+        backoff=o["backoff"],
+        max_bytes=o["max_bytes"],
+        allow_private=o["allow_private"],
+    )
+    return CrawlConfig(
+        state_path=state_path or index_dir / "crawl.sqlite",
+        warc_dir=warc_dir or index_dir / "warc",
+        policy=policy,
+        delay=o["delay"],
+        per_host=o["per_host"],
+        workers=o["concurrency"],
+        max_pages=o["max_pages"],
+        max_attachment_bytes=o["max_attachment_bytes"],
+    )
 
 
 def check_public(urls: Iterator[str]) -> None:
@@ -181,8 +242,9 @@ def crawl_job(job: Job, config: CrawlConfig, state: CrawlState) -> RunResult:
         line.close()
 
 
-def ingest(results: list[tuple[Job, RunResult]], state: CrawlState, config: CrawlConfig,
-           settings: Settings) -> IngestReport | None:
+def ingest(
+    results: list[tuple[Job, RunResult]], state: CrawlState, config: CrawlConfig, settings: Settings
+) -> IngestReport | None:
     """Ingest the changed pages of every job in one pass over the index."""
     batches = [(state, result.run, job.profile) for job, result in results]
     try:
@@ -193,8 +255,9 @@ def ingest(results: list[tuple[Job, RunResult]], state: CrawlState, config: Craw
         raise click.ClickException(f"cannot write the index at {settings.index_dir}: {e}") from None
 
 
-def report_all(results: list[tuple[Job, RunResult]], report: IngestReport | None, no_ingest: bool,
-               fail_on_error: bool) -> None:
+def report_all(
+    results: list[tuple[Job, RunResult]], report: IngestReport | None, no_ingest: bool, fail_on_error: bool
+) -> None:
     """Print every job's summary and the ingest's (failures on stderr); fail when a site gave nothing at all."""
     lines = [text for job, result in results for text in summary(result, job.profile.name)]
     lines += [] if no_ingest else ingest_summary(report)

@@ -89,8 +89,9 @@ class RunResult:
 class Crawler:
     """Crawl one job into the state file and the WARC archive."""
 
-    def __init__(self, job: Job, config: CrawlConfig, state: CrawlState,
-                 on_progress: Callable[[CrawlStats], None] | None = None) -> None:
+    def __init__(
+        self, job: Job, config: CrawlConfig, state: CrawlState, on_progress: Callable[[CrawlStats], None] | None = None
+    ) -> None:
         self.job, self.config, self.state, self.on_progress = job, config, state, on_progress
         self.profile = job.profile
         self.seeds = [canonical_url(u) for u in job.start_urls]
@@ -115,8 +116,14 @@ class Crawler:
             stopped = self._loop()
         finally:
             self.archive.close()
-        return RunResult(self.run_id, resumed, not stopped, self.stats, self.state.problems(self.run_id),
-                         self.state.attachment_notes(self.run_id))
+        return RunResult(
+            self.run_id,
+            resumed,
+            not stopped,
+            self.stats,
+            self.state.problems(self.run_id),
+            self.state.attachment_notes(self.run_id),
+        )
 
     def _loop(self) -> bool:
         """Run the frontier to its end; return True when max_pages stopped it first."""
@@ -211,8 +218,15 @@ class Crawler:
         if page.status != 200:
             return Visit(task.url, "failed", status=page.status, error=f"HTTP {page.status}")
         digest = hashlib.sha1(page.body).hexdigest()
-        visit = Visit(task.url, "done", status=200, etag=page.header("ETag"), hash=digest,
-                      last_modified=page.header("Last-Modified"), content_type=page.content_type)
+        visit = Visit(
+            task.url,
+            "done",
+            status=200,
+            etag=page.header("ETag"),
+            hash=digest,
+            last_modified=page.header("Last-Modified"),
+            content_type=page.content_type,
+        )
         if digest == task.hash:
             return visit
         try:
@@ -230,8 +244,11 @@ class Crawler:
         if kind == "api":
             return json_links(self.profile, page.url, page.body, depth, self.scope), None, None
         if kind == "sitemap":
-            return sitemap_links(self.profile, _gunzip(page.body, self.config.policy.max_bytes), depth,
-                                 self.scope), None, None
+            return (
+                sitemap_links(self.profile, _gunzip(page.body, self.config.policy.max_bytes), depth, self.scope),
+                None,
+                None,
+            )
         if page.content_type.lower().startswith(NOT_HTML):
             raise ValueError(f"not an HTML page ({page.content_type})")
         html = decode_html(page.body, page.content_type)

@@ -89,7 +89,7 @@ class Fetcher:
         limit = max_bytes or self.policy.max_bytes
         while True:
             if url in seen:
-                raise FetchError("redirect loop: " + " -> ".join([*seen[seen.index(url):], url]))
+                raise FetchError("redirect loop: " + " -> ".join([*seen[seen.index(url) :], url]))
             if len(seen) > self.policy.max_redirects:
                 raise FetchError(f"more than {self.policy.max_redirects} redirects")
             resp = self._with_retries(url, headers if not seen else None, limit)
@@ -129,9 +129,14 @@ class Fetcher:
             self.gate(url)
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        sent = {"User-Agent": self.policy.user_agent, "Accept-Encoding": "gzip, deflate",
-                "Accept": "text/html,application/xhtml+xml,application/json,application/xml;q=0.9,*/*;q=0.8",
-                "Accept-Language": "zh-CN,zh;q=0.9", "Connection": "close", **(headers or {})}
+        sent = {
+            "User-Agent": self.policy.user_agent,
+            "Accept-Encoding": "gzip, deflate",
+            "Accept": "text/html,application/xhtml+xml,application/json,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": "zh-CN,zh;q=0.9",
+            "Connection": "close",
+            **(headers or {}),
+        }
         try:
             ip = resolve(parts.hostname or "", port, self.policy.allow_private)
             conn = open_connection(parts.scheme, parts.hostname or "", port, ip, self.policy.timeout)
@@ -152,16 +157,25 @@ class Fetcher:
         finally:
             conn.close()
 
-    def _exchange(self, conn: http.client.HTTPConnection, url: str, sent: dict[str, str], limit: int,
-                  ip: str) -> Response:
+    def _exchange(
+        self, conn: http.client.HTTPConnection, url: str, sent: dict[str, str], limit: int, ip: str
+    ) -> Response:
         deadline = time.monotonic() + self.policy.timeout
         parts = urlsplit(url)
         conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers=sent)
         resp = conn.getresponse()
         raw = _read(resp, conn, limit, deadline) if 200 <= resp.status < 300 else b""  # error pages are not kept
         body = _decode(raw, resp.getheader("Content-Encoding") or "", limit)
-        return Response(url=url, status=resp.status, reason=resp.reason, headers=tuple(resp.getheaders()),
-                        body=body, raw=raw, ip=ip, request_headers=tuple(sent.items()))
+        return Response(
+            url=url,
+            status=resp.status,
+            reason=resp.reason,
+            headers=tuple(resp.getheaders()),
+            body=body,
+            raw=raw,
+            ip=ip,
+            request_headers=tuple(sent.items()),
+        )
 
 
 def _read(resp: http.client.HTTPResponse, conn: http.client.HTTPConnection, limit: int, deadline: float) -> bytes:
@@ -192,7 +206,7 @@ def _decode(raw: bytes, encoding: str, limit: int) -> bytes:
         return raw
     if encoding not in ("gzip", "x-gzip", "deflate"):
         raise FetchError(f"unsupported Content-Encoding: {encoding}")
-    for wbits in ((47,) if encoding != "deflate" else (15, -15)):
+    for wbits in (47,) if encoding != "deflate" else (15, -15):
         inflater = zlib.decompressobj(wbits)
         try:
             out = inflater.decompress(raw, limit + 1)

@@ -58,8 +58,7 @@ def _anchors(soup: BeautifulSoup | Tag, base: str, scope: Scope) -> Iterator[tup
             yield url, a
 
 
-def list_page_links(profile: Profile, url: str, soup: BeautifulSoup, raw: str, depth: int,
-                    scope: Scope) -> list[Link]:
+def list_page_links(profile: Profile, url: str, soup: BeautifulSoup, raw: str, depth: int, scope: Scope) -> list[Link]:
     """Return the detail pages and further list pages (pagination) linked from a list page."""
     found: dict[str, Link] = {}
     area = soup.select(profile.list_selector) if profile.list_selector else [soup]

@@ -59,8 +59,9 @@ def _read(name_or_path: str) -> tuple[dict[str, Any], Path]:
     path = Path(name_or_path)
     if not (name_or_path.endswith(".toml") and path.is_file()):
         if name_or_path not in available():
-            raise ProfileError(f"unknown profile {name_or_path!r}: choose one of {', '.join(available())} "
-                               "or give a .toml file")
+            raise ProfileError(
+                f"unknown profile {name_or_path!r}: choose one of {', '.join(available())} or give a .toml file"
+            )
         path = available()[name_or_path]
     try:
         return tomllib.loads(path.read_text(encoding="utf-8")), path
@@ -97,18 +98,27 @@ def _build(d: dict[str, Any]) -> Profile:
         raise ProfileError(f"{where}: unknown [fields] {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}")
     try:
         return Profile(
-            name=d["name"], description=d.get("description", ""), mode=d.get("mode", "html"),
-            start_urls=tuple(d.get("start_urls", ())), allowed_hosts=tuple(d.get("allowed_hosts", ())),
-            delay=d.get("delay"), list_patterns=_patterns(lst.get("url_patterns", ())),
-            list_selector=lst.get("link_selector", ""), list_scope=lst.get("scope", "column"),
+            name=d["name"],
+            description=d.get("description", ""),
+            mode=d.get("mode", "html"),
+            start_urls=tuple(d.get("start_urls", ())),
+            allowed_hosts=tuple(d.get("allowed_hosts", ())),
+            delay=d.get("delay"),
+            list_patterns=_patterns(lst.get("url_patterns", ())),
+            list_selector=lst.get("link_selector", ""),
+            list_scope=lst.get("scope", "column"),
             next_selector=lst.get("next_selector", ""),
             pagination_regex=re.compile(lst["pagination_regex"]) if lst.get("pagination_regex") else None,
             pagination_template=lst.get("pagination_template", "{prefix}_{n}.{ext}"),
-            max_list_pages=int(lst.get("max_pages", 200)), detail_patterns=_patterns(det.get("url_patterns", ())),
+            max_list_pages=int(lst.get("max_pages", 200)),
+            detail_patterns=_patterns(det.get("url_patterns", ())),
             detail_selector=det.get("link_selector", ""),
             attachment_pattern=re.compile(att.get("url_pattern", Profile.attachment_pattern.pattern), re.I),
-            attachment_selector=att.get("link_selector", ""), fields=dict(d.get("fields", {})),
-            json=dict(d.get("json", {})), seed_list=d.get("seed_list", ""), source=d.get("source", ""),
+            attachment_selector=att.get("link_selector", ""),
+            fields=dict(d.get("fields", {})),
+            json=dict(d.get("json", {})),
+            seed_list=d.get("seed_list", ""),
+            source=d.get("source", ""),
         )
     except (re.error, TypeError, ValueError) as e:
         raise ProfileError(f"{where}: {e}") from None

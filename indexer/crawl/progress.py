@@ -16,8 +16,10 @@ REDRAW_SECONDS = 0.2
 
 def stats_line(s: CrawlStats) -> str:
     """Return pages fetched, unchanged, queued, failed, skipped, bytes and rate in one line."""
-    return (f"fetched {s.fetched}, unchanged {s.unchanged}, queued {s.queued}, failed {s.failed}, "
-            f"skipped {s.skipped}, {s.bytes / 1e6:.1f} MB, {s.rate():.1f} req/s")
+    return (
+        f"fetched {s.fetched}, unchanged {s.unchanged}, queued {s.queued}, failed {s.failed}, "
+        f"skipped {s.skipped}, {s.bytes / 1e6:.1f} MB, {s.rate():.1f} req/s"
+    )
 
 
 class ProgressLine:
@@ -50,13 +52,18 @@ class ProgressLine:
 def summary(result: RunResult, label: str) -> list[str]:
     """Return the end-of-crawl summary of one run: counters, every failure and every unread attachment."""
     state = "finished" if result.finished else "stopped at --max-pages: run the same crawl again to continue"
-    lines = [f"{label}: run {result.run} {'resumed, ' if result.resumed else ''}{state}",
-             "  " + stats_line(result.stats) + (f", recovered {result.stats.recovered} from the archive"
-                                               if result.stats.recovered else "")]
+    lines = [
+        f"{label}: run {result.run} {'resumed, ' if result.resumed else ''}{state}",
+        "  "
+        + stats_line(result.stats)
+        + (f", recovered {result.stats.recovered} from the archive" if result.stats.recovered else ""),
+    ]
     reasons = Counter(_reason_key(reason) for _, _, reason in result.problems)
     if result.problems:
-        lines.append(f"  {len(result.problems)} URLs failed or skipped: "
-                     + ", ".join(f"{r} ({n})" for r, n in reasons.most_common()))
+        lines.append(
+            f"  {len(result.problems)} URLs failed or skipped: "
+            + ", ".join(f"{r} ({n})" for r, n in reasons.most_common())
+        )
         lines.extend(f"  {state.upper()} {url}: {reason}" for url, state, reason in result.problems)
     if result.notes:
         lines.append(f"  {len(result.notes)} attachments without text:")

@@ -100,8 +100,12 @@ def read_docx(data: bytes, max_chars: int) -> tuple[str, str]:
     zf = _zip(data)
     try:
         with zf.open("word/document.xml") as fh:
-            paragraphs = list(_docx_paragraphs(etree.iterparse(fh, events=("end",), resolve_entities=False,
-                                                               no_network=True, huge_tree=False), max_chars))
+            paragraphs = list(
+                _docx_paragraphs(
+                    etree.iterparse(fh, events=("end",), resolve_entities=False, no_network=True, huge_tree=False),
+                    max_chars,
+                )
+            )
     except (etree.XMLSyntaxError, KeyError, zipfile.BadZipFile) as e:
         raise Unreadable(f"corrupt DOCX: {e}") from None
     return "\n".join(p for p in paragraphs if p.strip()), ""

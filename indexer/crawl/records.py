@@ -25,15 +25,16 @@ NAMED = re.compile(r"^附件\s*\d*\s*[：:]")  # link text such as 附件1：房
 MAX_PAGE_BYTES = 64 * 1024 * 1024  # an archived page is read back up to this size
 
 
-def page_record(row: dict[str, Any], attachments: list[dict[str, Any]], warc_dir: Path,
-                profile: Profile) -> Item:
+def page_record(row: dict[str, Any], attachments: list[dict[str, Any]], warc_dir: Path, profile: Profile) -> Item:
     """Build the ingest record of one crawled detail page from its WARC record."""
     try:
         page = read_response(warc_dir / row["warc"], row["offset"], MAX_PAGE_BYTES)
     except (OSError, ValueError) as e:
         return Item(row["url"], error=f"archived page unreadable ({row['warc']}#{row['offset']}): {e}")
     record: dict[str, Any] = {
-        "url": page.url, "html_bytes": page.body, "source": f"warc:{row['warc']}#{row['offset']}",
+        "url": page.url,
+        "html_bytes": page.body,
+        "source": f"warc:{row['warc']}#{row['offset']}",
         "fetched_at": row["fetched_at"],
     }
     record.update(json.loads(row["hints"]) if row["hints"] else {})
@@ -69,8 +70,9 @@ def _notice_body(page: Archived) -> str:
         return ""
 
 
-def ingest_pending(batches: list[tuple[CrawlState, int, Profile]], warc_dir: Path, index_dir: Path,
-                   lock_timeout: float = 10.0) -> IngestReport | None:
+def ingest_pending(
+    batches: list[tuple[CrawlState, int, Profile]], warc_dir: Path, index_dir: Path, lock_timeout: float = 10.0
+) -> IngestReport | None:
     """Ingest, in one pass, every changed page of the runs whose attachments are settled; None when none."""
     work = [(state, row, profile) for state, run, profile in batches for row in state.pending_pages(run)]
     if not work:

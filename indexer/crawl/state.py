@@ -115,8 +115,9 @@ class CrawlState:
     def begin_run(self, key: str, seeds: Iterable[Link]) -> tuple[int, bool]:
         """Resume the unfinished run with this key, else start a new one from the seeds; return (run, resumed)."""
         with self._tx() as db:
-            row = db.execute("SELECT id FROM runs WHERE key = ? AND finished IS NULL ORDER BY id DESC LIMIT 1",
-                             (key,)).fetchone()
+            row = db.execute(
+                "SELECT id FROM runs WHERE key = ? AND finished IS NULL ORDER BY id DESC LIMIT 1", (key,)
+            ).fetchone()
             if row:
                 return row[0], True
             run = db.execute("INSERT INTO runs (key, started) VALUES (?, ?)", (key, time.time())).lastrowid
@@ -134,7 +135,9 @@ class CrawlState:
         with self.lock:
             rows = self.db.execute(
                 "SELECT url, kind, depth, etag, last_modified, hash FROM urls WHERE run = ? AND state = 'queued' "
-                "ORDER BY depth, rowid LIMIT ?", (run, limit + len(exclude))).fetchall()
+                "ORDER BY depth, rowid LIMIT ?",
+                (run, limit + len(exclude)),
+            ).fetchall()
         return [Task(*r) for r in rows if r[0] not in exclude][:limit]
 
     def queued(self, run: int) -> int:
@@ -147,8 +150,9 @@ class CrawlState:
         with self._tx() as db:
             self._update_url(db, visit)
             if visit.warc and visit.warc_end is not None:
-                db.execute("UPDATE warcs SET committed = max(committed, ?) WHERE name = ?",
-                           (visit.warc_end, visit.warc))
+                db.execute(
+                    "UPDATE warcs SET committed = max(committed, ?) WHERE name = ?", (visit.warc_end, visit.warc)
+                )
             if visit.state != "done":
                 return
             if visit.links is None:
@@ -157,8 +161,10 @@ class CrawlState:
             else:
                 links = visit.links
                 db.execute("DELETE FROM links WHERE parent = ?", (visit.url,))
-                db.executemany("INSERT OR REPLACE INTO links (parent, child, kind, name) VALUES (?, ?, ?, ?)",
-                               [(visit.url, lk.url, lk.kind, lk.name) for lk in links])
+                db.executemany(
+                    "INSERT OR REPLACE INTO links (parent, child, kind, name) VALUES (?, ?, ?, ?)",
+                    [(visit.url, lk.url, lk.kind, lk.name) for lk in links],
+                )
             self._enqueue(db, run, links)
 
     def _update_url(self, db: sqlite3.Connection, v: Visit) -> None:
@@ -168,16 +174,39 @@ class CrawlState:
             "content_type = coalesce(?, content_type), warc = coalesce(?, warc), offset = coalesce(?, offset), "
             "text = CASE WHEN ? THEN ? ELSE text END, note = CASE WHEN ? THEN ? ELSE note END, "
             "pending = CASE WHEN ? AND kind = 'detail' THEN 1 ELSE pending END WHERE url = ?",
-            (v.state, v.status, v.error, v.etag, v.last_modified, v.hash, v.content_type, v.warc, v.offset,
-             v.changed, v.text, v.changed, v.note, v.changed, v.url))
+            (
+                v.state,
+                v.status,
+                v.error,
+                v.etag,
+                v.last_modified,
+                v.hash,
+                v.content_type,
+                v.warc,
+                v.offset,
+                v.changed,
+                v.text,
+                v.changed,
+                v.note,
+                v.changed,
+                v.url,
+            ),
+        )
         if v.changed:  # a changed attachment changes the notices that link to it
-            db.execute("UPDATE urls SET pending = 1 WHERE kind = 'detail' AND url IN "
-                       "(SELECT parent FROM links WHERE child = ? AND kind = 'attachment')", (v.url,))
+            db.execute(
+                "UPDATE urls SET pending = 1 WHERE kind = 'detail' AND url IN "
+                "(SELECT parent FROM links WHERE child = ? AND kind = 'attachment')",
+                (v.url,),
+            )
 
     def _enqueue(self, db: sqlite3.Connection, run: int, links: Iterable[Link]) -> None:
-        db.executemany(ENQUEUE_SQL, [(lk.url, lk.kind, lk.depth, run,
-                                      json.dumps(lk.hints, ensure_ascii=False) if lk.hints else None)
-                                     for lk in links])
+        db.executemany(
+            ENQUEUE_SQL,
+            [
+                (lk.url, lk.kind, lk.depth, run, json.dumps(lk.hints, ensure_ascii=False) if lk.hints else None)
+                for lk in links
+            ],
+        )
 
     def pending_pages(self, run: int) -> list[dict[str, Any]]:
         """Return the run's detail pages to (re)ingest whose attachments are all settled."""
@@ -187,7 +216,8 @@ class CrawlState:
                 "WHERE u.pending = 1 AND u.kind = 'detail' AND u.run = ? AND u.warc IS NOT NULL AND NOT EXISTS ("
                 "SELECT 1 FROM links l JOIN urls a ON a.url = l.child WHERE l.parent = u.url "
                 "AND l.kind = 'attachment' AND a.state = 'queued' AND a.run = u.run) ORDER BY u.rowid",
-                (run,)).fetchall()
+                (run,),
+            ).fetchall()
         keys = ("url", "warc", "offset", "content_type", "hints", "fetched_at")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
@@ -197,7 +227,8 @@ class CrawlState:
             rows = self.db.execute(
                 "SELECT l.child, l.name, a.text, a.note, a.state, a.error FROM links l "
                 "LEFT JOIN urls a ON a.url = l.child WHERE l.parent = ? AND l.kind = 'attachment' ORDER BY l.rowid",
-                (page,)).fetchall()
+                (page,),
+            ).fetchall()
         keys = ("url", "name", "text", "note", "state", "error")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
@@ -209,20 +240,29 @@ class CrawlState:
     def problems(self, run: int) -> list[tuple[str, str, str]]:
         """Return (url, state, reason) of every URL of the run that failed or was skipped."""
         with self.lock:
-            return self.db.execute("SELECT url, state, coalesce(error, '') FROM urls WHERE run = ? "
-                                   "AND state IN ('failed', 'skipped') ORDER BY rowid", (run,)).fetchall()
+            return self.db.execute(
+                "SELECT url, state, coalesce(error, '') FROM urls WHERE run = ? "
+                "AND state IN ('failed', 'skipped') ORDER BY rowid",
+                (run,),
+            ).fetchall()
 
     def attachment_notes(self, run: int) -> list[tuple[str, str]]:
         """Return (url, note) of the run's attachments whose text could not be read (scans, bombs, DOC)."""
         with self.lock:
-            return self.db.execute("SELECT url, note FROM urls WHERE run = ? AND kind = 'attachment' "
-                                   "AND state = 'done' AND coalesce(note, '') != '' ORDER BY rowid", (run,)).fetchall()
+            return self.db.execute(
+                "SELECT url, note FROM urls WHERE run = ? AND kind = 'attachment' "
+                "AND state = 'done' AND coalesce(note, '') != '' ORDER BY rowid",
+                (run,),
+            ).fetchall()
 
     def queued_task(self, run: int, url: str) -> Task | None:
         """Return the task of url when it is still queued in the run."""
         with self.lock:
-            row = self.db.execute("SELECT url, kind, depth, etag, last_modified, hash FROM urls "
-                                  "WHERE url = ? AND run = ? AND state = 'queued'", (url, run)).fetchone()
+            row = self.db.execute(
+                "SELECT url, kind, depth, etag, last_modified, hash FROM urls "
+                "WHERE url = ? AND run = ? AND state = 'queued'",
+                (url, run),
+            ).fetchone()
         return Task(*row) if row else None
 
     def robots(self, origin: str) -> tuple[int, bytes, float] | None:

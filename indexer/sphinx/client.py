@@ -79,9 +79,16 @@ class Nodes:
         """Open a new connection to node i (0-based)."""
         host, port = self.addresses[i]
         try:
-            return pymysql.connect(host=host, port=port, autocommit=True, connect_timeout=min(self.timeout, 3.0),
-                                   read_timeout=self.timeout, write_timeout=self.timeout, charset="utf8",
-                                   client_flag=CLIENT.MULTI_STATEMENTS)
+            return pymysql.connect(
+                host=host,
+                port=port,
+                autocommit=True,
+                connect_timeout=min(self.timeout, 3.0),
+                read_timeout=self.timeout,
+                write_timeout=self.timeout,
+                charset="utf8",
+                client_flag=CLIENT.MULTI_STATEMENTS,
+            )
         except pymysql.err.OperationalError as e:
             raise SphinxError(f"{self.label(i)} is down: {e.args[-1]}") from None
 

@@ -1,6 +1,6 @@
 """Start and stop the searchd processes of a cluster on this machine (tests, benchmarks, small deployments).
 
-    python -m indexer.sphinx.cluster var/sphinx --nodes 2        # write configs, run in the foreground
+python -m indexer.sphinx.cluster var/sphinx --nodes 2        # write configs, run in the foreground
 """
 
 from __future__ import annotations
@@ -38,8 +38,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def plan_nodes(root: Path, count: int, host: str = "127.0.0.1", sql_port: int = 0,
-               api_port: int = 0) -> list[NodeSpec]:
+def plan_nodes(root: Path, count: int, host: str = "127.0.0.1", sql_port: int = 0, api_port: int = 0) -> list[NodeSpec]:
     """Return node specs under root/nodeN; port 0 picks free ports, else ports count up from the given ones."""
     nodes = []
     for i in range(1, count + 1):
@@ -72,7 +71,10 @@ class Cluster:
             with open(node.data_dir / "searchd.out", "ab") as out:  # the child keeps its own descriptor
                 self.procs[node.number] = subprocess.Popen(
                     [searchd_path() or "searchd", "--config", str(node.config_path), "--nodetach"],
-                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
         for node in self._pick(number):
             self._wait_ready(node)
 
@@ -126,8 +128,7 @@ class Cluster:
         self.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
 

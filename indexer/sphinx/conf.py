@@ -70,21 +70,47 @@ def shard_block(node: NodeSpec, lay: Layout, tuning: Tuning) -> str:
 def node_config(node: NodeSpec, nodes: list[NodeSpec], lay: Layout, tuning: Tuning | None = None) -> str:
     """Return the sphinx.conf text of one node of a cluster."""
     tuning = tuning or Tuning()
-    vals = ["type = rt", f"path = {node.data_dir / VALS}", "rt_field = v", "rt_attr_string = value",
-            f"charset_table = {CHARSET_TABLE}"]
+    vals = [
+        "type = rt",
+        f"path = {node.data_dir / VALS}",
+        "rt_field = v",
+        "rt_attr_string = value",
+        f"charset_table = {CHARSET_TABLE}",
+    ]
     agents = [f"agent = {n.host}:{n.api_port}:{shard_name(n.number - 1)}" for n in nodes if n != node]
-    dist = ["type = distributed", f"local = {shard_name(node.number - 1)}", *agents,
-            f"agent_connect_timeout = {tuning.agent_connect_timeout}",
-            f"agent_query_timeout = {tuning.agent_query_timeout}"]
-    searchd = [f"listen = {node.host}:{node.api_port}", f"listen = {node.host}:{node.sql_port}:mysql41",
-               f"log = {node.data_dir / 'searchd.log'}", f"query_log = {node.data_dir / 'query.log'}",
-               f"pid_file = {node.data_dir / 'searchd.pid'}", f"binlog_path = {node.data_dir}",
-               f"binlog_flush = {tuning.binlog_flush}", "workers = threads", "collation_server = binary",
-               f"max_packet_size = {tuning.max_packet_size}", "seamless_rotate = 1", "preopen_indexes = 1",
-               *(f"{k} = {v}" for k, v in tuning.extra.items())]
-    return (f"# govsearch node {node.number} of {len(nodes)}: written by indexer.sphinx.conf; layout "
-            f"{lay.fingerprint()}\n\n" + shard_block(node, lay, tuning) + "\n" + _block("index", VALS, vals)
-            + "\n" + _block("index", DIST, dist) + "\n" + _block("searchd", "", searchd))
+    dist = [
+        "type = distributed",
+        f"local = {shard_name(node.number - 1)}",
+        *agents,
+        f"agent_connect_timeout = {tuning.agent_connect_timeout}",
+        f"agent_query_timeout = {tuning.agent_query_timeout}",
+    ]
+    searchd = [
+        f"listen = {node.host}:{node.api_port}",
+        f"listen = {node.host}:{node.sql_port}:mysql41",
+        f"log = {node.data_dir / 'searchd.log'}",
+        f"query_log = {node.data_dir / 'query.log'}",
+        f"pid_file = {node.data_dir / 'searchd.pid'}",
+        f"binlog_path = {node.data_dir}",
+        f"binlog_flush = {tuning.binlog_flush}",
+        "workers = threads",
+        "collation_server = binary",
+        f"max_packet_size = {tuning.max_packet_size}",
+        "seamless_rotate = 1",
+        "preopen_indexes = 1",
+        *(f"{k} = {v}" for k, v in tuning.extra.items()),
+    ]
+    return (
+        f"# govsearch node {node.number} of {len(nodes)}: written by indexer.sphinx.conf; layout "
+        f"{lay.fingerprint()}\n\n"
+        + shard_block(node, lay, tuning)
+        + "\n"
+        + _block("index", VALS, vals)
+        + "\n"
+        + _block("index", DIST, dist)
+        + "\n"
+        + _block("searchd", "", searchd)
+    )
 
 
 def write_configs(nodes: list[NodeSpec], lay: Layout, tuning: Tuning | None = None) -> list[Path]:

@@ -56,8 +56,10 @@ class SphinxBackend:
         self.settings = settings
         self.index_dir = Path(settings.index_dir)
         if not store_path(self.index_dir).exists():
-            raise IndexMissing(f"no record store at {self.index_dir}: run `govsearch ingest PATH "
-                               f"--index {self.index_dir}` with GOVSEARCH_BACKEND=sphinx first")
+            raise IndexMissing(
+                f"no record store at {self.index_dir}: run `govsearch ingest PATH "
+                f"--index {self.index_dir}` with GOVSEARCH_BACKEND=sphinx first"
+            )
         self.nodes = Nodes(settings.sphinx_nodes, float(option(settings, "sphinx_timeout", 30.0)))
         self.partial = str(option(settings, "sphinx_partial", "warn"))
         if self.partial not in PARTIAL_POLICIES:
@@ -100,37 +102,56 @@ class SphinxBackend:
         for name, value in req.filters:
             selected.setdefault(name, set()).add(value)
         # one FACET over every facet key: Sphinx 2.2 evaluates the full-text query again for each FACET
-        sql = select_sql(self.lay, match, where, order=ORDERS.get(req.sort, ORDERS["relevance"]),
-                         offset=(req.page - 1) * req.per_page, limit=req.per_page, facets=(FACET_KEYS,),
-                         facet_limit=self.facet_scan * len(FACET_FIELDS))
+        sql = select_sql(
+            self.lay,
+            match,
+            where,
+            order=ORDERS.get(req.sort, ORDERS["relevance"]),
+            offset=(req.page - 1) * req.per_page,
+            limit=req.per_page,
+            facets=(FACET_KEYS,),
+            facet_limit=self.facet_scan * len(FACET_FIELDS),
+        )
         answer = self._run(sql)
         warnings = [*parsed.warnings, *self._partial_notes(answer)]
         counts = self._named(answer.sets[1])
         for name in selected:
             counts[FACET_FIELDS[name]], notes = self._selected_counts(q, req, name)
             warnings += notes
-        facets = {n: facet_bucket_list(n, counts.get(f, {}), selected.get(n, set()), self.settings.facet_size)
-                  for n, f in FACET_FIELDS.items()}
+        facets = {
+            n: facet_bucket_list(n, counts.get(f, {}), selected.get(n, set()), self.settings.facet_size)
+            for n, f in FACET_FIELDS.items()
+        }
         hits, missing = self._hits(answer.sets[0], parsed.terms() + expanded)
         if missing:
             warnings.append(f"{missing} hits are not in the record store yet (a sync is running?)")
         return SearchPage(req, answer.total, hits, facets, tuple(expanded), None, tuple(dict.fromkeys(warnings)))
 
     def _partial_notes(self, answer: Answer) -> list[str]:
-        notes = [f"partial results: {w}; the total and the facet counts leave out the shards that did not answer"
-                 for w in answer.warnings]
+        notes = [
+            f"partial results: {w}; the total and the facet counts leave out the shards that did not answer"
+            for w in answer.warnings
+        ]
         if answer.meta.get("total_relation", "eq") != "eq":  # Manticore may estimate: say so, never pretend
             notes.append(f"the total is an estimate (total_relation={answer.meta['total_relation']})")
         return notes
 
     def _selected_counts(self, q: wq.Query, req: SearchRequest, name: str) -> tuple[dict[str, int], list[str]]:
         """Count a facet that has a selection as if its own selection were not made."""
-        others = SearchRequest(q=req.q, filters=tuple(f for f in req.filters if f[0] != name),
-                               date_from=req.date_from, date_to=req.date_to, collapse=req.collapse)
+        others = SearchRequest(
+            q=req.q,
+            filters=tuple(f for f in req.filters if f[0] != name),
+            date_from=req.date_from,
+            date_to=req.date_to,
+            collapse=req.collapse,
+        )
         match, where = self._where(q, others)
         field = FACET_FIELDS[name]
-        answer = self._run(select_sql(self.lay, match, where, limit=1, facets=(self.lay.facet_attr(field),),
-                                      facet_limit=self.facet_scan))
+        answer = self._run(
+            select_sql(
+                self.lay, match, where, limit=1, facets=(self.lay.facet_attr(field),), facet_limit=self.facet_scan
+            )
+        )
         return self._named(answer.sets[1]).get(field, {}), self._partial_notes(answer)
 
     def _named(self, rows: list[tuple[Any, ...]]) -> dict[str, dict[str, int]]:
@@ -138,8 +159,10 @@ class SphinxBackend:
         missing = [int(k) for k, _ in rows if int(k) not in self._names]
         for i in range(0, len(missing), 1000):
             chunk = missing[i : i + 1000]
-            sql = (f"SELECT id, value FROM {VALS} WHERE id IN ({','.join(map(str, chunk))}) "
-                   f"LIMIT {len(chunk)} OPTION max_matches={max(len(chunk), 1000)}")
+            sql = (
+                f"SELECT id, value FROM {VALS} WHERE id IN ({','.join(map(str, chunk))}) "
+                f"LIMIT {len(chunk)} OPTION max_matches={max(len(chunk), 1000)}"
+            )
             for key, value in self.nodes.query(sql).sets[0]:
                 field = next((f for f in self.lay.facet_fields if term_key(f, value) == int(key)), None)
                 if field is not None:  # a key names its field: term_key(field, value)
@@ -155,8 +178,11 @@ class SphinxBackend:
         store = self.store()
         records = store.get_many(r[1] for r in rows)
         sizes = store.group_sizes(r[2] for r in rows)
-        hits = [to_hit(self._row(records[doc_id], dup_of, weight), records[doc_id], terms, sizes)
-                for _, doc_id, dup_of, weight in rows if doc_id in records]
+        hits = [
+            to_hit(self._row(records[doc_id], dup_of, weight), records[doc_id], terms, sizes)
+            for _, doc_id, dup_of, weight in rows
+            if doc_id in records
+        ]
         return tuple(hits), len(rows) - len(hits)
 
     def _row(self, rec: dict[str, Any], dup_of: str, weight: float) -> Row:
@@ -171,8 +197,10 @@ class SphinxBackend:
         order = ORDERS.get(req.sort, ORDERS["relevance"])
         total = self._run(select_sql(self.lay, match, where, order=order, limit=1), strict=True).total
         if total > self.export_max:
-            raise SphinxError(f"{total} documents match: more than sphinx_export_max ({self.export_max}); "
-                              "narrow the query or raise the limit")
+            raise SphinxError(
+                f"{total} documents match: more than sphinx_export_max ({self.export_max}); "
+                "narrow the query or raise the limit"
+            )
         if total == 0:
             return
         sql = select_sql(self.lay, match, where, order=order, limit=total, columns="doc_id")
@@ -216,8 +244,9 @@ class SphinxBackend:
 
     def _find(self, q: wq.Query, limit: int, ranker: str = "proximity_bm25") -> list[tuple[Row, dict[str, Any]]]:
         """Return (row, record) of the best matches of a query, collapse and filters off."""
-        answer = self._run(select_sql(self.lay, to_match(q, self.lay), [], limit=limit, columns=HIT_COLUMNS,
-                                      ranker=ranker))
+        answer = self._run(
+            select_sql(self.lay, to_match(q, self.lay), [], limit=limit, columns=HIT_COLUMNS, ranker=ranker)
+        )
         records = self.store().get_many(r[1] for r in answer.sets[0])
         return [(self._row(records[d], dup, w), records[d]) for _, d, dup, w in answer.sets[0] if d in records]
 
@@ -253,8 +282,9 @@ class SphinxBackend:
         text = ql_string(" ".join(keywords))
         for i in range(len(self.nodes)):  # CALL KEYWORDS needs a local index: each node's own shard
             try:
-                rows = self.nodes.query(f"CALL KEYWORDS({text}, {ql_string(shard_name(i))}, 1)", node=i,
-                                        meta=False).sets[0]
+                rows = self.nodes.query(
+                    f"CALL KEYWORDS({text}, {ql_string(shard_name(i))}, 1)", node=i, meta=False
+                ).sets[0]
             except SphinxError:
                 continue
             return {str(r[1]): int(r[3]) for r in rows}
@@ -284,7 +314,11 @@ class SphinxBackend:
             except SphinxError as e:
                 shards.append({"node": self.nodes.label(i), "documents": None, "error": str(e)})
         counts = [s["documents"] for s in shards]
-        return {"backend": "sphinx", "layout": f"{len(self.nodes)}:{self.lay.fingerprint()}", "index": DIST,
-                "documents": None if None in counts else sum(counts), "shards": shards,
-                "records": self.store().count()}
-
+        return {
+            "backend": "sphinx",
+            "layout": f"{len(self.nodes)}:{self.lay.fingerprint()}",
+            "index": DIST,
+            "documents": None if None in counts else sum(counts),
+            "shards": shards,
+            "records": self.store().count(),
+        }

@@ -113,8 +113,12 @@ def document_row(doc: Document, dup_of: str | None) -> tuple[dict[str, Any], dic
     date_num = int(values.get(DATE_FIELD) or 0)
     meta = [ALL, *(term_token(n, t) for n, ts in terms.items() for t in ts)]
     row[META] = " ".join(meta + day_tokens(day_of(date_num, upper=False) if date_num else None))
-    row.update(doc_id=doc.doc_id, dup_of=values.get("dup_of") or doc.doc_id,
-               canonical=1 if values.get(CANONICAL) == "1" else 0, date_num=date_num)
+    row.update(
+        doc_id=doc.doc_id,
+        dup_of=values.get("dup_of") or doc.doc_id,
+        canonical=1 if values.get(CANONICAL) == "1" else 0,
+        date_num=date_num,
+    )
     names: dict[int, str] = {}
     for field in lay.facet_fields:
         keys = {term_key(field, t): t for t in terms.get(field, [])}

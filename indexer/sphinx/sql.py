@@ -38,9 +38,19 @@ def field_weights(lay: Layout) -> str:
     return ", ".join([*weights, f"{META}={META_WEIGHT}"])
 
 
-def select_sql(lay: Layout, match: str, where: list[str], *, order: str = ORDERS["relevance"], offset: int = 0,
-               limit: int = 20, facets: tuple[str, ...] = (), facet_limit: int = DEFAULT_MATCHES,
-               columns: str = HIT_COLUMNS, ranker: str = "proximity_bm25") -> str:
+def select_sql(
+    lay: Layout,
+    match: str,
+    where: list[str],
+    *,
+    order: str = ORDERS["relevance"],
+    offset: int = 0,
+    limit: int = 20,
+    facets: tuple[str, ...] = (),
+    facet_limit: int = DEFAULT_MATCHES,
+    columns: str = HIT_COLUMNS,
+    ranker: str = "proximity_bm25",
+) -> str:
     """Return a SELECT over the distributed index, with one FACET per attribute in `facets`."""
     conds = ([f"MATCH({ql_string(match)})"] if match else []) + where
     matches = max(DEFAULT_MATCHES, offset + limit, facet_limit if facets else 0)

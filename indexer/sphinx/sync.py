@@ -75,8 +75,10 @@ def check_layout(store: RecordStore, nodes: Nodes, rebuild: bool) -> str:
     want = f"{len(nodes)}:{layout().fingerprint()}"
     have = store.get_meta(LAYOUT_KEY)
     if have and have != want and not rebuild:
-        raise SphinxError(f"the cluster layout changed ({have} -> {want}: shards:schema); "
-                          "rebuild it with sync_to_sphinx(..., rebuild=True) (`govsearch ingest --rebuild`)")
+        raise SphinxError(
+            f"the cluster layout changed ({have} -> {want}: shards:schema); "
+            "rebuild it with sync_to_sphinx(..., rebuild=True) (`govsearch ingest --rebuild`)"
+        )
     expected = layout().columns()
     for i in range(len(nodes)):
         conn = nodes.conn(i)
@@ -84,8 +86,10 @@ def check_layout(store: RecordStore, nodes: Nodes, rebuild: bool) -> str:
             cur.execute(f"DESCRIBE {shard_name(i)}")
             columns = [row[0] for row in cur.fetchall()]
         if sorted(columns) != sorted(expected):
-            raise SphinxError(f"{nodes.label(i)} has an old schema for {shard_name(i)}: rewrite its config "
-                              "(python -m indexer.sphinx.cluster), wipe its data directory and rebuild")
+            raise SphinxError(
+                f"{nodes.label(i)} has an old schema for {shard_name(i)}: rewrite its config "
+                "(python -m indexer.sphinx.cluster), wipe its data directory and rebuild"
+            )
     return want
 
 
@@ -151,8 +155,14 @@ class Pusher:
                 self.nodes.execute(shard, sql)
 
 
-def sync_to_sphinx(store: RecordStore, nodes: Nodes, *, rebuild: bool = False, workers: int = 1,
-                   progress: Callable[[int], None] | None = None) -> SyncReport:
+def sync_to_sphinx(
+    store: RecordStore,
+    nodes: Nodes,
+    *,
+    rebuild: bool = False,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> SyncReport:
     """Bring the cluster up to date with the record store: push changed records, delete removed ones."""
     start, report = time.monotonic(), SyncReport(rebuilt=rebuild)
     store.db.executescript(PUSHED_SQL)
@@ -177,21 +187,26 @@ def sync_to_sphinx(store: RecordStore, nodes: Nodes, *, rebuild: bool = False, w
     return report
 
 
-def _record_pushed(store: RecordStore, batch: list[tuple[str, str, str | None, str]],
-                   rows: list[tuple[dict[str, Any], dict[int, str]]]) -> None:
+def _record_pushed(
+    store: RecordStore, batch: list[tuple[str, str, str | None, str]], rows: list[tuple[dict[str, Any], dict[int, str]]]
+) -> None:
     """Note what the cluster will hold (committed only after the push succeeded)."""
-    values = [(doc_id, row["id"], digest, dup_of)
-              for (doc_id, _, dup_of, digest), (row, _) in zip(batch, rows, strict=True)]
+    values = [
+        (doc_id, row["id"], digest, dup_of) for (doc_id, _, dup_of, digest), (row, _) in zip(batch, rows, strict=True)
+    ]
     try:
         store.db.executemany(
             "INSERT INTO sphinx_pushed (id, sid, hash, dup_of) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE "
-            "SET hash = excluded.hash, dup_of = excluded.dup_of", values)
+            "SET hash = excluded.hash, dup_of = excluded.dup_of",
+            values,
+        )
     except sqlite3.IntegrityError as e:  # two ids with one 63-bit hash: refuse rather than overwrite
         raise SphinxError(f"Sphinx id collision in this batch ({e}): report it, with the two ids") from None
 
 
-def _converted(pool: ProcessPoolExecutor | None, batches: Iterator[list[tuple[str, str, str | None, str]]],
-               depth: int) -> Iterator[tuple[list[tuple[str, str, str | None, str]], list[Any]]]:
+def _converted(
+    pool: ProcessPoolExecutor | None, batches: Iterator[list[tuple[str, str, str | None, str]]], depth: int
+) -> Iterator[tuple[list[tuple[str, str, str | None, str]], list[Any]]]:
     """Yield (batch, shard rows) in order; with a pool, the next `depth` batches are segmented meanwhile."""
     queue: deque[tuple[list[tuple[str, str, str | None, str]], Any]] = deque()
     for batch in batches:

@@ -16,9 +16,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 SAFE = re.compile("[0-9a-z_\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002a6df]{1,20}")
-CHARSET_TABLE = (
-    "0..9, A..Z->a..z, _, a..z, U+3400..U+4DBF, U+4E00..U+9FFF, U+F900..U+FAFF, U+20000..U+2A6DF"
-)  # must accept every character SAFE accepts, and nothing that SAFE rejects may reach Sphinx
+# must accept every character SAFE accepts, and nothing that SAFE rejects may reach Sphinx
+CHARSET_TABLE = "0..9, A..Z->a..z, _, a..z, U+3400..U+4DBF, U+4E00..U+9FFF, U+F900..U+FAFF, U+20000..U+2A6DF"
 ALL = "zall"  # in every document: the positive half of a query that only excludes
 NOTHING = "znone"  # in no document: a query that can match nothing
 NO_DATE = "dnone"  # documents without a date (date_num 0)
@@ -50,8 +49,14 @@ def day_tokens(day: date | None) -> list[str]:
     if day is None:
         return [NO_DATE]
     y = day.year
-    return [f"dk{y // 1000}", f"dc{y // 100}", f"de{y // 10}", f"dy{y}", f"dm{y}{day.month:02d}",
-            f"dd{y}{day.month:02d}{day.day:02d}"]
+    return [
+        f"dk{y // 1000}",
+        f"dc{y // 100}",
+        f"de{y // 10}",
+        f"dy{y}",
+        f"dm{y}{day.month:02d}",
+        f"dd{y}{day.month:02d}{day.day:02d}",
+    ]
 
 
 def _unit_span(unit: str, day: date) -> tuple[date, date, str]:

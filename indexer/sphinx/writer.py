@@ -26,8 +26,9 @@ from .engine import option
 from .sync import SyncReport, check_cluster, sync_to_sphinx
 
 
-def ingest_to_sphinx(paths: Iterable[str], settings: Settings, *, rebuild: bool = False,
-                     progress: Callable[[int], None] | None = None) -> IngestReport:
+def ingest_to_sphinx(
+    paths: Iterable[str], settings: Settings, *, rebuild: bool = False, progress: Callable[[int], None] | None = None
+) -> IngestReport:
     """Read files into the record store (same rules as Whoosh ingest), then sync the cluster."""
     index_dir, report, start = Path(settings.index_dir), IngestReport(), time.monotonic()
     with write_lock(index_dir, settings.lock_timeout):
@@ -91,8 +92,10 @@ class SphinxWriter:
 
 def main(argv: list[str] | None = None) -> int:
     """Sync the record store of an index directory to the cluster, or check that they agree."""
-    ap = argparse.ArgumentParser(prog="python -m indexer.sphinx.writer",
-                                 description="Sync $GOVSEARCH_INDEX to $GOVSEARCH_SPHINX_NODES, or check them.")
+    ap = argparse.ArgumentParser(
+        prog="python -m indexer.sphinx.writer",
+        description="Sync $GOVSEARCH_INDEX to $GOVSEARCH_SPHINX_NODES, or check them.",
+    )
     ap.add_argument("--index", type=Path, default=None, help="index directory (default: $GOVSEARCH_INDEX)")
     ap.add_argument("--rebuild", action="store_true", help="empty every shard and push everything (reshard)")
     ap.add_argument("--check", action="store_true", help="only compare shard counts with the store")

@@ -22,9 +22,11 @@ FIXTURES = {
     "post_1007": "13_户籍家庭住房保障通知_穗建规字2024-5号.html",
     "post_1099": "37_市场主体登记管理条例_国务院令746号.html",  # reached only through a 301
 }
-LIST_PAGES = {"index.html": ("list_index.html", ["post_1001", "post_1002", "post_1003"]),
-              "index_1.html": ("list_page1.html", ["post_1004", "post_1005"]),
-              "index_2.html": ("list_page2.html", ["post_1006", "post_1007"])}
+LIST_PAGES = {
+    "index.html": ("list_index.html", ["post_1001", "post_1002", "post_1003"]),
+    "index_1.html": ("list_page1.html", ["post_1004", "post_1005"]),
+    "index_2.html": ("list_page2.html", ["post_1006", "post_1007"]),
+}
 ROBOTS = "User-agent: *\nDisallow: /zwgk/tzgg/private/\n\nUser-agent: BadBot\nDisallow: /\n"
 GBK_HTML = "text/html"  # no charset in the header: the page's meta (or nothing) has to tell
 
@@ -49,8 +51,10 @@ def gov_site(fixtures: Path, attachments: dict[str, bytes], *, edge_cases: bool 
         links = "\n".join(f'<li><a href="content/{p}.html">{p}</a></li>' for p in posts)
         html = page(template).replace("{fixture_links}", links).replace("{host}", host)
         gbk = path == "index_1.html"  # this list page is GBK, declared only in the HTTP header
-        site.routes[COLUMN + path] = Route(html.encode("gbk") if gbk else html.encode(),
-                                           "text/html; charset=GBK" if gbk else "text/html; charset=utf-8")
+        site.routes[COLUMN + path] = Route(
+            html.encode("gbk") if gbk else html.encode(),
+            "text/html; charset=GBK" if gbk else "text/html; charset=utf-8",
+        )
     for name, file in FIXTURES.items():
         site.routes[detail(name)] = Route((fixtures / file).read_bytes())
     site.routes[detail("post_2001")] = Route(page("gbk_declared.html").encode("gbk"), GBK_HTML)
@@ -153,12 +157,30 @@ def _zip_bomb() -> bytes:
 def add_gkmlpt(site: Site) -> str:
     """Serve a two-page gkmlpt listing and its notices; return the start URL."""
     articles = [
-        {"id": 7001, "title": "广东省人民政府办公厅关于印发测试工作方案的通知", "document_number": "粤府办〔2025〕21号",
-         "publisher": "广东省人民政府办公厅", "identifier": "006939748/2025-00101", "display_publish_time": 1756684800},
-        {"id": 7002, "title": "广东省人民政府关于公布测试名单的通知", "document_number": "粤府函〔2025〕88号",
-         "publisher": "广东省人民政府", "identifier": "006939748/2025-00102", "display_publish_time": 1756771200},
-        {"id": 7003, "title": "广东省人民政府关于调整测试标准的批复", "document_number": "粤府函〔2025〕90号",
-         "publisher": "广东省人民政府", "identifier": "006939748/2025-00103", "display_publish_time": 1756857600},
+        {
+            "id": 7001,
+            "title": "广东省人民政府办公厅关于印发测试工作方案的通知",
+            "document_number": "粤府办〔2025〕21号",
+            "publisher": "广东省人民政府办公厅",
+            "identifier": "006939748/2025-00101",
+            "display_publish_time": 1756684800,
+        },
+        {
+            "id": 7002,
+            "title": "广东省人民政府关于公布测试名单的通知",
+            "document_number": "粤府函〔2025〕88号",
+            "publisher": "广东省人民政府",
+            "identifier": "006939748/2025-00102",
+            "display_publish_time": 1756771200,
+        },
+        {
+            "id": 7003,
+            "title": "广东省人民政府关于调整测试标准的批复",
+            "document_number": "粤府函〔2025〕90号",
+            "publisher": "广东省人民政府",
+            "identifier": "006939748/2025-00103",
+            "display_publish_time": 1756857600,
+        },
     ]
     for a in articles:
         a["url"] = f"{site.base}/gkmlpt/content/0/{a['id']}/post_{a['id']}.html"
@@ -172,12 +194,16 @@ def add_gkmlpt(site: Site) -> str:
 
 def add_sitemap(site: Site) -> str:
     """Serve a sitemap index -> sitemap of two fixture pages and an off-site one; return its URL."""
-    urls = [f"{site.base}{detail('post_1001')}", f"{site.base}{detail('post_1002')}",
-            "http://www.thnet.gov.cn/zwgk/content/post_1.html"]
+    urls = [
+        f"{site.base}{detail('post_1001')}",
+        f"{site.base}{detail('post_1002')}",
+        "http://www.thnet.gov.cn/zwgk/content/post_1.html",
+    ]
     locs = "".join(f"<url><loc>{u}</loc><lastmod>2025-08-01</lastmod></url>" for u in urls)
     ns = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
-    site.routes["/sitemap-notices.xml"] = Route(f'<?xml version="1.0"?><urlset {ns}>{locs}</urlset>'.encode(),
-                                                "application/xml")
+    site.routes["/sitemap-notices.xml"] = Route(
+        f'<?xml version="1.0"?><urlset {ns}>{locs}</urlset>'.encode(), "application/xml"
+    )
     index = f'<?xml version="1.0"?><sitemapindex {ns}><sitemap><loc>{site.base}/sitemap-notices.xml</loc></sitemap>'
     site.routes["/sitemap.xml"] = Route((index + "</sitemapindex>").encode(), "application/xml")
     return f"{site.base}/sitemap.xml"
