@@ -219,14 +219,18 @@ def bigram_positions(text: str) -> dict[str, list[int]]:
     return out
 
 
-class WordTokenizer(Tokenizer):  # type: ignore[misc]
-    """Fold, then segment with jieba; tokens numbered in sequence."""
+class _SequenceTokenizer(Tokenizer):  # type: ignore[misc]
+    """Fold, then yield the tokens of `spans`, numbered in sequence (one Whoosh Token object, reused)."""
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, WordTokenizer)
+        return type(other) is type(self)
 
     def __hash__(self) -> int:
         return hash(type(self).__name__)
+
+    def spans(self, text: str) -> Iterator[tuple[str, int, int, int]]:
+        """Yield (token, position, start, end) for folded text."""
+        raise NotImplementedError
 
     def __call__(
         self,
@@ -242,8 +246,8 @@ class WordTokenizer(Tokenizer):  # type: ignore[misc]
         **kw: Any,
     ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
-        for w, pos, s, e in word_tokens(folded(value)):
-            t.original = t.text = w
+        for text, pos, s, e in self.spans(folded(value)):
+            t.original = t.text = text
             t.boost, t.stopped = 1.0, False
             if positions:
                 t.pos = start_pos + pos
@@ -252,70 +256,25 @@ class WordTokenizer(Tokenizer):  # type: ignore[misc]
             yield t
 
 
-class CharTokenizer(Tokenizer):  # type: ignore[misc]
+class WordTokenizer(_SequenceTokenizer):
+    """Fold, then segment with jieba; tokens numbered in sequence."""
+
+    def spans(self, text: str) -> Iterator[tuple[str, int, int, int]]:
+        return word_tokens(text)
+
+
+class CharTokenizer(_SequenceTokenizer):
     """Fold, then one token per non-space character, numbered in sequence."""
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CharTokenizer)
-
-    def __hash__(self) -> int:
-        return hash(type(self).__name__)
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kw: Any,
-    ) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
-        for ch, pos, i in char_tokens(folded(value)):
-            t.original = t.text = ch
-            t.boost, t.stopped = 1.0, False
-            if positions:
-                t.pos = start_pos + pos
-            if chars:
-                t.startchar, t.endchar = start_char + i, start_char + i + 1
-            yield t
+    def spans(self, text: str) -> Iterator[tuple[str, int, int, int]]:
+        return ((ch, pos, i, i + 1) for ch, pos, i in char_tokens(text))
 
 
-class BigramTokenizer(Tokenizer):  # type: ignore[misc]
+class BigramTokenizer(_SequenceTokenizer):
     """Fold, then one token per pair of neighbouring non-space characters, numbered in sequence."""
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, BigramTokenizer)
-
-    def __hash__(self) -> int:
-        return hash(type(self).__name__)
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kw: Any,
-    ) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kw)
-        for pair, pos, i in bigram_tokens(folded(value)):
-            t.original = t.text = pair
-            t.boost, t.stopped = 1.0, False
-            if positions:
-                t.pos = start_pos + pos
-            if chars:
-                t.startchar, t.endchar = start_char + i, start_char + i + 2
-            yield t
+    def spans(self, text: str) -> Iterator[tuple[str, int, int, int]]:
+        return ((pair, pos, i, i + 2) for pair, pos, i in bigram_tokens(text))
 
 
 def word_analyzer() -> Analyzer:

@@ -225,9 +225,7 @@ def postings(reader: Any, fieldname: str, text: bytes, values: bool = False) -> 
     """Return a term's (segment-local document numbers, weights, encoded values when asked) in one segment,
     deleted documents left out. The decoded postings of the terms read last are kept (POSTINGS_CACHE bytes
     per process): common words and character pairs recur in most queries, and a segment never changes."""
-    # a field with positions keeps them: one read serves scoring, phrases and the re-ranking of the top hits
-    values = values or bool(reader.schema[fieldname].format.supports("positions"))
-    key = (reader.segment().segment_id(), fieldname, text, reader.doc_count())  # count: deletions
+    key = (reader.segment().segment_id(), fieldname, text, values, reader.doc_count())  # count: deletions
     with _lock:
         found = _postings.get(key)
         if found is not None:
@@ -245,6 +243,49 @@ def postings(reader: Any, fieldname: str, text: bytes, values: bool = False) -> 
             while _postings_bytes > POSTINGS_CACHE:
                 _postings_bytes -= _postings.popitem(last=False)[1][1]
     return got
+
+
+def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> dict[int, bytes]:
+    """Return segment-local document -> encoded value (positions) of one term, for the wanted documents
+    (ascending) only: from the cached postings when a phrase read them, else decoding only the blocks that
+    hold a wanted document (the headers of the others are enough to pass them)."""
+    with _lock:
+        found = _postings.get((reader.segment().segment_id(), fieldname, text, True, reader.doc_count()))
+    if found is not None:
+        docs, _, vals = found[0]
+        at = np.minimum(np.searchsorted(docs, wanted), max(len(docs) - 1, 0))
+        return {d: vals[j] for d, j in zip(wanted.tolist(), at.tolist(), strict=True) if len(docs) and docs[j] == d}
+    m = reader.postings(fieldname, text)
+    deleted: Any = ()
+    if isinstance(m, FilterMatcher):
+        deleted, m = m._ids, m.child
+    out: dict[int, bytes] = {}
+    if not isinstance(m, W3LeafMatcher):
+        want = set(wanted.tolist())
+        while m.is_active():
+            if m.id() in want and m.id() not in deleted:
+                out[m.id()] = m.value()
+            m.next()
+        return out
+    j, n = 0, len(wanted)
+    while m.is_active() and j < n:
+        if m._maxid < wanted[j]:  # no wanted document in this block: its header says so
+            m._next_block()
+            continue
+        m._read_data()
+        block = np.array(m._data[0], dtype=np.int64)
+        ids = block if m._byteids else np.cumsum(block)
+        m._read_values()
+        k = j
+        while k < n and wanted[k] <= ids[-1]:
+            k += 1
+        for d in wanted[j:k].tolist():
+            i = int(np.searchsorted(ids, d))
+            if i < len(ids) and ids[i] == d and d not in deleted:
+                out[d] = m._values[i]
+        j = k
+        m._next_block()
+    return out
 
 
 def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tuple[np.ndarray, np.ndarray, Any]:

@@ -20,7 +20,7 @@ from whoosh import scoring
 from whoosh.searching import Searcher
 
 from .analysis import fold
-from .evaluate import postings
+from .evaluate import values_of
 
 RERANK_DEPTH = 100  # hits re-scored; deeper hits keep Whoosh's order (pages stay consistent)
 OLDEST_YEAR = 1949  # recency is 0 for this year and older, 1 for the current year
@@ -105,8 +105,8 @@ def recency(day: date | datetime | None, today: date | None = None) -> float:
 
 
 def positions(s: Searcher, docnums: Sequence[int], words: Sequence[str]) -> dict[str, dict[int, list[int]]]:
-    """Return word -> docnum -> positions in the body field, for the given documents only (from the decoded
-    postings evaluate keeps: a query's words were read moments ago to find its hits)."""
+    """Return word -> docnum -> positions in the body field, for the given documents only (decoding only the
+    posting blocks that hold them, or from the postings a phrase just read)."""
     reader, out = s.reader(), {}
     field = s.schema["body"]
     decode = field.format.decode_positions
@@ -118,13 +118,9 @@ def positions(s: Searcher, docnums: Sequence[int], words: Sequence[str]) -> dict
         for i, (leaf, offset) in enumerate(leaves):
             end = offset + leaf.doc_count_all() if i + 1 == len(leaves) else leaves[i + 1][1]
             mine = wanted[(wanted >= offset) & (wanted < end)] - offset
-            if not len(mine) or ("body", text) not in leaf:
-                continue
-            docs, _, values = postings(leaf, "body", text, values=True)
-            at = np.minimum(np.searchsorted(docs, mine), max(len(docs) - 1, 0))
-            for d, j in zip(mine.tolist(), at.tolist(), strict=True):
-                if len(docs) and docs[j] == d:
-                    found[d + offset] = decode(values[j])
+            if len(mine) and ("body", text) in leaf:
+                for d, value in values_of(leaf, "body", text, mine).items():
+                    found[d + offset] = decode(value)
         out[word] = found
     return out
 
