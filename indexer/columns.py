@@ -22,7 +22,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from .models import SearchRequest
-from .schema import FACET_FIELDS, MULTI_VALUED
+from .schema import FACET_FIELDS, MULTI_VALUED, date_num_range
 
 VERSIONS = 4  # index versions whose columns are kept (a rebuild while serving has two alive for a while)
 DATE_FIELD = "date_num"
@@ -72,7 +72,7 @@ class Columns:
         copies = np.fromiter(s.docs_for_query(wq.Term("canonical", "0")), dtype=np.int64)
         self.shown = np.ones(self.size, dtype=bool)  # collapse: every document but the non-canonical copies
         self.shown[copies] = False
-        self.group = _groups(s, copies, self.size)
+        self.group = _groups(s, copies, self.shown)
 
     def allowed(self, docnums: np.ndarray, req: SearchRequest, without: str | None = None) -> np.ndarray:
         """Return which of the matched documents (ascending document numbers) a request shows: those its
@@ -111,22 +111,20 @@ class Columns:
             m = self.facets[name].mask(values, self.size)
             out = m if out is None else out & m
         if (req.date_from or req.date_to) and self.dates is not None:
-            lo = int(req.date_from.strftime("%Y%m%d")) if req.date_from else 1
-            hi = int(req.date_to.strftime("%Y%m%d")) if req.date_to else 99991231
+            lo, hi = date_num_range(req.date_from, req.date_to)
             m = (self.dates >= lo) & (self.dates <= hi)
             out = m if out is None else out & m
         return out
 
 
-def _groups(s: Searcher, copies: np.ndarray, size: int) -> np.ndarray:
+def _groups(s: Searcher, copies: np.ndarray, shown: np.ndarray) -> np.ndarray:
     """Return, per document, the document number of its group's canonical copy (-1: itself, or unknown).
     Read from the `dup_of` column (a group's name is its canonical id) in one pass; an index written
     before that column existed reads the stored field of each copy instead."""
+    size = len(shown)
     group = np.full(size, -1, dtype=np.int64)
     if not len(copies):
         return group
-    shown = np.ones(size, dtype=bool)
-    shown[copies] = False
     reader = s.reader()
     if reader.has_column("dup_of"):
         codes = _facet(reader, "dup_of", size).codes

@@ -225,7 +225,7 @@ def postings(reader: Any, fieldname: str, text: bytes, values: bool = False) -> 
     """Return a term's (segment-local document numbers, weights, encoded values when asked) in one segment,
     deleted documents left out. The decoded postings of the terms read last are kept (POSTINGS_CACHE bytes
     per process): common words and character pairs recur in most queries, and a segment never changes."""
-    key = (reader.segment().segment_id(), fieldname, text, values, reader.doc_count())  # count: deletions
+    key = _postings_key(reader, fieldname, text, values)
     with _lock:
         found = _postings.get(key)
         if found is not None:
@@ -250,15 +250,12 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
     (ascending) only: from the cached postings when a phrase read them, else decoding only the blocks that
     hold a wanted document (the headers of the others are enough to pass them)."""
     with _lock:
-        found = _postings.get((reader.segment().segment_id(), fieldname, text, True, reader.doc_count()))
+        found = _postings.get(_postings_key(reader, fieldname, text, True))
     if found is not None:
         docs, _, vals = found[0]
         at = np.minimum(np.searchsorted(docs, wanted), max(len(docs) - 1, 0))
         return {d: vals[j] for d, j in zip(wanted.tolist(), at.tolist(), strict=True) if len(docs) and docs[j] == d}
-    m = reader.postings(fieldname, text)
-    deleted: Any = ()
-    if isinstance(m, FilterMatcher):
-        deleted, m = m._ids, m.child
+    m, deleted = _unfiltered(reader.postings(fieldname, text))
     out: dict[int, bytes] = {}
     if not isinstance(m, W3LeafMatcher):
         want = set(wanted.tolist())
@@ -272,9 +269,7 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
         if m._maxid < wanted[j]:  # no wanted document in this block: its header says so
             m._next_block()
             continue
-        m._read_data()
-        block = np.array(m._data[0], dtype=np.int64)
-        ids = block if m._byteids else np.cumsum(block)
+        ids = _block_ids(m)
         m._read_values()
         k = j
         while k < n and wanted[k] <= ids[-1]:
@@ -288,20 +283,32 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
     return out
 
 
+def _postings_key(reader: Any, fieldname: str, text: bytes, values: bool) -> tuple[Any, ...]:
+    return (reader.segment().segment_id(), fieldname, text, values, reader.doc_count())  # count: deletions
+
+
+def _unfiltered(m: Any) -> tuple[Any, Any]:
+    """Return a segment's postings matcher without the filter of its deleted documents, and those documents."""
+    return (m.child, m._ids) if isinstance(m, FilterMatcher) else (m, ())
+
+
+def _block_ids(m: W3LeafMatcher) -> np.ndarray:
+    """Return the document numbers of the matcher's current block (delta-coded unless stored as bytes)."""
+    m._read_data()
+    block = np.array(m._data[0], dtype=np.int64)
+    return block if m._byteids else np.cumsum(block)
+
+
 def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tuple[np.ndarray, np.ndarray, Any]:
-    m = reader.postings(fieldname, text)
-    deleted = None
-    if isinstance(m, FilterMatcher):
-        deleted, m = m._ids, m.child
+    m, deleted = _unfiltered(reader.postings(fieldname, text))
     ids: list[Any] = []
     weights: list[Any] = []
     vals: list[Any] = []
     if isinstance(m, W3LeafMatcher):
         while m.is_active():  # a block at a time, decoded as W3LeafMatcher does, no per-document call
-            m._read_data()
-            raw, w = m._data[0], m._data[1]
-            block = np.array(raw, dtype=np.int64)
-            ids.append(block if m._byteids else np.cumsum(block))  # delta-coded document numbers
+            block = _block_ids(m)
+            ids.append(block)
+            w = m._data[1]
             if w is None:
                 weights.append(np.ones(len(block)))
             elif isinstance(w, float):

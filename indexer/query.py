@@ -20,6 +20,7 @@ from .analysis import fold, words
 from .config import PACKAGE_DATA
 from .normalize import canonical_agency, parse_date, parse_doc_number
 from .ranking import WEIGHTS, Plan, Weights, compact
+from .schema import date_num_range
 
 FIELDS = {
     "title": "title",
@@ -320,8 +321,7 @@ def clause_query(c: Clause, b: Build) -> wq.Query:
         names = {c.text.strip(), canonical_agency(c.text.strip())}
         return wq.Or([wq.Term("agency", n) for n in names if n] + [char_phrase("ctitle", c.text)])
     if c.kind == "date":
-        lo = int(c.start.strftime("%Y%m%d")) if c.start else 1
-        hi = int(c.end.strftime("%Y%m%d")) if c.end else 99991231
+        lo, hi = date_num_range(c.start, c.end)
         return wq.NumericRange("date_num", lo, hi)
     return words_query(c.text, c.field == "title", b)
 

@@ -111,13 +111,11 @@ def positions(s: Searcher, docnums: Sequence[int], words: Sequence[str]) -> dict
     field = s.schema["body"]
     decode = field.format.decode_positions
     wanted = np.array(sorted(set(docnums)), dtype=np.int64)
-    leaves = reader.leaf_readers()
     for word in words:
         found: dict[int, list[int]] = {}
         text = field.to_bytes(word)
-        for i, (leaf, offset) in enumerate(leaves):
-            end = offset + leaf.doc_count_all() if i + 1 == len(leaves) else leaves[i + 1][1]
-            mine = wanted[(wanted >= offset) & (wanted < end)] - offset
+        for leaf, offset in reader.leaf_readers():
+            mine = wanted[(wanted >= offset) & (wanted < offset + leaf.doc_count_all())] - offset
             if len(mine) and ("body", text) in leaf:
                 for d, value in values_of(leaf, "body", text, mine).items():
                     found[d + offset] = decode(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from whoosh.columns import ListColumn, PickleColumn, VarBytesColumn, WrappedColumnReader, WrappedColumnWriter
@@ -21,6 +22,12 @@ FACET_FIELDS: dict[str, str] = {
 }
 MULTI_VALUED = frozenset({"topics", "region"})  # keyword fields: one document, several values
 SCHEMA_VERSION = "6"  # bump when the schema or the analysis changes: forces a rebuild
+LAST_DAY_NUM = 99991231  # the upper bound of an open date range in date_num
+
+
+def date_num_range(start: date | None, end: date | None) -> tuple[int, int]:
+    """Return the date_num (yyyymmdd) bounds of a date range; an open end is the first or last day."""
+    return (int(start.strftime("%Y%m%d")) if start else 1, int(end.strftime("%Y%m%d")) if end else LAST_DAY_NUM)
 
 
 class ValueLists(ListColumn):  # type: ignore[misc]

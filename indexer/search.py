@@ -18,7 +18,7 @@ from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
 from .ranking import RERANK_DEPTH, WEIGHTS, Plan, Weights, ranking_searcher, rerank
-from .schema import FACET_FIELDS
+from .schema import FACET_FIELDS, date_num_range
 from .store import RecordStore
 from .suggest import suggest
 
@@ -39,9 +39,7 @@ def filter_query(req: SearchRequest) -> wq.Query | None:
         by_field.setdefault(fieldname, []).append(value)
     parts: list[wq.Query] = [wq.Or([wq.Term(f, v) for v in vs]) for f, vs in by_field.items()]
     if req.date_from or req.date_to:
-        lo = int(req.date_from.strftime("%Y%m%d")) if req.date_from else 1
-        hi = int(req.date_to.strftime("%Y%m%d")) if req.date_to else 99991231
-        parts.append(wq.NumericRange("date_num", lo, hi))
+        parts.append(wq.NumericRange("date_num", *date_num_range(req.date_from, req.date_to)))
     if req.collapse:
         parts.append(wq.Term("canonical", "1"))
     return wq.And(parts) if parts else None
@@ -68,8 +66,11 @@ def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None, fa
     q, expanded = to_whoosh(parsed, req.synonyms, reader=s.reader())
     cols = columns(s)
     matches = collect(s, q, scored=req.sort == "relevance")
-    total, ordered = _run(s, q, req, req.page * req.per_page, ranking_plan(parsed), cols=cols, matches=matches)
-    facets = facet_buckets(cols, matches, req, facet_size)
+    shown = matches.allowed(cols, req)  # once: the hits and the counts of facets without a selection
+    total, ordered = _run(
+        s, q, req, req.page * req.per_page, ranking_plan(parsed), cols=cols, matches=matches, ok=shown
+    )
+    facets = facet_buckets(cols, matches, req, facet_size, shown=shown)
     rows = ordered[(req.page - 1) * req.per_page : req.page * req.per_page]
     bodies = store.get_many(r["id"] for r in rows) if store else {}
     sizes = store.group_sizes(r["dup_of"] for r in rows) if store else {}
@@ -146,13 +147,15 @@ def _run(
     weights: Weights = WEIGHTS,
     cols: Columns | None = None,
     matches: Matches | None = None,
+    ok: np.ndarray | None = None,
 ) -> tuple[int, list[Any]]:
     """Search; return the total and the first `limit` hits (all when None) in their final order (the top
-    hits re-ranked). Filters are masks over the matches; ties go to the lower document number."""
+    hits re-ranked). Filters are masks over the matches (`ok`: already computed); ties go to the lower
+    document number."""
     relevance = req.sort == "relevance"
     cols = cols or columns(s)
     matches = matches or collect(s, q, scored=relevance)
-    ok = matches.allowed(cols, req)
+    ok = matches.allowed(cols, req) if ok is None else ok
     docs = matches.docnums[ok]
     total = len(docs)
     if relevance:
@@ -181,25 +184,34 @@ def _count(s: Searcher, text: str, req: SearchRequest) -> int:
     return int(collect(s, q, scored=False).allowed(cols, req).sum())
 
 
-def facet_buckets(cols: Columns, matches: Matches, req: SearchRequest, size: int) -> dict[str, tuple[FacetBucket, ...]]:
-    """Count facet values; a facet with a selection counts as if its own selection were not made."""
+def facet_buckets(
+    cols: Columns, matches: Matches, req: SearchRequest, size: int, shown: np.ndarray | None = None
+) -> dict[str, tuple[FacetBucket, ...]]:
+    """Count facet values; a facet with a selection counts as if its own selection were not made. `shown`:
+    the matches the request shows, when already computed. Each distinct set of documents is turned into a
+    mask once (every facet without a selection shares one)."""
     selected: dict[str, set[str]] = {}
     for name, value in req.filters:
         selected.setdefault(name, set()).add(value)
     out = {}
-    everything = None
+    everything: np.ndarray | None = None
     for name in FACET_FIELDS:
         if name in selected:
-            ok = matches.allowed(cols, req, without=name)
+            matched = _as_mask(cols, matches, matches.allowed(cols, req, without=name))
         else:
             if everything is None:
-                everything = matches.allowed(cols, req)
-            ok = everything
-        matched = np.zeros(cols.size, dtype=bool)
-        matched[matches.docnums[ok]] = True
+                everything = _as_mask(cols, matches, matches.allowed(cols, req) if shown is None else shown)
+            matched = everything
         counts = cols.facets[name].counts(matched, cols.size)
         out[name] = facet_bucket_list(name, counts, selected.get(name, set()), size)
     return out
+
+
+def _as_mask(cols: Columns, matches: Matches, ok: np.ndarray) -> np.ndarray:
+    """Return the matches that ok lets through as a boolean mask over every document of the index."""
+    matched = np.zeros(cols.size, dtype=bool)
+    matched[matches.docnums[ok]] = True
+    return matched
 
 
 def facet_bucket_list(name: str, counts: dict[Any, int], selected: set[str], size: int) -> tuple[FacetBucket, ...]:
