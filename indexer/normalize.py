@@ -314,11 +314,20 @@ def _path(code: str) -> list[str]:
     return [data[c] for c in chain if c in data]
 
 
+@lru_cache(maxsize=1)
+def _name_heads() -> frozenset[str]:
+    """Return the first two characters of every division name: where a name can start."""
+    return frozenset(name[:2] for name in _divisions()[1] if len(name) >= 2)
+
+
 def _scan_places(text: str) -> list[list[str]]:
     """Find division names left to right, longest first; each hit lists its possible codes."""
-    by_name = _divisions()[1]
+    by_name, heads = _divisions()[1], _name_heads()
     hits, i = [], 0
     while i < len(text):
+        if text[i : i + 2] not in heads:  # no name starts here: one lookup instead of eleven
+            i += 1
+            continue
         for size in range(min(12, len(text) - i), 1, -1):
             if text[i : i + size] in by_name:
                 hits.append(by_name[text[i : i + size]])
