@@ -14,12 +14,15 @@ so a crash at any point leaves work that the next ingest finds and finishes.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
+import multiprocessing
 import os
 import shutil
 import sqlite3
+import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +48,8 @@ BATCH = 2000  # records per store commit and per incremental index commit
 BULK_FRACTION = 0.3  # pending share of all records above which a new generation is built instead
 KEEP_GENERATIONS = 2  # the current one and the one before, which running readers may still hold
 BULK_PROCS = min(4, os.cpu_count() or 1)  # worker processes of a bulk build (indexer.segments)
+PARALLEL_AFTER = 2000  # items taken in this process before workers prepare records (small ingests never fork)
+PREPARE_BATCH = 250  # records per task of a preparing worker
 MIN_SHARD_DOCS = 5000  # fewer records per worker than this: not worth a process of its own
 JOURNAL_KEY = "index_commit"  # meta: the index commit under way, resolved after a crash (see recover)
 
@@ -75,6 +80,7 @@ class IngestReport:
     total: int = 0
     rebuilt: bool = False
     seconds: float = 0.0
+    workers: int = 0  # processes that prepared records beside this one (0: all prepared here)
 
     def skip(self, source: str, reason: str) -> None:
         """Count one skipped input and remember why."""
@@ -171,8 +177,7 @@ def ingest_items(
     with write_lock(index_dir, lock_timeout), store_errors(index_dir):
         store = RecordStore(store_path(index_dir))
         try:
-            for n, item in enumerate(items, start=1):
-                take_item(store, item, report)
+            for n, item in enumerate(taken(store, items, report), start=1):
                 if progress:
                     progress(item.size)
                 if n % BATCH == 0:
@@ -188,22 +193,112 @@ def ingest_items(
 
 
 def take_item(store: RecordStore, item: Item, report: IngestReport) -> None:
-    if item.record is None:
-        report.skip(item.source, item.error or "unreadable")
+    """Store one input item when it is new or changed, and count what happened to it."""
+    _store_checked(store, _check(item), report)
+
+
+def taken(store: RecordStore, items: Iterable[Item], report: IngestReport) -> Iterator[Item]:
+    """Take every item as take_item does, in input order, yielding each once it is counted (and stored).
+
+    After the first PARALLEL_AFTER items, when this process runs no other thread, worker processes turn
+    records into documents and signatures (normalisation, topics, citations, MinHash: most of this stage's
+    time) while this process reads the input, checks hashes and writes the store, all still in input order.
+    """
+    items = iter(items)
+    for item in itertools.islice(items, PARALLEL_AFTER):
+        take_item(store, item, report)
+        yield item
+    following = next(items, None)
+    if following is None:  # all taken already: no worker to start
         return
+    items, procs = itertools.chain([following], items), BULK_PROCS
+    if procs < 2 or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for item in items:
+            take_item(store, item, report)
+            yield item
+        return
+    pool = multiprocessing.get_context("fork").Pool(procs)
+    report.workers = procs
+    try:
+        pending: deque[tuple[list[_Checked], list[_Checked], Any]] = deque()
+        while batch := [_check(item) for item in itertools.islice(items, PREPARE_BATCH)]:
+            # a record the store holds unchanged is not prepared: the check made in input order skips it
+            todo = [c for c in batch if c.skip is None and _changed(store, c)]
+            pending.append((batch, todo, pool.apply_async(_prepare_all, ([(c.record, c.item.source) for c in todo],))))
+            while len(pending) > 2 * procs:
+                yield from _store_batch(store, *pending.popleft(), report)
+        while pending:
+            yield from _store_batch(store, *pending.popleft(), report)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+@dataclass
+class _Checked:
+    """An input item after the checks made in order: its record scrubbed, its id and hash, or a skip."""
+
+    item: Item
+    record: dict[str, Any] | None = None
+    doc_id: str = ""
+    digest: str = ""
+    skip: str | None = None
+    prepared: tuple[str, str, bytes] | str | None = None  # what _prepare gave, when a worker prepared it
+
+
+def _check(item: Item) -> _Checked:
+    if item.record is None:
+        return _Checked(item, skip=item.error or "unreadable")
     try:
         record = scrub(item.record)  # before anything hashes, stores or indexes it
-        doc_id = record_id(record)
-        digest = content_hash(record)
-        state = store.state(doc_id)
-        if state is not None and state[0] == digest:
-            report.unchanged += 1
-            return
-        doc = to_document(record, source=item.source)
+        return _Checked(item, record, record_id(record), content_hash(record))
     except SkipDocument as e:
-        report.skip(item.source, e.reason)
+        return _Checked(item, skip=e.reason)
+
+
+def _changed(store: RecordStore, c: _Checked) -> bool:
+    state = store.state(c.doc_id)
+    return state is None or state[0] != c.digest
+
+
+def _prepare(record: dict[str, Any], source: str) -> tuple[str, str, bytes] | str:
+    """Return a record's (doc_id, stored JSON, MinHash signature), or the reason it is skipped."""
+    try:
+        doc = to_document(record, source=source)
+    except SkipDocument as e:
+        return e.reason
+    return doc.doc_id, json.dumps(doc.to_record(), ensure_ascii=False), signature(doc.title, doc.body)
+
+
+def _prepare_all(todo: list[tuple[dict[str, Any], str]]) -> list[tuple[str, str, bytes] | str]:
+    return [_prepare(record, source) for record, source in todo]
+
+
+def _store_batch(
+    store: RecordStore, batch: list[_Checked], todo: list[_Checked], result: Any, report: IngestReport
+) -> Iterator[Item]:
+    for c, prepared in zip(todo, result.get(), strict=True):
+        c.prepared = prepared
+    for c in batch:
+        _store_checked(store, c, report)
+        yield c.item
+
+
+def _store_checked(store: RecordStore, c: _Checked, report: IngestReport) -> None:
+    """Count a checked item as skipped or unchanged, else store it (prepared here unless a worker did)."""
+    if c.skip is not None:
+        report.skip(c.item.source, c.skip)
         return
-    store.put(doc, digest, signature(doc.title, doc.body))
+    state = store.state(c.doc_id)
+    if state is not None and state[0] == c.digest:
+        report.unchanged += 1
+        return
+    prepared = c.prepared if c.prepared is not None else _prepare(c.record or {}, c.item.source)
+    if isinstance(prepared, str):
+        report.skip(c.item.source, prepared)
+        return
+    store.put_json(*prepared[:2], c.digest, prepared[2])
     if state is None:
         report.added += 1
     else:

@@ -51,11 +51,15 @@ class RecordStore:
 
     def put(self, doc: Document, digest: str, sig: bytes | None) -> None:
         """Insert or replace a record, marked as not yet indexed."""
+        self.put_json(doc.doc_id, json.dumps(doc.to_record(), ensure_ascii=False), digest, sig)
+
+    def put_json(self, doc_id: str, record: str, digest: str, sig: bytes | None) -> None:
+        """Insert or replace a record given as its JSON (Document.to_record), marked as not yet indexed."""
         self.db.execute(
             "INSERT INTO records (id, hash, record, sig, indexed) VALUES (?, ?, ?, ?, 0) "
             "ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, record = excluded.record, "
             "sig = excluded.sig, indexed = 0, updated = datetime('now')",
-            (doc.doc_id, digest, json.dumps(doc.to_record(), ensure_ascii=False), sig),
+            (doc_id, digest, record, sig),
         )
 
     def commit(self) -> None:

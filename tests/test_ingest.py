@@ -125,3 +125,48 @@ def test_aliases_and_unknown_fields_are_kept(tmp_path):
     assert stored["date"] == "2014-12-03"
     assert "安全生产" in stored["topics"]
     assert stored["custom_field"] == {"a": 1}
+
+
+def test_records_prepared_in_worker_processes_are_stored_as_in_one_process(tmp_path, monkeypatch):
+    """A big ingest prepares records in worker processes: the store, the counts and the failures are the ones
+    a single process gives, in input order, with repeated ids, changed records, skips and bad lines."""
+    import sqlite3
+    import threading
+
+    from indexer import build
+
+    need_shared(LAWS)
+    if threading.active_count() > 1:  # taken() forks only a single-threaded process (see build.taken)
+        import pytest
+
+        pytest.skip(f"{threading.active_count()} threads are running in this test process: no fork")
+    recs = head_jsonl(LAWS, 60)
+    lines = [*recs[:25], "{not json", {"id": "empty-1", "title": "", "body": ""}, *recs[25:]]
+    lines += [{**recs[3], "title": recs[3]["title"] + "（修订）"}, recs[7], {**recs[3], "body": "改过的正文"}]
+    src = write_jsonl(tmp_path / "a.jsonl", lines)
+
+    def run(ix: Path, parallel: bool):
+        monkeypatch.setattr(build, "PARALLEL_AFTER", 5 if parallel else 10**9)
+        monkeypatch.setattr(build, "PREPARE_BATCH", 4)
+        reports = [ingest([str(src)], ix)]
+        recs[10] = {**recs[10], "title": recs[10]["title"] + "（二）"}
+        write_jsonl(src, [*lines, recs[10]])
+        reports.append(ingest([str(src)], ix))  # unchanged records are not prepared again; one changed
+        write_jsonl(src, lines)
+        recs[10] = {**recs[10], "title": recs[10]["title"].removesuffix("（二）")}
+        db = sqlite3.connect(ix / "records.sqlite")
+        rows = db.execute("SELECT id, hash, record, sig, dup_of, indexed FROM records ORDER BY id").fetchall()
+        db.close()
+        counts = [(r.added, r.updated, r.unchanged, r.skipped, r.failures, r.total) for r in reports]
+        return rows, counts, [r.workers for r in reports]
+
+    serial, parallel = run(tmp_path / "one", False), run(tmp_path / "many", True)
+    assert serial[2] == [0, 0] and parallel[2] == [build.BULK_PROCS] * 2
+    assert parallel[0] == serial[0] and parallel[1] == serial[1]
+    assert serial[1][0][:4] == (60, 2, 1, 2) and serial[1][1][:4] == (
+        0,
+        4,
+        60,
+        2,
+    )  # recs[3] flips three times, recs[10] changed
+    assert len(serial[0]) == 60
