@@ -244,8 +244,7 @@ def array_queries(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[l
         saved = evaluate.POSTINGS_CACHE
         if cache_mb is not None:
             evaluate.POSTINGS_CACHE = cache_mb * 2**20
-        evaluate._postings.clear()
-        evaluate._postings_bytes = 0
+        evaluate.clear_caches()
         try:
             search(s, request(queries[0]))
             return percentile([_timed(lambda q=q: search(s, request(q)), 1) * 1000 for q in queries], 95)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -206,6 +207,11 @@ def char_positions(text: str) -> dict[str, list[int]]:
     for i, ch in enumerate("".join(folded(text).split())):  # str.split() drops exactly the isspace() chars
         (get(ch) or out.setdefault(ch, [])).append(i)
     return out
+
+
+def char_counts(text: str) -> dict[str, int]:
+    """Return each character CharTokenizer yields for raw text, with its count."""
+    return Counter("".join(folded(text).split()))
 
 
 def bigram_positions(text: str) -> dict[str, list[int]]:

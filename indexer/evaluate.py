@@ -15,6 +15,7 @@ that documents and scores equal Whoosh's collector on real queries.
 from __future__ import annotations
 
 import os
+import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -27,6 +28,8 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
+
+from .segments import ARRAYS_EXT, ARRAYS_TABLE_EXT, BLOCK, read_arrays
 
 Arrays = tuple[np.ndarray, np.ndarray]  # (ascending unique global document numbers, their scores)
 Fallback = Callable[[wq.Query], Arrays]  # runs a query through Whoosh: the nodes evaluate does not know
@@ -115,10 +118,18 @@ class _Evaluator:
             reader = leaf.reader()
             if any((q.fieldname, t) not in reader for t in texts):
                 continue
-            words = [self.leaf_term(leaf, q.fieldname, t, values=True) for t in texts]
+            words = [self.leaf_term(leaf, q.fieldname, t) for t in texts]
             if any(w is None for w in words):
                 return self.fallback(q)
-            docs, scores = phrase_matches(field.format, words)  # type: ignore[arg-type]
+            docs, scores = intersection([(w[0], w[1]) for w in words])  # type: ignore[index]
+            if len(words) > 1 and len(docs):
+                values = [
+                    candidate_values(reader, q.fieldname, t, w[0], docs)  # type: ignore[index]
+                    for t, w in zip(texts, words, strict=True)
+                ]
+                rarest_first = sorted(range(len(words)), key=lambda i: len(words[i][0]))  # type: ignore[index]
+                keep = in_a_row(field.format, values, rarest_first)
+                docs, scores = docs[keep], scores[keep]
             parts.append((docs + offset, scores * q.boost if q.boost != 1.0 else scores))
         return concatenated(parts)
 
@@ -150,30 +161,34 @@ class _Evaluator:
         return docs, scores, vals
 
 
-def phrase_matches(fmt: Any, words: Sequence[Posting]) -> Arrays:
-    """Return the documents where the words stand at consecutive positions, and their summed scores."""
-    docs, scores, _ = words[0]
-    at = [np.arange(len(docs))]  # per word: where each candidate document is in that word's postings
-    for other_docs, other_scores, _ in words[1:]:
-        docs, mine, theirs = np.intersect1d(docs, other_docs, assume_unique=True, return_indices=True)
-        at = [a[mine] for a in at] + [theirs]
-        scores = scores[mine] + other_scores[theirs]
-    if len(words) == 1 or not len(docs):
-        return docs, scores
-    keep = np.zeros(len(docs), dtype=bool)
+def candidate_values(reader: Any, fieldname: str, text: bytes, docs: np.ndarray, wanted: np.ndarray) -> list[bytes]:
+    """Return one word's encoded positions in each wanted document (all of them hold it): decoded from the
+    blocks that hold them when they are few, else from the whole postings (kept in the postings cache)."""
+    with _lock:
+        blocks = _blocks.get(_postings_key(reader, fieldname, text, False))
+    nblocks = len(blocks[0]) if blocks is not None else -(-len(docs) // BLOCK)
+    if 2 * len(wanted) < nblocks:  # fewer wanted documents than half its blocks: decode only theirs
+        found = values_of(reader, fieldname, text, wanted)
+        if len(found) == len(wanted):
+            return [found[d] for d in wanted.tolist()]
+    all_docs, _, vals = postings(reader, fieldname, text, values=True)
+    return [vals[i] for i in np.searchsorted(all_docs, wanted).tolist()]
+
+
+def in_a_row(fmt: Any, values: Sequence[list[bytes]], order: Sequence[int]) -> np.ndarray:
+    """Tell for each candidate document whether the words (their encoded positions in it, per word) stand at
+    consecutive positions: Whoosh's SpanNear2 with slop 1. `order`: the words, rarest first (fewest starts)."""
+    keep = np.zeros(len(values[0]), dtype=bool)
     decode = fmt.decode_positions
-    values = [w[2] for w in words]
-    # the rarest word first: fewest starts to check
-    order = sorted(range(len(words)), key=lambda i: len(words[i][0]))
     first = order[0]
-    for n in range(len(docs)):
-        starts = {p - first for p in decode(values[first][at[first][n]])}
+    for n in range(len(keep)):
+        starts = {p - first for p in decode(values[first][n])}
         for i in order[1:]:
             if not starts:
                 break
-            starts &= {p - i for p in decode(values[i][at[i][n]])}
+            starts &= {p - i for p in decode(values[i][n])}
         keep[n] = bool(starts)
-    return docs[keep], scores[keep]
+    return keep
 
 
 def concatenated(parts: Sequence[Arrays]) -> Arrays:
@@ -257,6 +272,20 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
         return {d: vals[j] for d, j in zip(wanted.tolist(), at.tolist(), strict=True) if len(docs) and docs[j] == d}
     m, deleted = _unfiltered(reader.postings(fieldname, text))
     out: dict[int, bytes] = {}
+    with _lock:
+        blocks = _blocks.get(_postings_key(reader, fieldname, text, False))
+    if blocks is not None and isinstance(m, W3LeafMatcher):  # straight to the blocks that hold wanted documents
+        maxids, offsets = blocks
+        at = np.searchsorted(maxids, wanted)  # a document is in the first block whose last document >= it
+        for b in np.unique(at[at < len(maxids)]).tolist():
+            m._goto(int(offsets[b]))
+            ids = _block_ids(m)
+            m._read_values()
+            for d in wanted[at == b].tolist():
+                i = int(np.searchsorted(ids, d))
+                if i < len(ids) and ids[i] == d and d not in deleted:
+                    out[d] = m._values[i]
+        return out
     if not isinstance(m, W3LeafMatcher):
         want = set(wanted.tolist())
         while m.is_active():
@@ -283,6 +312,57 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
     return out
 
 
+def clear_caches() -> None:
+    """Forget every decoded posting, block directory and table of posting arrays of this process."""
+    global _postings_bytes, _blocks_bytes
+    with _lock:
+        _postings.clear()
+        _blocks.clear()
+        _tables.clear()
+        _postings_bytes = _blocks_bytes = 0
+
+
+def _arrays_entry(reader: Any, fieldname: str, text: bytes) -> tuple[str, tuple[int, ...]] | None:
+    """Return (arrays file, entry) of a term the segment keeps as arrays, else None."""
+    segment = reader.segment()
+    key = segment.segment_id()
+    with _lock:
+        found = _tables.get(key, False)
+    if found is False:
+        folder = getattr(reader.storage(), "folder", None)
+        found = None
+        if folder is not None:
+            try:
+                with open(os.path.join(folder, segment.make_filename(ARRAYS_TABLE_EXT)), "rb") as f:
+                    found = (os.path.join(folder, segment.make_filename(ARRAYS_EXT)), pickle.load(f))
+            except FileNotFoundError:  # written by Whoosh's own writer, or merged: read through the blocks
+                pass
+        with _lock:
+            _tables[key] = found
+            while len(_tables) > LENGTH_SEGMENTS:
+                _tables.popitem(last=False)
+    if found is None:
+        return None
+    entry = found[1].get((fieldname, text))
+    return (found[0], entry) if entry is not None else None
+
+
+def _remember_blocks(key: tuple[Any, ...], maxids: Any, offsets: Any) -> None:
+    if len(maxids) < 2:  # one block: nothing to skip
+        return
+    entry = (np.asarray(maxids, dtype=np.int64), np.asarray(offsets, dtype=np.int64))
+    size = 16 * len(maxids) + 100
+    global _blocks_bytes
+    with _lock:
+        if key not in _blocks:
+            _blocks[key] = entry
+            _blocks_bytes += size
+            while _blocks_bytes > POSTINGS_CACHE // 8:
+                _blocks_bytes -= 16 * len(_blocks.popitem(last=False)[1][0]) + 100
+        else:
+            _blocks.move_to_end(key)
+
+
 def _postings_key(reader: Any, fieldname: str, text: bytes, values: bool) -> tuple[Any, ...]:
     return (reader.segment().segment_id(), fieldname, text, values, reader.doc_count())  # count: deletions
 
@@ -300,12 +380,25 @@ def _block_ids(m: W3LeafMatcher) -> np.ndarray:
 
 
 def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tuple[np.ndarray, np.ndarray, Any]:
+    stored = None if values else _arrays_entry(reader, fieldname, text)
+    if stored is not None:  # the bulk writer kept this term as arrays too (segments.PostingArrays)
+        docs, w, maxids, offsets = read_arrays(*stored)
+        _remember_blocks(_postings_key(reader, fieldname, text, False), maxids, offsets)
+        if reader.has_deletions():
+            keep = ~np.isin(docs, np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64))
+            docs, w = docs[keep], w[keep]
+        return docs, w, None
     m, deleted = _unfiltered(reader.postings(fieldname, text))
     ids: list[Any] = []
     weights: list[Any] = []
     vals: list[Any] = []
     if isinstance(m, W3LeafMatcher):
+        m.reset()  # the deleted-documents filter may have moved it past the first blocks: the directory starts there
+        offset, maxids, offsets = m._baseoffset, [], []
         while m.is_active():  # a block at a time, decoded as W3LeafMatcher does, no per-document call
+            maxids.append(m._maxid)
+            offsets.append(offset)
+            offset = m._nextoffset
             block = _block_ids(m)
             ids.append(block)
             w = m._data[1]
@@ -319,6 +412,7 @@ def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tu
                 m._read_values()
                 vals.extend(m._values)
             m._next_block()
+        _remember_blocks(_postings_key(reader, fieldname, text, False), maxids, offsets)
         docs = np.concatenate(ids) if ids else EMPTY_DOCS
         w = np.concatenate(weights) if weights else np.zeros(0)
     else:  # postings kept inline in the term's info (a rare term): a few documents
@@ -337,6 +431,12 @@ def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tu
 
 
 _lengths: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+# the block directory of the terms read last: each block's last document and file offset, so that re-ranking
+# decodes the blocks holding its documents without reading every block header before them (at 500,000
+# documents a common word has 1,600 blocks: the header walk was a fifth of a several-word query)
+_blocks: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_blocks_bytes = 0
+_tables: OrderedDict[str, tuple[str, dict[tuple[str, bytes], tuple[int, ...]]] | None] = OrderedDict()
 _postings: OrderedDict[tuple[Any, ...], tuple[tuple[np.ndarray, np.ndarray, Any], int]] = OrderedDict()
 _postings_bytes = 0
 _lock = threading.Lock()

@@ -21,7 +21,7 @@ FACET_FIELDS: dict[str, str] = {
     "attachment": "has_attachment",
 }
 MULTI_VALUED = frozenset({"topics", "region"})  # keyword fields: one document, several values
-SCHEMA_VERSION = "6"  # bump when the schema or the analysis changes: forces a rebuild
+SCHEMA_VERSION = "7"  # bump when the schema or the analysis changes: forces a rebuild
 LAST_DAY_NUM = 99991231  # the upper bound of an open date range in date_num
 
 
@@ -65,13 +65,16 @@ class KeywordList(KEYWORD):  # type: ignore[misc]
 
 
 def make_schema() -> Schema:
-    """Return the index schema: word fields for ranking, char fields for exact phrases, facets."""
+    """Return the index schema: word fields for ranking, character pairs for exact phrases, characters for
+    one-character queries, facets."""
     return Schema(
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=word_analyzer(), stored=True, phrase=True),
         body=TEXT(analyzer=word_analyzer(), phrase=True),
-        ctitle=TEXT(analyzer=char_analyzer(), phrase=True),
-        cbody=TEXT(analyzer=char_analyzer(), phrase=True),
+        # characters: only one-character queries read them (longer runs are phrases of pairs), so each posting
+        # keeps its count, not its positions (the same BM25 scores; a third less work at ingest)
+        ctitle=TEXT(analyzer=char_analyzer(), phrase=False),
+        cbody=TEXT(analyzer=char_analyzer(), phrase=False),
         btitle=TEXT(analyzer=bigram_analyzer(), phrase=True),  # character pairs: phrases of 2+ characters
         bbody=TEXT(analyzer=bigram_analyzer(), phrase=True),
         url=STORED(),

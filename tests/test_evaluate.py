@@ -127,3 +127,63 @@ def test_positions_for_reranking_equal_whoosh_matchers(backend, text):
     docs = collect(s, q, scored=True).docnums.tolist()[:150] + [0, s.doc_count_all() - 1]
     got, expected = positions(s, docs, words_), whoosh_positions(s, docs, words_)
     assert got == expected and sum(len(v) for v in got.values()) > 10
+
+
+def test_postings_kept_as_arrays_equal_whooshs_blocks(tmp_path, monkeypatch):
+    """Every term the bulk writer also keeps as arrays reads back as the documents, weights and block
+    directory of Whoosh's own blocks, deleted documents left out; re-ranking positions jump by that directory."""
+    from indexer import evaluate as ev
+    from indexer import segments
+    from indexer.build import ingest_items, open_index
+    from indexer.evaluate import values_of
+    from indexer.ranking import positions
+    from indexer.sources import Item
+
+    from .conftest import LAWS, head_jsonl, need_shared
+
+    need_shared(LAWS)
+    monkeypatch.setattr(segments, "ARRAY_MIN_DF", 2)  # every term with 2+ postings (the workers are forked)
+    monkeypatch.setattr(segments, "BLOCK", 4)  # several blocks per term, so the directory has something to skip
+    laws = head_jsonl(LAWS, 300)
+    ingest_items([Item("a", record=r) for r in laws[:250]], tmp_path / "ix")
+    changed = [{**r, "body": r["body"][: len(r["body"]) // 2]} for r in laws[:20]]  # old copies deleted
+    assert not ingest_items([Item("b", record=r) for r in changed + laws[250:]], tmp_path / "ix").rebuilt
+    ix = open_index(tmp_path / "ix")
+    monkeypatch.setattr(ev, "POSTINGS_CACHE", 2**40)  # no directory evicted while this test reads them all
+    ev.clear_caches()
+    with ix.searcher() as s:
+        read: dict[str, dict] = {"arrays": {}, "blocks": {}}
+        for way in read:
+            if way == "blocks":
+                monkeypatch.setattr(ev, "_arrays_entry", lambda *a: None)
+            for leaf, _ in s.reader().leaf_readers():
+                for field in ("title", "body", "ctitle", "cbody", "btitle", "bbody", "canonical"):
+                    for text in leaf.lexicon(field):
+                        key = ev._postings_key(leaf, field, text, False)
+                        if way == "arrays" and ev._arrays_entry(leaf, field, text) is None:
+                            continue
+                        if way == "blocks" and key not in read["arrays"]:
+                            continue
+                        ev._blocks.pop(key, None)
+                        docs, weights, _ = ev._read_postings(leaf, field, text, False)
+                        read[way][key] = (docs, weights, ev._blocks.get(key))
+        monkeypatch.undo()
+        assert len(read["arrays"]) > 1000 and s.reader().has_deletions() and not s.reader().is_atomic()
+        assert read["arrays"].keys() == read["blocks"].keys()
+        for key, (docs, weights, directory) in read["arrays"].items():
+            expected = read["blocks"][key]
+            assert np.array_equal(docs, expected[0]) and np.array_equal(weights, expected[1]), key
+            assert (directory is None) == (expected[2] is None), key
+            if directory is not None:
+                assert np.array_equal(directory[0], expected[2][0]) and np.array_equal(directory[1], expected[2][1])
+        rs = ranking_searcher(s)
+        docs, body_words = list(range(0, rs.doc_count_all(), 2)), ["人民政府", "条例", "管理", "应当"]
+        for text in body_words:  # postings read through the arrays: their block directory is remembered
+            collect(rs, to_whoosh(parse(text), reader=rs.reader())[0], scored=True)
+        assert any(k[1] == "body" for k in ev._blocks)
+        assert positions(rs, docs, body_words) == whoosh_positions(rs, docs, body_words)
+        jumps = []
+        monkeypatch.setattr(ev, "values_of", lambda *a: jumps.append(a) or values_of(*a))
+        phrases = ['"人民政府"', '"法律责任"', '"县级以上地方人民政府"', '"安全生产"', '"国务院有关部门"', "人民 条例"]
+        assert sum(assert_same_as_whoosh(rs, text) for text in phrases) > 50
+        assert jumps  # a phrase read the positions of only its candidate documents, by the block directory

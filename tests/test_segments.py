@@ -149,3 +149,23 @@ def test_fast_positions_equal_the_tokenizers(text):
         for t in tokenizer(text, positions=True):
             expected.setdefault(t.text, []).append(t.pos)
         assert fast(text) == expected
+
+
+def test_every_text_field_takes_a_fast_path_and_characters_keep_counts_only():
+    """No text field falls back to Whoosh's per-token indexing; the character fields (only one-character
+    queries read them) store counts, not positions, and the pair fields keep positions for phrases."""
+    from whoosh.formats import Frequency, Positions
+
+    from indexer.segments import _kind
+
+    schema = make_schema()
+    kinds = {name: _kind(schema[name]) for name in ("title", "body", "ctitle", "cbody", "btitle", "bbody")}
+    assert kinds == {
+        "title": "word",
+        "body": "word",
+        "ctitle": "charcount",
+        "cbody": "charcount",
+        "btitle": "bigram",
+        "bbody": "bigram",
+    }
+    assert type(schema["cbody"].format) is Frequency and type(schema["bbody"].format) is Positions
