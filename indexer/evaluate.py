@@ -7,9 +7,13 @@ filters as masks, the total), so ``evaluate`` reads each term's postings a block
 arrays and computes the same BM25F (Whoosh's formula, idf, average lengths and the documents' stored
 length bytes) on whole arrays, then combines the query tree the way Whoosh's matchers do: Or sums, And
 intersects and sums, AndMaybe adds what the optional side scores, AndNot removes, ConstantScoreQuery gives
-its constant. A node it does not know (a phrase, a range, a prefix...) is run by Whoosh on its own and
-joins the arrays; its scores are the ones Whoosh gives it inside the tree. tests/test_evaluate.py checks
-that documents and scores equal Whoosh's collector on real queries.
+its constant. A node it does not know (a range, a prefix...) is run by Whoosh on its own and joins the
+arrays; its scores are the ones Whoosh gives it inside the tree. tests/test_evaluate.py checks that
+documents and scores equal Whoosh's collector on real queries.
+
+A common term of a segment written by the bulk writer is read from the plain arrays kept beside Whoosh's
+blocks (segments.PostingArrays), without unpickling a block; its block directory then lets phrases and
+re-ranking decode only the blocks that hold their candidate documents.
 """
 
 from __future__ import annotations
