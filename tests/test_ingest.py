@@ -127,46 +127,46 @@ def test_aliases_and_unknown_fields_are_kept(tmp_path):
     assert stored["custom_field"] == {"a": 1}
 
 
-def test_records_prepared_in_worker_processes_are_stored_as_in_one_process(tmp_path, monkeypatch):
-    """A big ingest prepares records in worker processes: the store, the counts and the failures are the ones
-    a single process gives, in input order, with repeated ids, changed records, skips and bad lines."""
-    import sqlite3
-    import threading
+INGEST_SCRIPT = """
+import json, sys
+from indexer import build
+build.PARALLEL_AFTER, build.PREPARE_BATCH = int(sys.argv[3]), 4
+r = build.ingest([sys.argv[1]], sys.argv[2])
+print(json.dumps([r.added, r.updated, r.unchanged, r.skipped, r.failures, r.total, r.workers]))
+"""
 
-    from indexer import build
+
+def test_records_prepared_in_worker_processes_are_stored_as_in_one_process(tmp_path):
+    """A big ingest prepares records in worker processes: the store, the counts and the failures are the ones
+    a single process gives, in input order, with repeated ids, changed records, skips and bad lines. Each
+    ingest runs in a fresh process, as `govsearch ingest` does (a process running threads does not fork)."""
+    import sqlite3
+    import subprocess
+    import sys
 
     need_shared(LAWS)
-    if threading.active_count() > 1:  # taken() forks only a single-threaded process (see build.taken)
-        import pytest
-
-        pytest.skip(f"{threading.active_count()} threads are running in this test process: no fork")
     recs = head_jsonl(LAWS, 60)
     lines = [*recs[:25], "{not json", {"id": "empty-1", "title": "", "body": ""}, *recs[25:]]
     lines += [{**recs[3], "title": recs[3]["title"] + "（修订）"}, recs[7], {**recs[3], "body": "改过的正文"}]
-    src = write_jsonl(tmp_path / "a.jsonl", lines)
+    changed = {**recs[10], "title": recs[10]["title"] + "（二）"}
 
-    def run(ix: Path, parallel: bool):
-        monkeypatch.setattr(build, "PARALLEL_AFTER", 5 if parallel else 10**9)
-        monkeypatch.setattr(build, "PREPARE_BATCH", 4)
-        reports = [ingest([str(src)], ix)]
-        recs[10] = {**recs[10], "title": recs[10]["title"] + "（二）"}
-        write_jsonl(src, [*lines, recs[10]])
-        reports.append(ingest([str(src)], ix))  # unchanged records are not prepared again; one changed
-        write_jsonl(src, lines)
-        recs[10] = {**recs[10], "title": recs[10]["title"].removesuffix("（二）")}
+    def run(ix: Path, parallel_after: int):
+        reports = []
+        for content in (lines, [*lines, changed]):  # the second: unchanged records are not prepared again
+            src = write_jsonl(tmp_path / "a.jsonl", content)
+            cmd = [sys.executable, "-c", INGEST_SCRIPT, str(src), str(ix), str(parallel_after)]
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True).stdout
+            reports.append(json.loads(out.strip().splitlines()[-1]))
         db = sqlite3.connect(ix / "records.sqlite")
         rows = db.execute("SELECT id, hash, record, sig, dup_of, indexed FROM records ORDER BY id").fetchall()
         db.close()
-        counts = [(r.added, r.updated, r.unchanged, r.skipped, r.failures, r.total) for r in reports]
-        return rows, counts, [r.workers for r in reports]
+        return rows, [r[:6] for r in reports], [r[6] for r in reports]
 
-    serial, parallel = run(tmp_path / "one", False), run(tmp_path / "many", True)
-    assert serial[2] == [0, 0] and parallel[2] == [build.BULK_PROCS] * 2
+    serial, parallel = run(tmp_path / "one", 10**9), run(tmp_path / "many", 5)
+    from indexer.build import BULK_PROCS
+
+    assert serial[2] == [0, 0] and parallel[2] == [BULK_PROCS if BULK_PROCS > 1 else 0] * 2  # 1 core: no worker
     assert parallel[0] == serial[0] and parallel[1] == serial[1]
-    assert serial[1][0][:4] == (60, 2, 1, 2) and serial[1][1][:4] == (
-        0,
-        4,
-        60,
-        2,
-    )  # recs[3] flips three times, recs[10] changed
+    assert serial[1][0][:4] == [60, 2, 1, 2]
+    assert serial[1][1][:4] == [0, 4, 60, 2]  # recs[3] flips three times, recs[10] changed
     assert len(serial[0]) == 60
