@@ -389,24 +389,12 @@ def test_normalize_keeps_an_unparsed_doc_number_with_a_note() -> None:
     assert out.notes == ("unparsed 文号 kept as written: 晋政发〔2014〕号16", "unknown 有效性: 作废待定")
 
 
-def test_place_scan_skips_only_where_no_division_name_starts(tmp_path) -> None:
+def test_place_scan_skips_only_where_no_division_name_starts() -> None:
     """The scan looks up a name only where one of the division names' first two characters stand: the same
     hits as trying every length at every character, on real notices and laws."""
     from indexer import normalize
 
     from .conftest import LAWS, SEED, head_jsonl
-
-    def every_length(text: str) -> list[list[str]]:
-        by_name, hits, i = normalize._divisions()[1], [], 0
-        while i < len(text):
-            for size in range(min(12, len(text) - i), 1, -1):
-                if text[i : i + size] in by_name:
-                    hits.append(by_name[text[i : i + size]])
-                    i += size
-                    break
-            else:
-                i += 1
-        return hits
 
     texts = [SEED.read_text(encoding="utf-8", errors="replace")]
     if LAWS.exists():
@@ -415,6 +403,7 @@ def test_place_scan_skips_only_where_no_division_name_starts(tmp_path) -> None:
     found = 0
     for text in texts:
         text = text[:2000]
-        assert normalize._scan_places(text) == every_length(text)
-        found += len(every_length(text))
+        expected = normalize._scan_places(text, every_place=True)
+        assert normalize._scan_places(text) == expected
+        found += len(expected)
     assert found > 20
