@@ -33,7 +33,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .segments import ARRAYS_EXT, ARRAYS_TABLE_EXT, BLOCK, read_arrays
+from .segments import ARRAYS_EXT, ARRAYS_TABLE_EXT, BLOCK, read_arrays, read_positions
 
 Arrays = tuple[np.ndarray, np.ndarray]  # (ascending unique global document numbers, their scores)
 Fallback = Callable[[wq.Query], Arrays]  # runs a query through Whoosh: the nodes evaluate does not know
@@ -127,12 +127,14 @@ class _Evaluator:
                 return self.fallback(q)
             docs, scores = intersection([(w[0], w[1]) for w in words])  # type: ignore[index]
             if len(words) > 1 and len(docs):
-                values = [
-                    candidate_values(reader, q.fieldname, t, w[0], docs)  # type: ignore[index]
-                    for t, w in zip(texts, words, strict=True)
-                ]
                 rarest_first = sorted(range(len(words)), key=lambda i: len(words[i][0]))  # type: ignore[index]
-                keep = in_a_row(field.format, values, rarest_first)
+                keep = phrase_in_arrays(reader, q.fieldname, texts, docs, rarest_first)
+                if keep is None:  # a word without position arrays: its positions from the blocks
+                    values = [
+                        candidate_values(reader, q.fieldname, t, w[0], docs)  # type: ignore[index]
+                        for t, w in zip(texts, words, strict=True)
+                    ]
+                    keep = in_a_row(field.format, values, rarest_first)
                 docs, scores = docs[keep], scores[keep]
             parts.append((docs + offset, scores * q.boost if q.boost != 1.0 else scores))
         return concatenated(parts)
@@ -163,6 +165,56 @@ class _Evaluator:
         else:
             scores = weights
         return docs, scores, vals
+
+
+def phrase_in_arrays(
+    reader: Any, fieldname: str, texts: Sequence[bytes], candidates: np.ndarray, order: Sequence[int]
+) -> np.ndarray | None:
+    """Tell for each candidate document whether the words stand at consecutive positions, from the position
+    arrays of the segment (None when a word has none): a document matches when some start s has word i at
+    s + i for every i, so the (document, position - i) keys of all the words intersect."""
+    keys = None
+    for i in order:
+        got = position_arrays(reader, fieldname, texts[i])
+        if got is None:
+            return None
+        docs, counts, poses = got
+        mine = np.repeat(np.isin(docs, candidates, assume_unique=True), counts)
+        word_keys = (np.repeat(docs, counts)[mine] << 32) | (poses[mine] - i + len(texts))  # ascending, unique
+        keys = word_keys if keys is None else keys[np.isin(keys, word_keys, assume_unique=True)]
+        if not len(keys):
+            break
+    assert keys is not None
+    return np.isin(candidates, np.unique(keys >> 32), assume_unique=True)
+
+
+def position_arrays(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Return a term's (documents, position counts, every posting's positions in a row) from the segment's
+    arrays, deleted documents included; None when the segment keeps no positions of it."""
+    stored = _arrays_entry(reader, fieldname, text)
+    if stored is None or len(stored[1]) < 7 or not stored[1][6]:
+        return None
+    docs, weights, _, _ = read_arrays(*stored)
+    poses = read_positions(*stored, weights)
+    return (docs, weights.astype(np.int64), poses) if poses is not None else None
+
+
+def positions_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> dict[int, list[int]] | None:
+    """Return segment-local document -> positions of one term in the wanted documents (ascending), from the
+    segment's position arrays; None when it keeps none of that term."""
+    got = position_arrays(reader, fieldname, text)
+    if got is None or not len(got[0]):
+        return None
+    docs, counts, poses = got
+    ends = np.cumsum(counts)
+    at = np.minimum(np.searchsorted(docs, wanted), len(docs) - 1)
+    found = docs[at] == wanted
+    if reader.has_deletions():  # as Whoosh's matcher: never a deleted document
+        found &= ~np.isin(wanted, np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64))
+    return {
+        d: poses[ends[j] - counts[j] : ends[j]].tolist()
+        for d, j in zip(wanted[found].tolist(), at[found].tolist(), strict=True)
+    }
 
 
 def candidate_values(reader: Any, fieldname: str, text: bytes, docs: np.ndarray, wanted: np.ndarray) -> list[bytes]:

@@ -20,7 +20,7 @@ from whoosh import scoring
 from whoosh.searching import Searcher
 
 from .analysis import fold
-from .evaluate import values_of
+from .evaluate import positions_of, values_of
 
 RERANK_DEPTH = 100  # hits re-scored; deeper hits keep Whoosh's order (pages stay consistent)
 OLDEST_YEAR = 1949  # recency is 0 for this year and older, 1 for the current year
@@ -105,8 +105,8 @@ def recency(day: date | datetime | None, today: date | None = None) -> float:
 
 
 def positions(s: Searcher, docnums: Sequence[int], words: Sequence[str]) -> dict[str, dict[int, list[int]]]:
-    """Return word -> docnum -> positions in the body field, for the given documents only (decoding only the
-    posting blocks that hold them, or from the postings a phrase just read)."""
+    """Return word -> docnum -> positions in the body field, for the given documents only (from the segment's
+    position arrays, else decoding only the posting blocks that hold them, or the postings a phrase read)."""
     reader, out = s.reader(), {}
     field = s.schema["body"]
     decode = field.format.decode_positions
@@ -117,6 +117,10 @@ def positions(s: Searcher, docnums: Sequence[int], words: Sequence[str]) -> dict
         for leaf, offset in reader.leaf_readers():
             mine = wanted[(wanted >= offset) & (wanted < offset + leaf.doc_count_all())] - offset
             if len(mine) and ("body", text) in leaf:
+                fast = positions_of(leaf, "body", text, mine)  # the segment's position arrays, when it has them
+                if fast is not None:
+                    found.update({d + offset: poses for d, poses in fast.items()})
+                    continue
                 for d, value in values_of(leaf, "body", text, mine).items():
                     found[d + offset] = decode(value)
         out[word] = found

@@ -145,7 +145,7 @@ class SegmentBuilder:
                 docs, weights, values = terms[term]
             info, blocks = _write_postings(postfile, docs, weights, values, lengths, fixed)
             if kind != "other" and len(docs) >= ARRAY_MIN_DF:
-                self.arrays.add(name, term, docs, weights, blocks)
+                self.arrays.add(name, term, docs, weights, blocks, terms[term][2] if kind in POSITIONAL else None)
             tindex.add(key + (term.encode("utf-8") if isinstance(term, str) else term), info.to_bytes())
         fw.finish_field()
 
@@ -159,7 +159,8 @@ class PostingArrays:
     they fit, weights as uint8/uint16 counts when they are whole numbers), with the term's block directory
     (each block's last document and offset in the postings file) so that re-ranking jumps to the blocks
     that hold its documents. ``<segment>.arr`` holds the arrays and ``<segment>.ard`` the table of terms;
-    they follow the segment's life (Whoosh deletes a dead segment's files by its name). A segment without
+    they follow the segment's life (Whoosh deletes a dead segment's files by its name). A positional field's
+    term keeps every posting's positions too, so phrases and re-ranking need no block at all. A segment without
     them (written by Whoosh's own writer, or merged) is read through its blocks: evaluate.py falls back.
     """
 
@@ -168,7 +169,10 @@ class PostingArrays:
         self.size = 0
         self.table: dict[tuple[str, bytes], tuple[int, ...]] = {}
 
-    def add(self, name: str, term: Any, docs: Sequence[int], weights: array[float], blocks: Any) -> None:
+    def add(
+        self, name: str, term: Any, docs: Sequence[int], weights: array[float], blocks: Any, poses: Any = None
+    ) -> None:
+        """Keep one term's postings; poses: every posting's positions in a row (as many as its weight)."""
         ids = np.frombuffer(docs, dtype=np.uint32) if isinstance(docs, array) else np.asarray(docs, np.uint32)
         gaps = np.diff(ids)
         docs_code, docs_bytes = (
@@ -181,9 +185,15 @@ class PostingArrays:
         w_bytes = w.astype({1: np.uint8, 2: np.uint16, 4: np.float32}[w_code]).tobytes()
         maxids, offsets = blocks
         blk = np.asarray(maxids, np.uint32).tobytes() + np.asarray(offsets, np.uint64).tobytes()
+        parts = [docs_bytes, w_bytes, blk]
+        pos_code = 0
+        if poses is not None:
+            at = np.frombuffer(poses, dtype=np.uint32) if isinstance(poses, array) else np.asarray(poses, np.uint32)
+            pos_code = 2 if at.max(initial=0) < 2**16 else 4
+            parts.append(at.astype(np.uint16 if pos_code == 2 else np.uint32).tobytes())
         key = (name, term.encode("utf-8") if isinstance(term, str) else term)
-        self.table[key] = (self.size, len(ids), int(ids[0]), docs_code, w_code, len(maxids))
-        for part in (docs_bytes, w_bytes, blk):
+        self.table[key] = (self.size, len(ids), int(ids[0]), docs_code, w_code, len(maxids), pos_code)
+        for part in parts:
             self.parts.append(part)
             self.size += len(part)
 
@@ -201,7 +211,7 @@ class PostingArrays:
 
 def read_arrays(path: str, entry: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return a term's (documents as int64, weights as float64, block last documents, block offsets)."""
-    start, n, first, docs_code, w_code, nblocks = entry
+    start, n, first, docs_code, w_code, nblocks = entry[:6]
     size = (n - 1) * docs_code + n * w_code + nblocks * 12
     with open(path, "rb") as f:
         raw = os.pread(f.fileno(), size, start)
@@ -220,6 +230,17 @@ def read_arrays(path: str, entry: tuple[int, ...]) -> tuple[np.ndarray, np.ndarr
     maxids = np.frombuffer(raw, dtype=np.uint32, count=nblocks, offset=at).astype(np.int64)
     offsets = np.frombuffer(raw, dtype=np.uint64, count=nblocks, offset=at + 4 * nblocks).astype(np.int64)
     return docs, weights, maxids, offsets
+
+
+def read_positions(path: str, entry: tuple[int, ...], weights: np.ndarray) -> np.ndarray | None:
+    """Return every posting's positions in a row (a positional field's weight is its count), else None."""
+    if len(entry) < 7 or not entry[6]:  # not a positional field (or written before positions were kept)
+        return None
+    start, n, _, docs_code, w_code, nblocks, pos_code = entry
+    total = int(weights.sum())
+    with open(path, "rb") as f:
+        raw = os.pread(f.fileno(), total * pos_code, start + (n - 1) * docs_code + n * w_code + nblocks * 12)
+    return np.frombuffer(raw, dtype=np.uint16 if pos_code == 2 else np.uint32, count=total).astype(np.int64)
 
 
 TOKENIZERS = {WordTokenizer: "word", CharTokenizer: "char", BigramTokenizer: "bigram"}

@@ -181,9 +181,18 @@ def test_postings_kept_as_arrays_equal_whooshs_blocks(tmp_path, monkeypatch):
         for text in body_words:  # postings read through the arrays: their block directory is remembered
             collect(rs, to_whoosh(parse(text), reader=rs.reader())[0], scored=True)
         assert any(k[1] == "body" for k in ev._blocks)
-        assert positions(rs, docs, body_words) == whoosh_positions(rs, docs, body_words)
-        jumps = []
-        monkeypatch.setattr(ev, "values_of", lambda *a: jumps.append(a) or values_of(*a))
         phrases = ['"人民政府"', '"法律责任"', '"县级以上地方人民政府"', '"安全生产"', '"国务院有关部门"', "人民 条例"]
+        in_arrays, jumps = [], []
+        real_phrase = ev.phrase_in_arrays
+        monkeypatch.setattr(ev, "phrase_in_arrays", lambda *a: in_arrays.append(real_phrase(*a)) or in_arrays[-1])
+        monkeypatch.setattr(ev, "values_of", lambda *a: jumps.append(a) or values_of(*a))
+        # 1. positions from the segments' position arrays
+        assert positions(rs, docs, body_words) == whoosh_positions(rs, docs, body_words)
         assert sum(assert_same_as_whoosh(rs, text) for text in phrases) > 50
-        assert jumps  # a phrase read the positions of only its candidate documents, by the block directory
+        assert any(keep is not None for keep in in_arrays)  # (the small segment of the update has no arrays)
+        jumps.clear()
+        # 2. without them: from the blocks that hold the candidate documents, found by the block directory
+        monkeypatch.setattr(ev, "position_arrays", lambda *a: None)
+        assert positions(rs, docs, body_words) == whoosh_positions(rs, docs, body_words)
+        assert sum(assert_same_as_whoosh(rs, text) for text in phrases) > 50
+        assert jumps
