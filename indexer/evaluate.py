@@ -33,7 +33,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .segments import ARRAYS_EXT, ARRAYS_TABLE_EXT, BLOCK, read_arrays, read_positions
+from .segments import ARRAYS_EXT, ARRAYS_TABLE_EXT, BLOCK, ArraysFile, read_arrays, read_positions
 
 Arrays = tuple[np.ndarray, np.ndarray]  # (ascending unique global document numbers, their scores)
 Fallback = Callable[[wq.Query], Arrays]  # runs a query through Whoosh: the nodes evaluate does not know
@@ -378,8 +378,8 @@ def clear_caches() -> None:
         _postings_bytes = _blocks_bytes = 0
 
 
-def _arrays_entry(reader: Any, fieldname: str, text: bytes) -> tuple[str, tuple[int, ...]] | None:
-    """Return (arrays file, entry) of a term the segment keeps as arrays, else None."""
+def _arrays_entry(reader: Any, fieldname: str, text: bytes) -> tuple[Any, tuple[int, ...]] | None:
+    """Return (the segment's open arrays file, entry) of a term the segment keeps as arrays, else None."""
     segment = reader.segment()
     key = segment.segment_id()
     with _lock:
@@ -390,7 +390,10 @@ def _arrays_entry(reader: Any, fieldname: str, text: bytes) -> tuple[str, tuple[
         if folder is not None:
             try:
                 with open(os.path.join(folder, segment.make_filename(ARRAYS_TABLE_EXT)), "rb") as f:
-                    found = (os.path.join(folder, segment.make_filename(ARRAYS_EXT)), pickle.load(f))
+                    table = pickle.load(f)
+                # kept open, as Whoosh keeps its segment files: a generation deleted by a later rebuild while
+                # a searcher still reads it stays readable (closed when the entry is dropped and unused)
+                found = (ArraysFile(os.path.join(folder, segment.make_filename(ARRAYS_EXT))), table)
             except FileNotFoundError:  # written by Whoosh's own writer, or merged: read through the blocks
                 pass
         with _lock:
@@ -492,7 +495,7 @@ _lengths: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 # documents a common word has 1,600 blocks: the header walk was a fifth of a several-word query)
 _blocks: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 _blocks_bytes = 0
-_tables: OrderedDict[str, tuple[str, dict[tuple[str, bytes], tuple[int, ...]]] | None] = OrderedDict()
+_tables: OrderedDict[str, tuple[Any, dict[tuple[str, bytes], tuple[int, ...]]] | None] = OrderedDict()
 _postings: OrderedDict[tuple[Any, ...], tuple[tuple[np.ndarray, np.ndarray, Any], int]] = OrderedDict()
 _postings_bytes = 0
 _lock = threading.Lock()

@@ -209,12 +209,12 @@ class PostingArrays:
         self.parts, self.table = [], {}
 
 
-def read_arrays(path: str, entry: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return a term's (documents as int64, weights as float64, block last documents, block offsets)."""
+def read_arrays(data: Any, entry: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return a term's (documents as int64, weights as float64, block last documents, block offsets), read
+    from the segment's open arrays file `data`."""
     start, n, first, docs_code, w_code, nblocks = entry[:6]
     size = (n - 1) * docs_code + n * w_code + nblocks * 12
-    with open(path, "rb") as f:
-        raw = os.pread(f.fileno(), size, start)
+    raw = os.pread(data.fileno(), size, start)
     at = (n - 1) * docs_code
     docs = np.empty(n, dtype=np.int64)
     docs[0] = first
@@ -232,14 +232,31 @@ def read_arrays(path: str, entry: tuple[int, ...]) -> tuple[np.ndarray, np.ndarr
     return docs, weights, maxids, offsets
 
 
-def read_positions(path: str, entry: tuple[int, ...], weights: np.ndarray) -> np.ndarray | None:
+class ArraysFile:
+    """A segment's arrays file, open for os.pread for as long as something refers to it (then closed, quietly):
+    like Whoosh's own open segment files, it stays readable after a later rebuild deletes its generation."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def __del__(self) -> None:
+        fd = getattr(self, "fd", None)
+        if fd is not None:
+            os.close(fd)
+
+
+def read_positions(data: Any, entry: tuple[int, ...], weights: np.ndarray) -> np.ndarray | None:
     """Return every posting's positions in a row (a positional field's weight is its count), else None."""
     if len(entry) < 7 or not entry[6]:  # not a positional field (or written before positions were kept)
         return None
     start, n, _, docs_code, w_code, nblocks, pos_code = entry
     total = int(weights.sum())
-    with open(path, "rb") as f:
-        raw = os.pread(f.fileno(), total * pos_code, start + (n - 1) * docs_code + n * w_code + nblocks * 12)
+    raw = os.pread(data.fileno(), total * pos_code, start + (n - 1) * docs_code + n * w_code + nblocks * 12)
     return np.frombuffer(raw, dtype=np.uint16 if pos_code == 2 else np.uint32, count=total).astype(np.int64)
 
 
