@@ -205,17 +205,13 @@ def taken(store: RecordStore, items: Iterable[Item], report: IngestReport) -> It
     time) while this process reads the input, checks hashes and writes the store, all still in input order.
     """
     items = iter(items)
-    for item in itertools.islice(items, PARALLEL_AFTER):
-        take_item(store, item, report)
-        yield item
+    yield from _one_by_one(store, itertools.islice(items, PARALLEL_AFTER), report)
     following = next(items, None)
     if following is None:  # all taken already: no worker to start
         return
     items, procs = itertools.chain([following], items), BULK_PROCS
     if procs < 2 or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for item in items:
-            take_item(store, item, report)
-            yield item
+        yield from _one_by_one(store, items, report)
         return
     pool = multiprocessing.get_context("fork").Pool(procs)
     report.workers = procs
@@ -233,6 +229,12 @@ def taken(store: RecordStore, items: Iterable[Item], report: IngestReport) -> It
     finally:
         pool.terminate()
         pool.join()
+
+
+def _one_by_one(store: RecordStore, items: Iterable[Item], report: IngestReport) -> Iterator[Item]:
+    for item in items:
+        take_item(store, item, report)
+        yield item
 
 
 @dataclass

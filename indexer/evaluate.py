@@ -210,7 +210,7 @@ def positions_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -
     at = np.minimum(np.searchsorted(docs, wanted), len(docs) - 1)
     found = docs[at] == wanted
     if reader.has_deletions():  # as Whoosh's matcher: never a deleted document
-        found &= ~np.isin(wanted, np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64))
+        found &= ~np.isin(wanted, _deleted(reader))
     return {
         d: poses[ends[j] - counts[j] : ends[j]].tolist()
         for d, j in zip(wanted[found].tolist(), at[found].tolist(), strict=True)
@@ -410,16 +410,24 @@ def _remember_blocks(key: tuple[Any, ...], maxids: Any, offsets: Any) -> None:
     if len(maxids) < 2:  # one block: nothing to skip
         return
     entry = (np.asarray(maxids, dtype=np.int64), np.asarray(offsets, dtype=np.int64))
-    size = 16 * len(maxids) + 100
     global _blocks_bytes
     with _lock:
         if key not in _blocks:
             _blocks[key] = entry
-            _blocks_bytes += size
+            _blocks_bytes += _directory_bytes(entry)
             while _blocks_bytes > POSTINGS_CACHE // 8:
-                _blocks_bytes -= 16 * len(_blocks.popitem(last=False)[1][0]) + 100
+                _blocks_bytes -= _directory_bytes(_blocks.popitem(last=False)[1])
         else:
             _blocks.move_to_end(key)
+
+
+def _directory_bytes(entry: tuple[np.ndarray, np.ndarray]) -> int:
+    return entry[0].nbytes + entry[1].nbytes + 100
+
+
+def _deleted(reader: Any) -> np.ndarray:
+    """Return the deleted document numbers of a segment."""
+    return np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64)
 
 
 def _postings_key(reader: Any, fieldname: str, text: bytes, values: bool) -> tuple[Any, ...]:
@@ -444,7 +452,7 @@ def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tu
         docs, w, maxids, offsets = read_arrays(*stored)
         _remember_blocks(_postings_key(reader, fieldname, text, False), maxids, offsets)
         if reader.has_deletions():
-            keep = ~np.isin(docs, np.fromiter(reader._perdoc.deleted_docs(), dtype=np.int64))
+            keep = ~np.isin(docs, _deleted(reader))
             docs, w = docs[keep], w[keep]
         return docs, w, None
     m, deleted = _unfiltered(reader.postings(fieldname, text))

@@ -137,6 +137,7 @@ class SegmentBuilder:
         fixed = field.format.fixed_value_size()
         kind = self.kinds[name]
         for term in sorted(terms):
+            btext = term.encode("utf-8") if isinstance(term, str) else term
             if kind in POSITIONAL:
                 docs, weights, values = _positions_postings(*terms[term])
             elif kind == "charcount":
@@ -145,8 +146,8 @@ class SegmentBuilder:
                 docs, weights, values = terms[term]
             info, blocks = _write_postings(postfile, docs, weights, values, lengths, fixed)
             if kind != "other" and len(docs) >= ARRAY_MIN_DF:
-                self.arrays.add(name, term, docs, weights, blocks, terms[term][2] if kind in POSITIONAL else None)
-            tindex.add(key + (term.encode("utf-8") if isinstance(term, str) else term), info.to_bytes())
+                self.arrays.add(name, btext, docs, weights, blocks, terms[term][2] if kind in POSITIONAL else None)
+            tindex.add(key + btext, info.to_bytes())
         fw.finish_field()
 
 
@@ -170,7 +171,7 @@ class PostingArrays:
         self.table: dict[tuple[str, bytes], tuple[int, ...]] = {}
 
     def add(
-        self, name: str, term: Any, docs: Sequence[int], weights: array[float], blocks: Any, poses: Any = None
+        self, name: str, term: bytes, docs: Sequence[int], weights: array[float], blocks: Any, poses: Any = None
     ) -> None:
         """Keep one term's postings; poses: every posting's positions in a row (as many as its weight)."""
         ids = np.frombuffer(docs, dtype=np.uint32) if isinstance(docs, array) else np.asarray(docs, np.uint32)
@@ -191,8 +192,7 @@ class PostingArrays:
             at = np.frombuffer(poses, dtype=np.uint32) if isinstance(poses, array) else np.asarray(poses, np.uint32)
             pos_code = 2 if at.max(initial=0) < 2**16 else 4
             parts.append(at.astype(np.uint16 if pos_code == 2 else np.uint32).tobytes())
-        key = (name, term.encode("utf-8") if isinstance(term, str) else term)
-        self.table[key] = (self.size, len(ids), int(ids[0]), docs_code, w_code, len(maxids), pos_code)
+        self.table[(name, term)] = (self.size, len(ids), int(ids[0]), docs_code, w_code, len(maxids), pos_code)
         for part in parts:
             self.parts.append(part)
             self.size += len(part)
