@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -183,46 +182,41 @@ def bigrams(text: str) -> list[str]:
     return [b for b, _, _ in bigram_tokens(text)]
 
 
-# the bulk indexer's path (indexer.segments): the same tokens as the tokenizers below, grouped per
-# term, without a Token object per token; each field value is folded once for its word and char fields
+# the bulk indexer's path (indexer.segments): the same tokens as the tokenizers below, as flat sequences,
+# without a Token object per token; each field value is folded once for its word and character fields
 folded = lru_cache(maxsize=8)(fold)
 
 
-def word_positions(text: str) -> dict[str, list[int]]:
-    """Return each term WordTokenizer yields for raw text, with its positions in token order."""
-    out: dict[str, list[int]] = {}
-    get = out.get
-    for i, (w, _, _) in enumerate(t for t in words(folded(text)) if _is_indexable(t[0])):
-        if len(w) > 2 and _CJK_CHAR.match(w):
-            for sub, _, _ in subwords(w):
-                (get(sub) or out.setdefault(sub, [])).append(i)
-        (get(w) or out.setdefault(w, [])).append(i)
-    return out
+def word_sequence(text: str) -> tuple[list[str], list[int]]:
+    """Return the terms WordTokenizer yields for raw text and their positions, in token order."""
+    # _is_indexable, as one test: a one-character word must be a letter or digit, a longer one not all space
+    main = [w for w in segmenter().cut(folded(text)) if (w.isalnum() if len(w) == 1 else not w.isspace())]
+    long = [i for i, w in enumerate(main) if len(w) > 2 and _CJK_CHAR.match(w)]
+    if not long:
+        return main, list(range(len(main)))
+    terms: list[str] = []
+    poses: list[int] = []
+    done = 0
+    for i in long:
+        terms += main[done:i]
+        poses += range(done, i)
+        subs = _SUBWORDS.get(main[i])
+        if subs is None:
+            subs = subwords(main[i])
+        terms += [sub for sub, _, _ in subs]
+        poses += [i] * len(subs)
+        terms.append(main[i])
+        poses.append(i)
+        done = i + 1
+    terms += main[done:]
+    poses += range(done, len(main))
+    return terms, poses
 
 
-def char_positions(text: str) -> dict[str, list[int]]:
-    """Return each character CharTokenizer yields for raw text, with its positions."""
-    out: dict[str, list[int]] = {}
-    get = out.get
-    for i, ch in enumerate("".join(folded(text).split())):  # str.split() drops exactly the isspace() chars
-        (get(ch) or out.setdefault(ch, [])).append(i)
-    return out
-
-
-def char_counts(text: str) -> dict[str, int]:
-    """Return each character CharTokenizer yields for raw text, with its count."""
-    return Counter("".join(folded(text).split()))
-
-
-def bigram_positions(text: str) -> dict[str, list[int]]:
-    """Return each pair of characters BigramTokenizer yields for raw text, with its positions."""
-    out: dict[str, list[int]] = {}
-    get = out.get
-    chars = "".join(folded(text).split())
-    for i in range(len(chars) - 1):
-        pair = chars[i : i + 2]
-        (get(pair) or out.setdefault(pair, [])).append(i)
-    return out
+def stripped(text: str) -> str:
+    """Return raw text folded, without the spaces: CharTokenizer yields its characters, BigramTokenizer its
+    neighbouring pairs, numbered from 0."""
+    return "".join(folded(text).split())  # str.split() drops exactly the isspace() characters
 
 
 class _SequenceTokenizer(Tokenizer):  # type: ignore[misc]

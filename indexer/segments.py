@@ -16,6 +16,8 @@ numbers follow the shards' order as they would with one writer.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -23,33 +25,30 @@ import threading
 import traceback
 import zlib
 from array import array
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from hashlib import md5
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh.analysis import IDTokenizer
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo, _lenfield
 from whoosh.fields import ID, Schema
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import _lengths as _KV_LENGTHS
+from whoosh.filedb.filetables import md5_hash
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.index import TOC, clean_files
-from whoosh.system import pack_int, pack_uint, pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
-from .analysis import (
-    BigramTokenizer,
-    CharTokenizer,
-    WordTokenizer,
-    bigram_positions,
-    char_counts,
-    char_positions,
-    word_positions,
-)
+from .analysis import BigramTokenizer, CharTokenizer, WordTokenizer, stripped, word_sequence
 
 INDEXNAME = "MAIN"  # Whoosh's default index name inside a directory
 SEGMENT_DOCS = 250_000  # documents per segment: bounds a worker's memory (about 2.5 KB per document)
 BLOCK = 128  # postings per block: W3Codec's blocklimit
+DATA_PROTOCOL = 5  # pickle protocol of a block's data (W3 uses 2: each bytes value then costs a codecs call)
 COMPRESSION = 3  # zlib level of posting blocks, as Whoosh's default codec
 ARRAY_MIN_DF = 256  # a term with this many postings in a segment is also kept as arrays (PostingArrays)
 ARRAYS_EXT, ARRAYS_TABLE_EXT = ".arr", ".ard"
@@ -58,9 +57,10 @@ MIN_COMPRESS = 256  # bytes: a smaller block is stored as it is. Two blocks in t
 # Whoosh means to skip tiny blocks too (W3PostingsWriter._write_block), but a bug compresses every one.
 # Readers look at each block's own flag.
 Shard = Callable[[], Iterable[dict[str, Any]]]  # yields the index fields of each document of one share
-_ENCODE = Positions().encode  # the bytes of a positions posting: count + pickled position deltas
-_ONE: dict[int, bytes] = {}  # position -> the bytes of a posting with that one position
+_ONE: list[bytes] = []  # position -> the Positions value of a posting with that one position (_single_values)
 MEMO_POSITIONS = 100_000  # positions memoised in _ONE (a few MB)
+CHUNK = 1 << 20  # postings of a field turned into Python lists at a time when written (about 100 MB)
+MEMO_VALUES = 50_000  # distinct values of one keyword/number field remembered with their terms
 _COUNT = {n: pack_uint(n) for n in range(1, 256)}  # the bytes of a Frequency posting with that count
 
 
@@ -76,6 +76,8 @@ class SegmentBuilder:
         self.postings: dict[str, dict[Any, Any]] = {}  # field -> term -> postings (see _add_*)
         self.lengths: dict[str, array[int]] = {}  # scorable field -> token count per document
         self.kinds = {name: _kind(field) for name, field in schema.items()}
+        self.tokens: dict[str, Tokens] = {}  # the text fields' tokens (kinds in TOKENS)
+        self.indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}  # field -> value -> what field.index() gave
         self.arrays = PostingArrays()
 
     def add(self, fields: dict[str, Any]) -> None:
@@ -87,26 +89,32 @@ class SegmentBuilder:
             if value is None or name.startswith("_"):
                 continue
             field = self.schema[name]
-            length = self._index(name, field, value, docnum) if field.indexed else 0
-            perdoc.add_field(name, field, value if field.stored else None, length)
+            if field.indexed:
+                self._index(name, field, value, docnum)  # its length goes to the length column in finish()
+            perdoc.add_field(name, field, value if field.stored else None, 0)
             if field.column_type:
                 perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
         perdoc.finish_doc()
         self.docnum += 1
 
     def _index(self, name: str, field: Any, value: Any, docnum: int) -> int:
-        terms = self.postings.setdefault(name, {})
         kind = self.kinds[name]
         if kind == "id":  # the whole value is the one term
-            _add_existence(terms, value, docnum)
+            _add_existence(self.postings.setdefault(name, {}), value, docnum)
             return 0
-        if kind in POSITIONAL:
-            length = _add_positions(terms, POSITIONAL[kind](value), docnum)
-        elif kind == "charcount":
-            length = _add_counts(terms, char_counts(value), docnum)
-        else:
-            length = 0
-            for btext, freq, weight, vbytes in field.index(value):
+        if kind in TOKENS:
+            tokens = self.tokens.get(name)
+            if tokens is None:
+                tokens = self.tokens[name] = Tokens(kind)
+            length = tokens.add(value, docnum)
+        else:  # keywords, numbers, dates: Whoosh's own index(), once per distinct value (they repeat)
+            length, terms, memo = 0, self.postings.setdefault(name, {}), self.indexed.setdefault(name, {})
+            postings = memo.get(value)
+            if postings is None:
+                if len(memo) >= MEMO_VALUES:
+                    memo.clear()
+                postings = memo[value] = tuple(field.index(value))
+            for btext, freq, weight, vbytes in postings:
                 _add_generic(terms, btext, docnum, weight, vbytes)
                 length += freq
         if field.scorable and length:
@@ -117,10 +125,16 @@ class SegmentBuilder:
 
     def finish(self) -> Any:
         """Write the postings, close the segment files, and return the segment (None when empty)."""
+        self._write_lengths()
         self.perdoc.close()
         fieldwriter = self.codec.field_writer(self.storage, self.segment)
-        for name in sorted(self.postings):
-            if self.postings[name]:
+        fieldwriter._tindex._write_hashes = functools.partial(_write_hashes, fieldwriter._tindex)
+        for name in sorted(set(self.postings) | set(self.tokens)):
+            if name in self.tokens:
+                self._write_tokens(fieldwriter, name)
+            elif self.kinds[name] == "id" and self.postings[name]:
+                self._write_ids(fieldwriter, name)
+            elif self.postings[name]:
                 self._write_field(fieldwriter, name)
         fieldwriter.close()
         self.arrays.write(self.storage, self.segment)
@@ -128,6 +142,23 @@ class SegmentBuilder:
         # no compound file: Whoosh reads a compound segment's parts through BytesIO, a private copy of the
         # postings and term files in every reader (650 MB per searcher thread at 65,000 documents measured)
         return self.segment if self.docnum else None
+
+    def _write_lengths(self) -> None:
+        """Write each scorable field's length column (one byte per document, as W3PerDocWriter.add_field
+        writes it document by document) and its total length, all at once."""
+        perdoc = self.perdoc
+        for name in sorted(self.lengths):
+            lengths = self.lengths[name]
+            lbytes = _length_bytes(lengths, self.docnum)
+            used = np.flatnonzero(lbytes)
+            if not len(used):
+                continue
+            column = _lenfield(name)
+            perdoc._create_column(column, LENGTHS_COLUMN)
+            writer = perdoc._get_column(column)
+            writer._dbfile.write(lbytes[: used[-1] + 1].astype(np.uint8).tobytes())
+            writer._count = int(used[-1]) + 1  # later documents read as the default, 0
+            perdoc._fieldlengths[name] += int(np.frombuffer(lengths, dtype=np.uint32).sum())
 
     def _write_field(self, fw: Any, name: str) -> None:
         field, terms = self.schema[name], self.postings.pop(name)
@@ -138,17 +169,149 @@ class SegmentBuilder:
         kind = self.kinds[name]
         for term in sorted(terms):
             btext = term.encode("utf-8") if isinstance(term, str) else term
-            if kind in POSITIONAL:
-                docs, weights, values = _positions_postings(*terms[term])
-            elif kind == "charcount":
-                docs, weights, values = _count_postings(*terms[term])
-            else:
-                docs, weights, values = terms[term]
+            docs, weights, values = terms[term]
             info, blocks = _write_postings(postfile, docs, weights, values, lengths, fixed)
             if kind != "other" and len(docs) >= ARRAY_MIN_DF:
-                self.arrays.add(name, btext, docs, weights, blocks, terms[term][2] if kind in POSITIONAL else None)
+                self.arrays.add(name, btext, docs, weights, blocks)
             tindex.add(key + btext, info.to_bytes())
         fw.finish_field()
+
+    def _write_tokens(self, fw: Any, name: str) -> None:
+        """Write a text field's terms from its Tokens, grouped into postings at once with numpy."""
+        terms, term_starts, docs, counts, poses = self.tokens.pop(name).postings()
+        if not terms:
+            return
+        at = None
+        if poses is not None:
+            at = np.zeros(len(counts) + 1, dtype=np.int64)
+            np.cumsum(counts, out=at[1:])
+
+        def values_of(lo: int, hi: int) -> list[bytes]:
+            """The values of postings lo..hi-1: Positions (one position memoised, several encoded), else
+            Frequency (each count as 4 bytes, big-endian)."""
+            if at is None:
+                raw = counts[lo:hi].astype(">u4").tobytes()
+                return [raw[i : i + 4] for i in range(0, len(raw), 4)]
+            values = _single_values(poses[at[lo:hi]].tolist())  # each posting's first position, for now
+            several = lo + np.flatnonzero(counts[lo:hi] > 1)
+            for i, value in zip((several - lo).tolist(), encode_positions(poses, at, several), strict=True):
+                values[i] = value
+            return values
+
+        self._write_terms(fw, name, terms, term_starts, docs, counts, values_of, poses, at)
+
+    def _write_ids(self, fw: Any, name: str) -> None:
+        """Write an id field's terms (one posting per document that has the value, no value bytes)."""
+        postings = self.postings.pop(name)
+        terms = sorted(postings)
+        sizes = np.array([len(postings[t][0]) for t in terms], dtype=np.int64)
+        term_starts = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=term_starts[1:])
+        docs = np.frombuffer(b"".join(postings[t][0].tobytes() for t in terms), dtype=np.uint32)
+        counts = np.ones(len(docs), dtype=np.int64)
+        self._write_terms(fw, name, [t.encode("utf-8") for t in terms], term_starts, docs, counts, lambda lo, hi: None)
+
+    def _write_terms(
+        self,
+        fw: Any,
+        name: str,
+        terms: list[bytes],
+        term_starts: np.ndarray,
+        docs: np.ndarray,
+        counts: np.ndarray,
+        values_of: Callable[[int, int], list[bytes] | None],
+        poses: np.ndarray | None = None,
+        at: np.ndarray | None = None,
+    ) -> None:
+        """Write a field's terms in W3's format: terms in byte order, term i's postings docs/counts[a:b] and
+        values_of(a, b) (None: no values) for a, b = term_starts[i:i + 2], in document order (counts are the
+        weights). Postings are turned into Python lists CHUNK at a time. The statistics of every
+        block (BLOCK postings of one term) and every term are computed at once with numpy; what is left per
+        block is pickling it, and the term index gets every entry of the field in one write. A term with
+        ARRAY_MIN_DF postings is also kept as arrays, with its positions poses[at[a]:at[b]] when given."""
+        field = self.schema[name]
+        fw.start_field(name, field)
+        key, tindex, postfile = pack_ushort(fw._fieldid), fw._tindex, fw._postfile
+        fixed = field.format.fixed_value_size()
+        lbytes = _length_bytes(self.lengths.get(name, array("I")), self.docnum)[docs]
+        firsts, ends = term_starts[:-1], term_starts[1:]
+        nblocks = -(-(ends - firsts) // BLOCK)
+        block_starts = np.repeat(firsts, nblocks) + BLOCK * (
+            np.arange(int(nblocks.sum())) - np.repeat(np.cumsum(nblocks) - nblocks, nblocks)
+        )
+        block_ends = np.append(block_starts[1:], len(docs))
+        block_stats = zip(  # each block's start, end, maximum and minimum weight, shortest and longest document
+            block_starts.tolist(),
+            block_ends.tolist(),
+            *(f.reduceat(x, block_starts).tolist() for f, x in _BLOCK_STATS(counts, lbytes)),
+            strict=True,
+        )
+        term_stats = zip(  # each term's first posting, end, number of blocks, total weight, max weight, lengths
+            firsts.tolist(),
+            ends.tolist(),
+            nblocks.tolist(),
+            np.add.reduceat(counts, firsts).tolist(),
+            np.maximum.reduceat(counts, firsts).tolist(),
+            np.minimum.reduceat(lbytes, firsts).tolist(),
+            np.maximum.reduceat(lbytes, firsts).tolist(),
+            strict=True,
+        )
+        gaps = np.diff(docs.astype(np.int64), prepend=0)  # W3's delta-coded document numbers, from each block's
+        gaps[block_starts] = docs[block_starts]  # first document
+        joined = fixed is not None and fixed >= 0
+        infos, parts, offset, top = [], [], postfile.tell(), 0
+        pack_info, dumps, magic = W3TermInfo._struct.pack, pickle.dumps, WHOOSH3_HEADER_MAGIC
+        for term, (a, b, k, weight, maxw, minlb, maxlb) in zip(terms, term_stats, strict=True):
+            if b > top:  # the next chunk of postings as lists, from this term to a term's end CHUNK further
+                top = int(ends[min(int(np.searchsorted(ends, a + CHUNK)), len(ends) - 1)])
+                base, gap_list, doc_list = a, gaps[a:top].tolist(), docs[a:top].tolist()
+                weight_list, values = counts[a:top].astype(np.float64).tolist(), values_of(a, top)
+            n, a, b = b - a, a - base, b - base  # (indices into this chunk's lists from here)
+            if n == 1:  # one posting: kept in the term's info, as W3's reader accepts (a ListMatcher)
+                next(block_stats)
+                d, value = doc_list[a], (None if values is None else values[a])
+                infos.append(
+                    pack_info(1, weight, 1, minlb, maxlb, maxw, d, d) + dumps(((d,), (weight_list[a],), (value,)), 2)
+                )
+                continue
+            start = offset
+            parts.append(magic)
+            offset += len(magic)
+            maxids, offsets = [], []
+            for i in range(k):
+                s, e, bmaxw, bminw, bminlb, bmaxlb = next(block_stats)
+                s, e = s - base, e - base
+                w = None if bmaxw == 1 and bminw == 1 else weight_list[s] if bmaxw == bminw else tuple(weight_list[s:e])
+                vs = None if values is None else b"".join(values[s:e]) if joined else tuple(values[s:e])
+                data = dumps((tuple(gap_list[s:e]), w, vs), DATA_PROTOCOL)
+                comp = COMPRESSION if len(data) >= MIN_COMPRESS else 0
+                if comp:
+                    data = zlib.compress(data, comp)
+                head = dumps((e - s, doc_list[e - 1], float(bmaxw), comp, bminlb, bmaxlb), 2)
+                size = len(head) + len(data)
+                parts += (pack_int(-size if i == k - 1 else size), head, data)
+                maxids.append(doc_list[e - 1])
+                offsets.append(offset)
+                offset += 4 + size
+            infos.append(
+                pack_info(0, weight, n, minlb, maxlb, maxw, doc_list[a], doc_list[b - 1])
+                + pack_long(start)
+                + pack_int(offset - start)
+            )
+            if n >= ARRAY_MIN_DF:
+                a, b = a + base, b + base
+                pos = poses[at[a] : at[b]] if at is not None else None
+                self.arrays.add(name, term, docs[a:b], counts[a:b], (maxids, offsets), pos)
+            if len(parts) >= 30_000:  # about a megabyte
+                postfile.file.write(b"".join(parts))
+                parts = []
+        postfile.file.write(b"".join(parts))
+        _add_terms(tindex, [key + t for t in terms], infos)
+        fw.finish_field()
+
+
+def _BLOCK_STATS(counts: np.ndarray, lbytes: np.ndarray) -> list[tuple[np.ufunc, np.ndarray]]:
+    return [(np.maximum, counts), (np.minimum, counts), (np.minimum, lbytes), (np.maximum, lbytes)]
 
 
 class PostingArrays:
@@ -261,11 +424,145 @@ def read_positions(data: Any, entry: tuple[int, ...], weights: np.ndarray) -> np
 
 
 TOKENIZERS = {WordTokenizer: "word", CharTokenizer: "char", BigramTokenizer: "bigram"}
-POSITIONAL: dict[str, Callable[[str], dict[str, list[int]]]] = {
-    "word": word_positions,
-    "char": char_positions,
-    "bigram": bigram_positions,
-}
+TOKENS = ("word", "char", "bigram", "charcount")  # the kinds of field collected as Tokens
+POSITIONAL = ("word", "char", "bigram")
+CODE_BITS = 21  # a character's code point fits in 21 bits: a pair of them is one integer
+
+
+class Tokens:
+    """One text field's tokens over a whole segment, in document order, as flat arrays (no object per term).
+
+    Words get an id in order of first appearance and are kept as (id, position) with each document's count;
+    characters are kept as their text (UTF-32), pairs and positions being derived from it at the end.
+    ``postings()`` sorts it all once with numpy into each term's postings.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.docs = array("I")  # docnum of each document with tokens
+        self.sizes = array("I")  # its words (word kind) or characters (the others)
+        self.chars = bytearray()  # character kinds: the documents' characters, UTF-32
+        self.vocab: defaultdict[str, int] = defaultdict(itertools.count().__next__)  # word -> id
+        self.ids, self.poses = array("I"), array("I")  # word kind: every token's word id and position
+
+    def add(self, value: str, docnum: int) -> int:
+        """Add one document's value; return its token count (the field length)."""
+        if self.kind == "word":
+            terms, poses = word_sequence(value)
+            if not terms:
+                return 0
+            self.ids.extend(map(self.vocab.__getitem__, terms))
+            self.poses.extend(poses)
+            size = length = len(terms)
+        else:
+            chars = stripped(value)
+            size = len(chars)
+            length = size - 1 if self.kind == "bigram" else size
+            if length <= 0:
+                return 0
+            self.chars += chars.encode("utf-32-le")
+        self.docs.append(docnum)
+        self.sizes.append(size)
+        return length
+
+    def postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Return (terms in byte order, each term's first posting and the end, every posting's document and
+        count, every posting's positions in a row or None for a Frequency field)."""
+        sizes = np.frombuffer(self.sizes, dtype=np.uint32).astype(np.int64)
+        docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), sizes)
+        if self.kind == "word":
+            words = list(self.vocab)  # in id order
+            ranked = sorted(range(len(words)), key=words.__getitem__)
+            rank = np.empty(len(words), dtype=np.uint32)
+            rank[ranked] = np.arange(len(words), dtype=np.uint32)
+            codes: np.ndarray = rank[np.frombuffer(self.ids, dtype=np.uint32)]
+            poses = np.frombuffer(self.poses, dtype=np.uint32)
+        else:
+            cps = np.frombuffer(self.chars, dtype=np.uint32)
+            starts = np.cumsum(sizes) - sizes
+            poses = (np.arange(len(cps), dtype=np.int64) - np.repeat(starts, sizes)).astype(np.uint32)
+            codes = cps
+            if self.kind == "bigram":  # a pair starts at every character but the last of its document
+                keep = np.ones(len(cps), dtype=bool)
+                keep[starts + sizes - 1] = False
+                at = np.flatnonzero(keep)
+                codes = (cps[at].astype(np.uint64) << CODE_BITS) | cps[at + 1]
+                docs, poses = docs[at], poses[at]
+        if not len(codes):
+            return [], np.zeros(1, np.int64), docs, sizes, None
+        order = np.argsort(codes, kind="stable")  # stable: each term's postings stay in document order
+        codes, docs, poses = codes[order], docs[order], poses[order]
+        new = np.ones(len(codes), dtype=bool)
+        new[1:] = (codes[1:] != codes[:-1]) | (docs[1:] != docs[:-1])
+        first = np.flatnonzero(new)  # each posting's first token
+        counts = np.diff(np.append(first, len(codes)))
+        codes = codes[first]
+        new = np.ones(len(first), dtype=bool)
+        new[1:] = codes[1:] != codes[:-1]
+        term_starts = np.append(np.flatnonzero(new), len(first))
+        if self.kind == "word":  # every word of the vocabulary has postings: the codes are 0, 1, 2 ...
+            terms = [words[i].encode("utf-8") for i in ranked]
+        elif self.kind == "bigram":
+            low = (1 << CODE_BITS) - 1
+            terms = [(chr(c >> CODE_BITS) + chr(c & low)).encode("utf-8") for c in codes[new].tolist()]
+        else:
+            terms = [chr(c).encode("utf-8") for c in codes[new].tolist()]
+        return terms, term_starts, docs[first], counts, (poses if self.kind in POSITIONAL else None)
+
+
+def _length_bytes(lengths: array[int], docs: int) -> np.ndarray:
+    """Return each document's field length as the byte Whoosh stores (0: no tokens), for docnums 0..docs-1."""
+    n = np.zeros(docs, dtype=np.int64)
+    n[: len(lengths)] = np.frombuffer(lengths, dtype=np.uint32) if len(lengths) else 0
+    out = np.searchsorted(np.asarray(_length_byte_cache, dtype=np.int64), n, side="left")  # length_to_byte
+    out[n >= 106374] = 255
+    return out.astype(np.int64)
+
+
+def _write_hashes(tindex: Any) -> None:
+    """HashWriter._write_hashes with each table written in one call (it writes every slot with its own call,
+    two per term): the same 256 open-addressing tables of (hash, position), in the same slots."""
+    dbfile, directory = tindex.dbfile, tindex.directory
+    for entries in tindex.buckets:
+        numslots = 2 * len(entries)
+        directory.append((dbfile.tell(), numslots))
+        table = np.zeros(numslots, dtype=_SLOT)
+        taken = np.zeros(numslots, dtype=bool)
+        for hashval, position in entries:
+            slot = (hashval >> 8) % numslots
+            while taken[slot]:
+                slot = (slot + 1) % numslots
+            taken[slot] = True
+            table[slot] = (hashval, position)
+        dbfile.write(table.tobytes())
+
+
+_SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])  # filetables._pointer: "!Iq"
+
+
+def _add_terms(tindex: Any, keys: list[bytes], values: list[bytes]) -> None:
+    """Add ascending (key, value) entries to Whoosh's ordered hash file as OrderedHashWriter.add does one by
+    one: the entries in one write, their hashes (md5_hash: the digest's last 4 bytes) and positions kept for
+    its tables."""
+    if keys[0] <= tindex.lastkey:
+        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{keys[0]!r}")
+    dbfile, buckets = tindex.dbfile, tindex.buckets
+    sizes = 8 + np.fromiter(map(len, keys), np.int64, len(keys)) + np.fromiter(map(len, values), np.int64, len(keys))
+    at = dbfile.tell() + np.cumsum(sizes) - sizes
+    if tindex.hashfn is md5_hash:
+        hashes = [int.from_bytes(md5(k, usedforsecurity=False).digest()[12:], "big") for k in keys]
+    else:
+        hashes = list(map(tindex.hashfn, keys))
+    positions = at.tolist()
+    for h, pos in zip(hashes, positions, strict=True):
+        buckets[h & 255].append((h, pos))
+    index = tindex.index
+    index.append(positions[-1])  # the largest: widens the array's type once if needed
+    index.array.pop()
+    index.array.extend(positions)
+    pack = _KV_LENGTHS.pack
+    dbfile.write(b"".join([b for k, v in zip(keys, values, strict=True) for b in (pack(len(k), len(v)), k, v)]))
+    tindex.lastkey = keys[-1]
 
 
 def _kind(field: Any) -> str:
@@ -298,54 +595,62 @@ def _add_generic(terms: dict[Any, Any], btext: bytes, docnum: int, weight: float
     entry[2].append(vbytes)
 
 
-def _add_positions(terms: dict[Any, Any], positions: dict[str, list[int]], docnum: int) -> int:
-    """Append each term's posting as docnum, position count, positions to its arrays; return the token count."""
-    length = 0
-    for term, poses in positions.items():
-        entry = terms.get(term)
-        if entry is None:
-            terms[term] = entry = (array("I"), array("I"), array("I"))
-        entry[0].append(docnum)
-        entry[1].append(len(poses))
-        entry[2].extend(poses)
-        length += len(poses)
-    return length
-
-
-def _add_counts(terms: dict[Any, Any], counts: dict[str, int], docnum: int) -> int:
-    """Append each term's posting as docnum and count to its arrays; return the token count."""
-    for term, n in counts.items():
-        entry = terms.get(term)
-        if entry is None:
-            terms[term] = entry = (array("I"), array("I"))
-        entry[0].append(docnum)
-        entry[1].append(n)
-    return sum(counts.values())
-
-
-def _count_postings(docs: array[int], counts: array[int]) -> tuple[array[int], array[float], list[bytes]]:
-    """Return a term's docnums, weights and Frequency-encoded values (what Frequency.word_values gives)."""
-    return docs, array("f", counts), [_COUNT.get(n) or pack_uint(n) for n in counts]
-
-
-def _positions_postings(
-    docs: array[int], counts: array[int], poses: array[int]
-) -> tuple[array[int], array[float], list[bytes]]:
-    """Return a term's docnums, weights and Positions-encoded values (what Positions.encode gives)."""
-    if len(poses) == len(counts):  # one position in every document: the usual case, memoised
-        return docs, array("f", counts), [_ONE.get(p) or _one(p) for p in poses]
-    values, i = [], 0
-    for n in counts:
-        values.append(_ONE.get(poses[i]) or _one(poses[i]) if n == 1 else _ENCODE(poses[i : i + n]))
-        i += n
-    return docs, array("f", counts), values
+def encode_positions(poses: np.ndarray, at: np.ndarray, which: np.ndarray) -> list[bytes]:
+    """Return the Positions value of each posting in `which`, built with numpy: its count (4 bytes, big-endian),
+    then a pickle of the tuple of its position deltas (the first from 0), which Positions.decode_positions
+    unpickles as it does Whoosh's own (a pickled list, 6 bytes longer). The positions of posting i are
+    poses[at[i]:at[i + 1]]."""
+    if not len(which):
+        return []
+    lens = (at[which + 1] - at[which]).astype(np.int64)
+    first = np.cumsum(lens) - lens  # each posting's first item among all items
+    idx = np.repeat(at[which] - first, lens) + np.arange(int(lens.sum()))
+    p = poses[idx].astype(np.int64)
+    d = np.diff(p, prepend=0)
+    d[first] = p[first]
+    item = np.where(d < 256, 2, np.where(d < 65536, 3, 5))  # K: one byte, M: two, J: four (little-endian)
+    size = 4 + 1 + np.add.reduceat(item, first) + 1
+    ends = np.cumsum(size)
+    starts = ends - size
+    buf = np.zeros(int(ends[-1]), dtype=np.uint8)
+    for k in range(4):  # the count, big-endian
+        buf[starts + k] = (lens >> (8 * (3 - k))) & 0xFF
+    buf[starts + 4] = ord("(")  # MARK ... TUPLE
+    buf[ends - 1] = ord("t")
+    within = np.cumsum(item) - item  # each item's offset from the posting's first item
+    within -= np.repeat(within[first], lens)
+    o = np.repeat(starts + 5, lens) + within
+    buf[o] = np.where(d < 256, ord("K"), np.where(d < 65536, ord("M"), ord("J")))
+    buf[o + 1] = d & 0xFF
+    two = item >= 3
+    buf[o[two] + 2] = (d[two] >> 8) & 0xFF
+    four = item == 5
+    buf[o[four] + 3] = (d[four] >> 16) & 0xFF
+    buf[o[four] + 4] = (d[four] >> 24) & 0xFF
+    raw = buf.tobytes()
+    return [raw[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
 def _one(pos: int) -> bytes:
-    value = _ENCODE([pos])
-    if pos < MEMO_POSITIONS:
-        _ONE[pos] = value
-    return value
+    """Return the Positions value of a posting with one position (as encode_positions builds it)."""
+    op = (
+        b"K" + bytes([pos])
+        if pos < 256
+        else b"M" + pos.to_bytes(2, "little")
+        if pos < 65536
+        else b"J" + pos.to_bytes(4, "little")
+    )
+    return b"\x00\x00\x00\x01(" + op + b"t"
+
+
+def _single_values(positions: list[int]) -> list[bytes]:
+    """Return _one(p) for each p, from a table of the first MEMO_POSITIONS positions' values."""
+    top = max(positions, default=0)
+    if len(_ONE) <= top < MEMO_POSITIONS:
+        _ONE.extend(_one(p) for p in range(len(_ONE), top + 1))
+    if top < len(_ONE):
+        return list(map(_ONE.__getitem__, positions))
+    return [_ONE[p] if p < len(_ONE) else _one(p) for p in positions]
 
 
 def _quantized(lengths: array[int]) -> dict[int, int]:
@@ -375,7 +680,7 @@ def _write_postings(
         else:
             block_values = [v for v in (values or [])[b : b + BLOCK] if v]  # add_posting keeps non-empty values
             vs = tuple(block_values) if fixed is None or fixed < 0 else b"".join(block_values)
-        data = pickle.dumps((_mini_ids(ids), _mini_weights(ws), vs), 2)
+        data = pickle.dumps((_mini_ids(ids), _mini_weights(ws), vs), DATA_PROTOCOL)
         comp = COMPRESSION if len(data) >= MIN_COMPRESS else 0
         data = zlib.compress(data, comp) if comp else data
         head = pickle.dumps((len(ids), ids[-1], maxw, comp, length_to_byte(minlen), length_to_byte(maxlen)), 2)

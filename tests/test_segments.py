@@ -8,15 +8,9 @@ from typing import Any
 
 import pytest
 import whoosh.index
+from whoosh.formats import Positions
 
-from indexer.analysis import (
-    BigramTokenizer,
-    CharTokenizer,
-    WordTokenizer,
-    bigram_positions,
-    char_positions,
-    word_positions,
-)
+from indexer.analysis import BigramTokenizer, CharTokenizer, WordTokenizer, stripped, word_sequence
 from indexer.build import index_fields
 from indexer.models import Document
 from indexer.pipeline import to_document
@@ -79,8 +73,10 @@ def _dump(ix: whoosh.index.Index, lengths: bool = True) -> dict[str, Any]:
         for fieldname, term in r.all_terms():
             m = r.postings(fieldname, term)
             postings = []
-            while m.is_active():
-                postings.append((m.id(), m.weight(), m.value()))
+            fmt = ix.schema[fieldname].format
+            while m.is_active():  # positions compared decoded: the bulk writer pickles them more compactly
+                value = fmt.decode_positions(m.value()) if isinstance(fmt, Positions) else m.value()
+                postings.append((m.id(), m.weight(), value))
                 m.next()
             ti = r.term_info(fieldname, term)
             out["terms"][(fieldname, term)] = (
@@ -122,6 +118,43 @@ def test_one_segment_equals_whooshs_own_writer(docs, stock, tmp_path):
     assert _dump(_bulk(tmp_path, docs, shards=1, max_docs=10_000)) == stock
 
 
+def test_terms_of_several_blocks_equal_whooshs_own_writer(docs, stock, tmp_path, monkeypatch):
+    """Blocks of 2 postings (128 in production): every term of 3+ postings spans several blocks, whose
+    statistics, delta-coded documents and last-block flags the writer computes for all blocks at once; and
+    chunks of 5 postings (a million in production) as Python lists."""
+    from indexer import segments
+
+    monkeypatch.setattr(segments, "BLOCK", 2)
+    monkeypatch.setattr(segments, "ARRAY_MIN_DF", 3)
+    monkeypatch.setattr(segments, "CHUNK", 5)  # postings turned into lists a few at a time
+    bulk = _dump(_bulk(tmp_path, docs, shards=1, max_docs=10_000))
+    assert bulk == stock
+    assert max(len(v[0]) for v in bulk["terms"].values()) > 2 * 2
+
+
+def test_positions_values_decode_as_whooshs_own():
+    """The writer's numpy encoding of each posting's positions decodes (Positions.decode_positions) to the
+    positions, with their count in front as Positions.encode writes it, and is no longer than Whoosh's."""
+    import numpy as np
+    from whoosh.system import pack_uint
+
+    from indexer.segments import _one, _single_values, encode_positions
+
+    fmt = Positions()
+    lists = [[7], [0, 0], [5, 8], [255, 256], [300, 65_535, 65_536, 70_000, 2**31 - 1], list(range(2_500))]
+    lists += [sorted({(i * 7919 + j * 104_729) % 3_000_000 for j in range(1 + i % 40)}) for i in range(500)]
+    poses = np.array([p for positions in lists for p in positions], dtype=np.uint32)
+    at = np.zeros(len(lists) + 1, dtype=np.int64)
+    at[1:] = np.cumsum([len(positions) for positions in lists])
+    values = encode_positions(poses, at, np.arange(len(lists)))
+    assert [fmt.decode_positions(v) for v in values] == lists
+    assert [v[:4] for v in values] == [pack_uint(len(p)) for p in lists]
+    assert all(len(v) < len(fmt.encode(p)) for v, p in zip(values, lists, strict=True))
+    singles = [0, 255, 256, 65_535, 65_536, 2**31 - 1]
+    assert [_one(p) for p in singles] == encode_positions(np.array(singles), np.arange(7), np.arange(6))
+    assert _single_values(singles[::-1]) == [_one(p) for p in singles[::-1]]
+
+
 def test_workers_and_small_segments_keep_documents_in_order(docs, stock, tmp_path):
     ix = _bulk(tmp_path, docs, shards=2, max_docs=7)
     assert len(ix._segments()) == -(-((len(docs) + 1) // 2) // 7) + -(-(len(docs) // 2) // 7)
@@ -142,13 +175,15 @@ def test_incremental_writes_and_deletes_work_on_bulk_segments(docs, tmp_path):
 
 
 @pytest.mark.parametrize("text", TEXTS)
-def test_fast_positions_equal_the_tokenizers(text):
-    pairs = ((WordTokenizer(), word_positions), (CharTokenizer(), char_positions))
-    for tokenizer, fast in (*pairs, (BigramTokenizer(), bigram_positions)):
-        expected: dict[str, list[int]] = {}
-        for t in tokenizer(text, positions=True):
-            expected.setdefault(t.text, []).append(t.pos)
-        assert fast(text) == expected
+def test_fast_sequences_equal_the_tokenizers(text):
+    """The bulk writer's token sequences are the tokenizers' tokens: words with their positions, and the
+    characters whose pairs (for the pair fields) and counts (for the character fields) it indexes."""
+    words = [(t.text, t.pos) for t in WordTokenizer()(text, positions=True)]
+    assert words == list(zip(*word_sequence(text), strict=True))
+    chars = stripped(text)
+    assert [(t.text, t.pos) for t in CharTokenizer()(text, positions=True)] == [(c, i) for i, c in enumerate(chars)]
+    pairs = [(chars[i : i + 2], i) for i in range(len(chars) - 1)]
+    assert [(t.text, t.pos) for t in BigramTokenizer()(text, positions=True)] == pairs
 
 
 def test_every_text_field_takes_a_fast_path_and_characters_keep_counts_only():
