@@ -168,8 +168,18 @@ def check_html(page: bytes) -> None:
         raise SkipDocument(f"HTML nested {deepest} levels deep, over the {MAX_HTML_DEPTH} level limit")
 
 
+_FLAT = frozenset((str, int, float, bool, type(None)))
+
+
+def _flat(value: Any) -> bool:
+    return type(value) in _FLAT
+
+
 def scrub(value: Any, depth: int = 0) -> Any:
     """Return a JSON value with lone surrogates replaced (keys too); refuse one nested deeper than MAX_DEPTH."""
+    if depth == 0 and type(value) is dict and all(type(k) is str for k in value) and all(map(_flat, value.values())):
+        if not _SURROGATE.search("".join(value) + "".join(v for v in value.values() if type(v) is str)):
+            return dict(value)  # the usual record: flat, no lone surrogate anywhere (one search, not one per string)
     if isinstance(value, str):
         return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, list | dict) and depth >= MAX_DEPTH:

@@ -2,12 +2,18 @@
 
 Whoosh's own writer spends most of a bulk build on bookkeeping around each posting: a Token object per
 token, a 5-tuple per posting in a pool that is pickled, sorted and merged, a seek + read of the on-disk
-length column and a dozen method calls for every posting it writes. ``SegmentBuilder`` keeps each term's
-postings in memory, grouped, in document order (flat arrays), with the field lengths in memory too, and
-writes each term's posting blocks in W3's format in one go, the term index and per-document columns
-through Whoosh's own writers. Readers, merges and incremental writers work on these segments unchanged;
-tests/test_segments.py checks every posting, term statistic, stored field, column and length against
-Whoosh's writer. (One difference on disk: blocks under MIN_COMPRESS bytes are not zlib-compressed.)
+length column and a dozen method calls for every posting it writes. ``SegmentBuilder`` keeps a text
+field's tokens of the whole segment as flat arrays (``Tokens``: word ids and positions, or the characters
+themselves, from which pairs are derived) and turns them into every term's postings with one numpy sort.
+It then computes the statistics of every block and term at once and writes each block in W3's format; the
+term index, the hash tables and the length columns are written in bulk too, stored fields and other
+columns through Whoosh's own writers. Readers, merges and incremental writers work on these segments
+unchanged; tests/test_segments.py checks every posting, term statistic, stored field, column and length
+against Whoosh's writer. What differs on disk, all read by Whoosh's own code: blocks under MIN_COMPRESS
+bytes are not zlib-compressed; block data is pickled with protocol 5, not 2; a posting's positions are a
+pickled tuple, not a pickled list with a memo entry (Positions.decode_positions unpickles either); and a
+term with one posting is kept in its term info (W3's inlined postings, which its reader reads with a
+ListMatcher), as W3's writer means to (its inlining never fires).
 
 ``build_segments`` runs one builder per shard in forked worker processes (each reads its own share of
 the records), then writes the table of contents that lists their segments in shard order, so document

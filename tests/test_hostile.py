@@ -464,3 +464,19 @@ def test_a_hostile_long_query_answers_within_seconds(tmp_path: Path) -> None:
         timings.append(time.monotonic() - start)
     FIGURES["query of 333 repeated words"] = f"{timings[1]:.1f} s (one word: {timings[0]:.1f} s, start-up included)"
     assert timings[1] < timings[0] + 2.0, FIGURES["query of 333 repeated words"]
+
+
+def test_scrub_replaces_every_lone_surrogate_in_flat_and_nested_records():
+    """The flat-record path (one search over every key and string) gives what the per-string walk gives."""
+    from indexer.pipeline import scrub
+
+    assert scrub({"id": "a", "title": "好\ud800", "n": 3, "x": None}) == {
+        "id": "a",
+        "title": "好\ufffd",
+        "n": 3,
+        "x": None,
+    }
+    assert scrub({"\udc00k": "v", "ok": True}) == {"\ufffdk": "v", "ok": True}
+    assert scrub({"id": "a", "tags": ["\ud800", {"k": "\udfff"}]}) == {"id": "a", "tags": ["\ufffd", {"k": "\ufffd"}]}
+    clean = {"id": "a", "title": "标题", "body": "正文", "n": 1.5}
+    assert scrub(clean) == clean and scrub(clean) is not clean
