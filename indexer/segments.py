@@ -64,6 +64,7 @@ MIN_COMPRESS = 256  # bytes: a smaller block is stored as it is. Two blocks in t
 # Readers look at each block's own flag.
 Shard = Callable[[], Iterable[dict[str, Any]]]  # yields the index fields of each document of one share
 _ONE: list[bytes] = []  # position -> the Positions value of a posting with that one position (_single_values)
+_ENCODE = Positions().encode  # Whoosh's own encoding of a posting's positions (a pickled list)
 MEMO_POSITIONS = 100_000  # positions memoised in _ONE (a few MB)
 CHUNK = 1 << 20  # postings of a field turned into Python lists at a time when written (about 100 MB)
 MEMO_VALUES = 50_000  # distinct values of one keyword/number field remembered with their terms
@@ -115,11 +116,14 @@ class SegmentBuilder:
             length = tokens.add(value, docnum)
         else:  # keywords, numbers, dates: Whoosh's own index(), once per distinct value (they repeat)
             length, terms, memo = 0, self.postings.setdefault(name, {}), self.indexed.setdefault(name, {})
-            postings = memo.get(value)
+            # (only str and int: a list is unhashable, and equal floats or datetimes can index differently)
+            postings = memo.get(value) if type(value) in (str, int) else None
             if postings is None:
                 if len(memo) >= MEMO_VALUES:
                     memo.clear()
-                postings = memo[value] = tuple(field.index(value))
+                postings = tuple(field.index(value))
+                if type(value) in (str, int):
+                    memo[value] = postings
             for btext, freq, weight, vbytes in postings:
                 _add_generic(terms, btext, docnum, weight, vbytes)
                 length += freq
@@ -172,13 +176,10 @@ class SegmentBuilder:
         fw.start_field(name, field)
         key, tindex, postfile = pack_ushort(fw._fieldid), fw._tindex, fw._postfile
         fixed = field.format.fixed_value_size()
-        kind = self.kinds[name]
-        for term in sorted(terms):
+        for term in sorted(terms):  # (keywords, numbers, dates: not kept as arrays, evaluate reads their blocks)
             btext = term.encode("utf-8") if isinstance(term, str) else term
             docs, weights, values = terms[term]
-            info, blocks = _write_postings(postfile, docs, weights, values, lengths, fixed)
-            if kind != "other" and len(docs) >= ARRAY_MIN_DF:
-                self.arrays.add(name, btext, docs, weights, blocks)
+            info, _ = _write_postings(postfile, docs, weights, values, lengths, fixed)
             tindex.add(key + btext, info.to_bytes())
         fw.finish_field()
 
@@ -608,6 +609,8 @@ def encode_positions(poses: np.ndarray, at: np.ndarray, which: np.ndarray) -> li
     poses[at[i]:at[i + 1]]."""
     if not len(which):
         return []
+    if len(poses) and int(poses.max()) >= 2**31:  # past pickle's 4-byte signed BININT: encoded one by one
+        return [_ENCODE(poses[at[i] : at[i + 1]].tolist()) for i in which.tolist()]
     lens = (at[which + 1] - at[which]).astype(np.int64)
     first = np.cumsum(lens) - lens  # each posting's first item among all items
     idx = np.repeat(at[which] - first, lens) + np.arange(int(lens.sum()))
@@ -639,6 +642,8 @@ def encode_positions(poses: np.ndarray, at: np.ndarray, which: np.ndarray) -> li
 
 def _one(pos: int) -> bytes:
     """Return the Positions value of a posting with one position (as encode_positions builds it)."""
+    if pos >= 2**31:  # past pickle's 4-byte signed BININT
+        return _ENCODE([pos])
     op = (
         b"K" + bytes([pos])
         if pos < 256

@@ -152,7 +152,41 @@ def test_positions_values_decode_as_whooshs_own():
     assert all(len(v) < len(fmt.encode(p)) for v, p in zip(values, lists, strict=True))
     singles = [0, 255, 256, 65_535, 65_536, 2**31 - 1]
     assert [_one(p) for p in singles] == encode_positions(np.array(singles), np.arange(7), np.arange(6))
+    huge = [[2**31], [5, 2**31 + 9]]  # past a 4-byte signed int: Whoosh's own encoding, decoded the same
+    at = np.array([0, 1, 3])
+    assert [fmt.decode_positions(v) for v in encode_positions(np.array(huge[0] + huge[1]), at, np.arange(2))] == huge
+    assert fmt.decode_positions(_one(2**31)) == [2**31]
     assert _single_values(singles[::-1]) == [_one(p) for p in singles[::-1]]
+
+
+def test_keyword_and_number_values_are_indexed_once_per_distinct_value_and_as_whoosh_indexes_each(tmp_path):
+    """The memo of field.index() results holds str and int values only: a list (which Whoosh accepts) is
+    indexed each time, and floats that compare equal but index differently (0.0, -0.0) keep their own terms."""
+    from whoosh.fields import KEYWORD, NUMERIC, Schema
+
+    schema = Schema(tags=KEYWORD(commas=True, scorable=True), x=NUMERIC(float), n=NUMERIC(int))
+    docs = [
+        {"tags": "a,b", "x": 0.0, "n": 7},
+        {"tags": ["a", "c"], "x": -0.0, "n": 7},
+        {"tags": "a,b", "x": 1.5, "n": 8},
+    ]
+
+    def postings(ix: whoosh.index.Index) -> dict[tuple[str, bytes], list[tuple[int, float]]]:
+        with ix.searcher() as s:
+            r = s.reader()
+            return {(f, t): list(r.postings(f, t).items_as("weight")) for f, t in r.all_terms()}
+
+    (tmp_path / "stock").mkdir()
+    stock = whoosh.index.create_in(str(tmp_path / "stock"), schema)
+    with stock.writer() as w:
+        for fields in docs:
+            w.add_document(**fields)
+    (tmp_path / "bulk").mkdir()
+    whoosh.index.create_in(str(tmp_path / "bulk"), schema).close()
+    build_segments(tmp_path / "bulk", [lambda: iter(docs)])
+    expected = postings(stock)
+    assert postings(whoosh.index.open_dir(str(tmp_path / "bulk"))) == expected
+    assert len([k for k in expected if k[0] == "x"]) > 3
 
 
 def test_workers_and_small_segments_keep_documents_in_order(docs, stock, tmp_path):
