@@ -313,6 +313,18 @@ def test_topic_body_words_must_dominate() -> None:
     assert topics_of("广州市卫生健康委员会关于印发长期护理保险试行办法的通知", "") == ("社会保障",)
 
 
+def test_topic_words_are_found_as_substrings_and_body_words_counted_each_with_overlaps() -> None:
+    """A rule's words are plain text (regex characters included); every body word's occurrences count, also
+    where words overlap (安全生产 holds 生产): what one scan for any of them must not change."""
+    rule = {"name": "t", "title": ["a+b(c"], "exclude_title": ["[x]"], "body": ["安全生产", "生产"], "body_min": 6}
+    rule["body_density"] = 1
+    assert topic_matches(rule, "关于a+b(c的通知", "") and not topic_matches(rule, "aab(c", "")
+    assert not topic_matches(rule, "[x] a+b(c", "安全生产" * 9)
+    assert topic_matches(rule, "通知", "安全生产，" * 3)  # 3 + 3 hits
+    assert not topic_matches(rule, "通知", "安全生产，安全生产，生产")  # 2 + 3 hits
+    assert not topic_matches({**rule, "body": []}, "通知", "安全生产" * 9)
+
+
 def _labelled_documents() -> list[tuple[dict, str, str]]:
     labels = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
     wanted = {label["id"] for label in labels if label["id"].startswith("lawrefbook-")}
