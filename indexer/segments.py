@@ -52,7 +52,8 @@ from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_by
 from .analysis import BigramTokenizer, CharTokenizer, WordTokenizer, stripped, word_sequence
 
 INDEXNAME = "MAIN"  # Whoosh's default index name inside a directory
-SEGMENT_DOCS = 250_000  # documents per segment: bounds a worker's memory (about 2.5 KB per document)
+SEGMENT_DOCS = 125_000  # documents per segment: bounds a worker's memory (its peak, writing the pair field, is
+# about 10 KB per document of the segment: 2.8 GB per worker at 250,000 measured)
 BLOCK = 128  # postings per block: W3Codec's blocklimit
 DATA_PROTOCOL = 5  # pickle protocol of a block's data (W3 uses 2: each bytes value then costs a codecs call)
 COMPRESSION = 3  # zlib level of posting blocks, as Whoosh's default codec
@@ -240,7 +241,7 @@ class SegmentBuilder:
         fw.start_field(name, field)
         key, tindex, postfile = pack_ushort(fw._fieldid), fw._tindex, fw._postfile
         fixed = field.format.fixed_value_size()
-        lbytes = _length_bytes(self.lengths.get(name, array("I")), self.docnum)[docs]
+        lbytes = _length_bytes(self.lengths.get(name, array("I")), self.docnum).astype(np.uint8)[docs]
         firsts, ends = term_starts[:-1], term_starts[1:]
         nblocks = -(-(ends - firsts) // BLOCK)
         block_starts = np.repeat(firsts, nblocks) + BLOCK * (
@@ -485,20 +486,27 @@ class Tokens:
             codes: np.ndarray = rank[np.frombuffer(self.ids, dtype=np.uint32)]
             poses = np.frombuffer(self.poses, dtype=np.uint32)
         else:
-            cps = np.frombuffer(self.chars, dtype=np.uint32)
+            cps = codes = np.frombuffer(self.chars, dtype=np.uint32)
             starts = np.cumsum(sizes) - sizes
-            poses = (np.arange(len(cps), dtype=np.int64) - np.repeat(starts, sizes)).astype(np.uint32)
-            codes = cps
+            poses = None
+            if self.kind in POSITIONAL:  # (uint32 arithmetic: a segment holds under 4 G characters)
+                poses = np.arange(len(cps), dtype=np.uint32) - np.repeat(starts.astype(np.uint32), sizes)
             if self.kind == "bigram":  # a pair starts at every character but the last of its document
                 keep = np.ones(len(cps), dtype=bool)
                 keep[starts + sizes - 1] = False
                 at = np.flatnonzero(keep)
+                del keep
                 codes = (cps[at].astype(np.uint64) << CODE_BITS) | cps[at + 1]
                 docs, poses = docs[at], poses[at]
+                del at
         if not len(codes):
             return [], np.zeros(1, np.int64), docs, sizes, None
         order = np.argsort(codes, kind="stable")  # stable: each term's postings stay in document order
-        codes, docs, poses = codes[order], docs[order], poses[order]
+        codes = codes[order]  # (one array at a time: the segment's peak memory is here)
+        docs = docs[order]
+        if poses is not None:
+            poses = poses[order]
+        del order
         new = np.ones(len(codes), dtype=bool)
         new[1:] = (codes[1:] != codes[:-1]) | (docs[1:] != docs[:-1])
         first = np.flatnonzero(new)  # each posting's first token
@@ -514,7 +522,7 @@ class Tokens:
             terms = [(chr(c >> CODE_BITS) + chr(c & low)).encode("utf-8") for c in codes[new].tolist()]
         else:
             terms = [chr(c).encode("utf-8") for c in codes[new].tolist()]
-        return terms, term_starts, docs[first], counts, (poses if self.kind in POSITIONAL else None)
+        return terms, term_starts, docs[first], counts, poses
 
 
 def _length_bytes(lengths: array[int], docs: int) -> np.ndarray:
