@@ -199,6 +199,28 @@ def test_workers_and_small_segments_keep_documents_in_order(docs, stock, tmp_pat
     }
 
 
+def test_whooshs_merge_of_bulk_segments_equals_its_own_writer(docs, stock, tmp_path):
+    """Whoosh's own merge (optimize) reads the bulk segments' inlined terms, protocol-5 blocks and tuple
+    positions and writes them in its own format: the merged index reads as Whoosh's merge of segments its
+    own writer wrote (a merge sums the one-byte lengths, so total lengths differ from an unmerged index)."""
+    (tmp_path / "bulk").mkdir()
+    (tmp_path / "own").mkdir()
+    ix = _bulk(tmp_path / "bulk", docs, shards=2, max_docs=7)
+    assert len(ix._segments()) > 2
+    ix.optimize()
+    own = whoosh.index.create_in(str(tmp_path / "own"), make_schema())
+    for i in range(0, len(docs), 7):
+        with own.writer() as w:
+            w.merge = False
+            for fields in docs[i : i + 7]:
+                w.add_document(**fields)
+    assert len(own._segments()) > 2
+    own.optimize()
+    merged = _dump(whoosh.index.open_dir(str(tmp_path / "bulk")))
+    assert merged == _dump(whoosh.index.open_dir(str(tmp_path / "own")))
+    assert merged["terms"] == stock["terms"] and merged["stored"] == stock["stored"]
+
+
 def test_incremental_writes_and_deletes_work_on_bulk_segments(docs, tmp_path):
     ix = _bulk(tmp_path, docs, shards=1, max_docs=10_000)
     with ix.writer() as w:
