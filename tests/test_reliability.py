@@ -468,11 +468,15 @@ def test_searches_never_fail_while_the_index_is_updated_and_swapped(tmp_path: Pa
         if not _found(port, docs[-1]["id"], title):  # say what was served, and what the index holds
             served = _search(port, title)
             local = WhooshBackend(Settings(index_dir=ix)).search(SearchRequest(q=title, per_page=50))
+            health = [_get_json(port, "/healthz") for _ in range(2 * CLIENTS)]  # each thread's version
+            text = (tmp_path / "server.log").read_text()
             pytest.fail(
                 f"the new generation is not served: current {current_generation(ix)}, served total "
                 f"{served['total']} ids {[h['id'] for h in served['hits']][:5]}; the index itself: total "
-                f"{local.total} ids {[h.doc_id for h in local.hits][:5]}; server log: "
-                f"{(tmp_path / 'server.log').read_text()[-2000:]}"
+                f"{local.total} ids {[h.doc_id for h in local.hits][:5]}; our server process "
+                f"{'running' if server.poll() is None else f'exited {server.returncode}'}, port {port}; "
+                f"/healthz: {sorted({json.dumps(h.get('index'), sort_keys=True) for h in health})}; "
+                f"server log head: {text[:1500]} ... tail: {text[-1500:]}"
             )
         while (load.total() < REQUESTS or load.total() < swapped_at + 200) and time.monotonic() - start < SERVER_BUDGET:
             time.sleep(0.2)
@@ -498,9 +502,13 @@ def test_searches_never_fail_while_the_index_is_updated_and_swapped(tmp_path: Pa
 
 
 def _search(port: int, q: str) -> dict:
+    return _get_json(port, f"/api/search?q={quote(q)}&per_page=50")
+
+
+def _get_json(port: int, path: str) -> dict:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", f"/api/search?q={quote(q)}&per_page=50")
+        conn.request("GET", path)
         return json.loads(conn.getresponse().read())
     finally:
         conn.close()
