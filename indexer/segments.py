@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 from whoosh.analysis import IDTokenizer
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo, _lenfield
+from whoosh.columns import VarBytesColumn
 from whoosh.fields import ID, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.filetables import _lengths as _KV_LENGTHS
@@ -86,6 +87,7 @@ class SegmentBuilder:
         self.kinds = {name: _kind(field) for name, field in schema.items()}
         self.tokens: dict[str, Tokens] = {}  # the text fields' tokens (kinds in TOKENS)
         self.indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}  # field -> value -> what field.index() gave
+        self.varbytes: dict[str, tuple[array[int], list[bytes]]] = {}  # column -> its documents and values
         self.arrays = PostingArrays()
 
     def add(self, fields: dict[str, Any]) -> None:
@@ -101,7 +103,12 @@ class SegmentBuilder:
                 self._index(name, field, value, docnum)  # its length goes to the length column in finish()
             perdoc.add_field(name, field, value if field.stored else None, 0)
             if field.column_type:
-                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+                if type(field.column_type) is VarBytesColumn:  # kept, and written at once in finish()
+                    docs, values = self.varbytes.setdefault(name, (array("I"), []))
+                    docs.append(docnum)
+                    values.append(field.to_column_value(value))
+                else:
+                    perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
         perdoc.finish_doc()
         self.docnum += 1
 
@@ -137,6 +144,7 @@ class SegmentBuilder:
     def finish(self) -> Any:
         """Write the postings, close the segment files, and return the segment (None when empty)."""
         self._write_lengths()
+        self._write_varbytes()
         self.perdoc.close()
         fieldwriter = self.codec.field_writer(self.storage, self.segment)
         fieldwriter._tindex._write_hashes = functools.partial(_write_hashes, fieldwriter._tindex)
@@ -170,6 +178,27 @@ class SegmentBuilder:
             writer._dbfile.write(lbytes[: used[-1] + 1].astype(np.uint8).tobytes())
             writer._count = int(used[-1]) + 1  # later documents read as the default, 0
             perdoc._fieldlengths[name] += int(np.frombuffer(lengths, dtype=np.uint32).sum())
+
+    def _write_varbytes(self) -> None:
+        """Write each byte-string column (sortable ID fields) as VarBytesColumn's writer does value by value:
+        the values, then their lengths and offsets; at once when every document has a value."""
+        perdoc = self.perdoc
+        for name in sorted(self.varbytes):
+            docs, values = self.varbytes.pop(name)
+            perdoc._create_column(name, self.schema[name].column_type)
+            writer = perdoc._get_column(name)
+            if docs[-1] != len(docs) - 1:  # some document has no value: the writer fills the gaps itself
+                for docnum, value in zip(docs, values, strict=True):
+                    writer.add(docnum, value)
+                continue
+            lengths = [len(v) for v in values]
+            offsets = list(itertools.accumulate(lengths, initial=0))
+            writer._dbfile.write(b"".join(values))
+            for grown, numbers in ((writer._lengths, lengths), (writer._offsets, offsets[:-1])):
+                grown.append(max(numbers))  # the type the largest needs, as appending them one by one gives
+                grown.array.pop()
+                grown.array.extend(numbers)
+            writer._offset_base, writer._count = offsets[-1], len(docs)
 
     def _write_field(self, fw: Any, name: str) -> None:
         field, terms = self.schema[name], self.postings.pop(name)
