@@ -5,9 +5,10 @@ token, a 5-tuple per posting in a pool that is pickled, sorted and merged, a see
 length column and a dozen method calls for every posting it writes. ``SegmentBuilder`` keeps a text
 field's tokens of the whole segment as flat arrays (``Tokens``: word ids and positions, or the characters
 themselves, from which pairs are derived) and turns them into every term's postings with one numpy sort.
-It then computes the statistics of every block and term at once and writes each block in W3's format; the
-term index, the hash tables and the length columns are written in bulk too, stored fields and other
-columns through Whoosh's own writers. Readers, merges and incremental writers work on these segments
+It then computes the statistics of every block and term at once and writes each block in W3's format (id,
+keyword, number and date fields go through the same writer, from postings kept per term); the term index,
+the hash tables, the length columns and the byte-string columns are written in bulk too, stored fields and
+other columns through Whoosh's own writers. Readers, merges and incremental writers work on these segments
 unchanged; tests/test_segments.py checks every posting, term statistic, stored field, column and length
 against Whoosh's writer. What differs on disk, all read by Whoosh's own code: blocks under MIN_COMPRESS
 bytes are not zlib-compressed; block data is pickled with protocol 5, not 2; a posting's positions are a
@@ -47,8 +48,8 @@ from whoosh.filedb.filetables import _lengths as _KV_LENGTHS
 from whoosh.filedb.filetables import md5_hash
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.index import TOC, clean_files
-from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
-from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import _length_byte_cache
 
 from .analysis import BigramTokenizer, CharTokenizer, WordTokenizer, stripped, word_sequence
 
@@ -70,7 +71,6 @@ _ENCODE = Positions().encode  # Whoosh's own encoding of a posting's positions (
 MEMO_POSITIONS = 100_000  # positions memoised in _ONE (a few MB)
 CHUNK = 1 << 20  # postings of a field turned into Python lists at a time when written (about 100 MB)
 MEMO_VALUES = 50_000  # distinct values of one keyword/number field remembered with their terms
-_COUNT = {n: pack_uint(n) for n in range(1, 256)}  # the bytes of a Frequency posting with that count
 
 
 class SegmentBuilder:
@@ -84,6 +84,7 @@ class SegmentBuilder:
         self.docnum = 0
         self.postings: dict[str, dict[Any, Any]] = {}  # field -> term -> postings (see _add_*)
         self.lengths: dict[str, array[int]] = {}  # scorable field -> token count per document
+        self.length_bytes: dict[str, np.ndarray] = {}  # the same as Whoosh's length bytes (see _write_lengths)
         self.kinds = {name: _kind(field) for name, field in schema.items()}
         self.tokens: dict[str, Tokens] = {}  # the text fields' tokens (kinds in TOKENS)
         self.indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}  # field -> value -> what field.index() gave
@@ -100,7 +101,7 @@ class SegmentBuilder:
                 continue
             field = self.schema[name]
             if field.indexed:
-                self._index(name, field, value, docnum)  # its length goes to the length column in finish()
+                self._index(name, field, value, docnum)  # (its length goes to the length column in finish())
             perdoc.add_field(name, field, value if field.stored else None, 0)
             if field.column_type:
                 if type(field.column_type) is VarBytesColumn:  # kept, and written at once in finish()
@@ -112,11 +113,12 @@ class SegmentBuilder:
         perdoc.finish_doc()
         self.docnum += 1
 
-    def _index(self, name: str, field: Any, value: Any, docnum: int) -> int:
+    def _index(self, name: str, field: Any, value: Any, docnum: int) -> None:
+        """Index one field value; a scorable field's token count goes to self.lengths."""
         kind = self.kinds[name]
         if kind == "id":  # the whole value is the one term
             _add_existence(self.postings.setdefault(name, {}), value, docnum)
-            return 0
+            return
         if kind in TOKENS:
             tokens = self.tokens.get(name)
             if tokens is None:
@@ -125,12 +127,13 @@ class SegmentBuilder:
         else:  # keywords, numbers, dates: Whoosh's own index(), once per distinct value (they repeat)
             length, terms, memo = 0, self.postings.setdefault(name, {}), self.indexed.setdefault(name, {})
             # (only str and int: a list is unhashable, and equal floats or datetimes can index differently)
-            postings = memo.get(value) if type(value) in (str, int) else None
+            remembered = type(value) in (str, int)
+            postings = memo.get(value) if remembered else None
             if postings is None:
                 if len(memo) >= MEMO_VALUES:
                     memo.clear()
                 postings = tuple(field.index(value))
-                if type(value) in (str, int):
+                if remembered:
                     memo[value] = postings
             for btext, freq, weight, vbytes in postings:
                 _add_generic(terms, btext, docnum, weight, vbytes)
@@ -139,7 +142,6 @@ class SegmentBuilder:
             lengths = self.lengths.setdefault(name, array("I"))
             lengths.extend([0] * (docnum + 1 - len(lengths)))
             lengths[docnum] = length
-        return length if field.scorable else 0
 
     def finish(self) -> Any:
         """Write the postings, close the segment files, and return the segment (None when empty)."""
@@ -151,10 +153,8 @@ class SegmentBuilder:
         for name in sorted(set(self.postings) | set(self.tokens)):
             if name in self.tokens:
                 self._write_tokens(fieldwriter, name)
-            elif self.kinds[name] == "id" and self.postings[name]:
-                self._write_ids(fieldwriter, name)
             elif self.postings[name]:
-                self._write_field(fieldwriter, name)
+                self._write_postings(fieldwriter, name)
         fieldwriter.close()
         self.arrays.write(self.storage, self.segment)
         self.segment.set_doc_count(self.docnum)
@@ -168,14 +168,14 @@ class SegmentBuilder:
         perdoc = self.perdoc
         for name in sorted(self.lengths):
             lengths = self.lengths[name]
-            lbytes = _length_bytes(lengths, self.docnum)
+            lbytes = self.length_bytes[name] = _length_bytes(lengths, self.docnum).astype(np.uint8)
             used = np.flatnonzero(lbytes)
             if not len(used):
                 continue
             column = _lenfield(name)
             perdoc._create_column(column, LENGTHS_COLUMN)
             writer = perdoc._get_column(column)
-            writer._dbfile.write(lbytes[: used[-1] + 1].astype(np.uint8).tobytes())
+            writer._dbfile.write(lbytes[: used[-1] + 1].tobytes())
             writer._count = int(used[-1]) + 1  # later documents read as the default, 0
             perdoc._fieldlengths[name] += int(np.frombuffer(lengths, dtype=np.uint32).sum())
 
@@ -199,19 +199,6 @@ class SegmentBuilder:
                 grown.array.pop()
                 grown.array.extend(numbers)
             writer._offset_base, writer._count = offsets[-1], len(docs)
-
-    def _write_field(self, fw: Any, name: str) -> None:
-        field, terms = self.schema[name], self.postings.pop(name)
-        lengths = _quantized(self.lengths.get(name, array("I")))
-        fw.start_field(name, field)
-        key, tindex, postfile = pack_ushort(fw._fieldid), fw._tindex, fw._postfile
-        fixed = field.format.fixed_value_size()
-        for term in sorted(terms):  # (keywords, numbers, dates: not kept as arrays, evaluate reads their blocks)
-            btext = term.encode("utf-8") if isinstance(term, str) else term
-            docs, weights, values = terms[term]
-            info, _ = _write_postings(postfile, docs, weights, values, lengths, fixed)
-            tindex.add(key + btext, info.to_bytes())
-        fw.finish_field()
 
     def _write_tokens(self, fw: Any, name: str) -> None:
         """Write a text field's terms from its Tokens, grouped into postings at once with numpy."""
@@ -237,16 +224,26 @@ class SegmentBuilder:
 
         self._write_terms(fw, name, terms, term_starts, docs, counts, values_of, poses, at)
 
-    def _write_ids(self, fw: Any, name: str) -> None:
-        """Write an id field's terms (one posting per document that has the value, no value bytes)."""
+    def _write_postings(self, fw: Any, name: str) -> None:
+        """Write an id, keyword, number or date field's terms from its postings (see _add_existence and
+        _add_generic); only id fields keep their common terms as arrays too (evaluate reads them)."""
         postings = self.postings.pop(name)
         terms = sorted(postings)
-        sizes = np.array([len(postings[t][0]) for t in terms], dtype=np.int64)
         term_starts = np.zeros(len(terms) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=term_starts[1:])
+        np.cumsum([len(postings[t][0]) for t in terms], out=term_starts[1:])
         docs = np.frombuffer(b"".join(postings[t][0].tobytes() for t in terms), dtype=np.uint32)
-        counts = np.ones(len(docs), dtype=np.int64)
-        self._write_terms(fw, name, [t.encode("utf-8") for t in terms], term_starts, docs, counts, lambda lo, hi: None)
+        weights = np.frombuffer(b"".join(postings[t][1].tobytes() for t in terms), dtype=np.float32)
+        values = None if postings[terms[0]][2] is None else [v for t in terms for v in postings[t][2]]
+        self._write_terms(
+            fw,
+            name,
+            [t.encode("utf-8") if isinstance(t, str) else t for t in terms],
+            term_starts,
+            docs,
+            weights.astype(np.float64),
+            lambda lo, hi: None if values is None else values[lo:hi],
+            arrays=self.kinds[name] == "id",
+        )
 
     def _write_terms(
         self,
@@ -259,18 +256,20 @@ class SegmentBuilder:
         values_of: Callable[[int, int], list[bytes] | None],
         poses: np.ndarray | None = None,
         at: np.ndarray | None = None,
+        arrays: bool = True,
     ) -> None:
         """Write a field's terms in W3's format: terms in byte order, term i's postings docs/counts[a:b] and
         values_of(a, b) (None: no values) for a, b = term_starts[i:i + 2], in document order (counts are the
         weights). Postings are turned into Python lists CHUNK at a time. The statistics of every
         block (BLOCK postings of one term) and every term are computed at once with numpy; what is left per
-        block is pickling it, and the term index gets every entry of the field in one write. A term with
-        ARRAY_MIN_DF postings is also kept as arrays, with its positions poses[at[a]:at[b]] when given."""
+        block is pickling it, and the term index gets every entry of the field in one write. With `arrays`, a
+        term with ARRAY_MIN_DF postings is also kept as arrays, with its positions poses[at[a]:at[b]] when given."""
         field = self.schema[name]
         fw.start_field(name, field)
         key, tindex, postfile = pack_ushort(fw._fieldid), fw._tindex, fw._postfile
         fixed = field.format.fixed_value_size()
-        lbytes = _length_bytes(self.lengths.get(name, array("I")), self.docnum).astype(np.uint8)[docs]
+        lbytes = self.length_bytes.get(name)  # (written by _write_lengths; none: the field keeps no lengths)
+        lbytes = (np.zeros(self.docnum, dtype=np.uint8) if lbytes is None else lbytes)[docs]
         firsts, ends = term_starts[:-1], term_starts[1:]
         nblocks = -(-(ends - firsts) // BLOCK)
         block_starts = np.repeat(firsts, nblocks) + BLOCK * (
@@ -288,7 +287,7 @@ class SegmentBuilder:
             ends.tolist(),
             nblocks.tolist(),
             np.add.reduceat(counts, firsts).tolist(),
-            np.maximum.reduceat(counts, firsts).tolist(),
+            np.maximum(np.maximum.reduceat(counts, firsts), 0).tolist(),  # (W3 counts a maximum from 0)
             np.minimum.reduceat(lbytes, firsts).tolist(),
             np.maximum.reduceat(lbytes, firsts).tolist(),
             strict=True,
@@ -302,7 +301,10 @@ class SegmentBuilder:
             if b > top:  # the next chunk of postings as lists, from this term to a term's end CHUNK further
                 top = int(ends[min(int(np.searchsorted(ends, a + CHUNK)), len(ends) - 1)])
                 base, gap_list, doc_list = a, gaps[a:top].tolist(), docs[a:top].tolist()
-                weight_list, values = counts[a:top].astype(np.float64).tolist(), values_of(a, top)
+                weight_list, values = (
+                    counts[a:top].astype(np.float64).tolist(),
+                    values_of(a, top) if fixed != 0 else None,
+                )
             n, a, b = b - a, a - base, b - base  # (indices into this chunk's lists from here)
             if n == 1:  # one posting: kept in the term's info, as W3's reader accepts (a ListMatcher)
                 next(block_stats)
@@ -319,12 +321,13 @@ class SegmentBuilder:
                 s, e, bmaxw, bminw, bminlb, bmaxlb = next(block_stats)
                 s, e = s - base, e - base
                 w = None if bmaxw == 1 and bminw == 1 else weight_list[s] if bmaxw == bminw else tuple(weight_list[s:e])
-                vs = None if values is None else b"".join(values[s:e]) if joined else tuple(values[s:e])
+                # (as W3PostingsWriter.add_posting, which keeps non-empty values only)
+                vs = None if values is None else b"".join(values[s:e]) if joined else tuple(filter(None, values[s:e]))
                 data = dumps((tuple(gap_list[s:e]), w, vs), DATA_PROTOCOL)
                 comp = COMPRESSION if len(data) >= MIN_COMPRESS else 0
                 if comp:
                     data = zlib.compress(data, comp)
-                head = dumps((e - s, doc_list[e - 1], float(bmaxw), comp, bminlb, bmaxlb), 2)
+                head = dumps((e - s, doc_list[e - 1], float(max(bmaxw, 0)), comp, bminlb, bmaxlb), 2)
                 size = len(head) + len(data)
                 parts += (pack_int(-size if i == k - 1 else size), head, data)
                 maxids.append(doc_list[e - 1])
@@ -335,7 +338,7 @@ class SegmentBuilder:
                 + pack_long(start)
                 + pack_int(offset - start)
             )
-            if n >= ARRAY_MIN_DF:
+            if arrays and n >= ARRAY_MIN_DF:
                 a, b = a + base, b + base
                 pos = poses[at[a] : at[b]] if at is not None else None
                 self.arrays.add(name, term, docs[a:b], counts[a:b], (maxids, offsets), pos)
@@ -699,76 +702,6 @@ def _single_values(positions: list[int]) -> list[bytes]:
     if top < len(_ONE):
         return list(map(_ONE.__getitem__, positions))
     return [_ONE[p] if p < len(_ONE) else _one(p) for p in positions]
-
-
-def _quantized(lengths: array[int]) -> dict[int, int]:
-    """Map docnum -> field length as Whoosh reads it back from the length column (one byte, lossy)."""
-    return {d: byte_to_length(length_to_byte(n)) for d, n in enumerate(lengths) if n}
-
-
-def _write_postings(
-    postfile: Any,
-    docs: Sequence[int],
-    weights: array[float],
-    values: list[bytes] | None,
-    lengths: dict[int, int],
-    fixed: int | None,
-) -> tuple[W3TermInfo, tuple[list[int], list[int]]]:
-    """Write one term's posting blocks as W3PostingsWriter does, a whole term at a time; return its term info
-    and its block directory (each block's last document and file offset)."""
-    info, start, parts = W3TermInfo(), postfile.tell(), [WHOOSH3_HEADER_MAGIC]
-    offset, maxids, offsets = start + len(WHOOSH3_HEADER_MAGIC), [], []
-    for b in range(0, len(docs), BLOCK):
-        ids, ws = docs[b : b + BLOCK], weights[b : b + BLOCK]
-        known = [lengths[d] for d in ids if d in lengths]
-        minlen, maxlen, maxw = (min(known) if known else None), (max(known) if known else 0), max(0, max(ws))
-        _add_block_stats(info, ids, ws, minlen, maxlen, maxw)
-        if fixed == 0:
-            vs: Any = None
-        else:
-            block_values = [v for v in (values or [])[b : b + BLOCK] if v]  # add_posting keeps non-empty values
-            vs = tuple(block_values) if fixed is None or fixed < 0 else b"".join(block_values)
-        data = pickle.dumps((_mini_ids(ids), _mini_weights(ws), vs), DATA_PROTOCOL)
-        comp = COMPRESSION if len(data) >= MIN_COMPRESS else 0
-        data = zlib.compress(data, comp) if comp else data
-        head = pickle.dumps((len(ids), ids[-1], maxw, comp, length_to_byte(minlen), length_to_byte(maxlen)), 2)
-        size = len(head) + len(data)
-        parts += (pack_int(-size if b + BLOCK >= len(docs) else size), head, data)
-        maxids.append(ids[-1])
-        offsets.append(offset)
-        offset += 4 + size
-    block = b"".join(parts)
-    postfile.file.write(block)  # past StructFile's per-call wrappers: one write per term
-    info.set_extent(start, len(block))
-    return info, (maxids, offsets)
-
-
-def _add_block_stats(
-    info: W3TermInfo, ids: Sequence[int], ws: array[float], minlen: int | None, maxlen: int, maxw: float
-) -> None:
-    """Update a term info with one block, as W3TermInfo.add_block does."""
-    info._weight += sum(ws)
-    info._df += len(ids)
-    info._minlength = minlen if info._minlength is None else min(info._minlength, minlen)
-    info._maxlength = max(info._maxlength, maxlen)
-    info._maxweight = max(info._maxweight, maxw)
-    if info._minid is None:
-        info._minid = ids[0]
-    info._maxid = ids[-1]
-
-
-def _mini_ids(ids: Sequence[int]) -> tuple[int, ...]:
-    """Delta-encode a block's docnums (W3PostingsWriter._mini_ids)."""
-    if len(ids) == 1:
-        return (ids[0],)
-    return (ids[0], *[b - a for a, b in zip(ids, ids[1:], strict=False)])
-
-
-def _mini_weights(ws: array[float]) -> Any:
-    """Shrink a block's weights: None when all 1.0, one number when all equal (W3PostingsWriter._mini_weights)."""
-    if all(w == 1.0 for w in ws):
-        return None
-    return ws[0] if all(w == ws[0] for w in ws) else tuple(ws)
 
 
 def build_segments(index_dir: Path, shards: Sequence[Shard], max_docs: int = SEGMENT_DOCS) -> int:
