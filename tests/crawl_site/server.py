@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -76,6 +77,7 @@ class Site:
 class _Handler(BaseHTTPRequestHandler):
     site: Site
     protocol_version = "HTTP/1.0"  # the body ends when the connection closes: an oversized page has no length
+    _release: Callable[[], None] | None = None  # set while a tracked request is answered (see _tracked)
 
     def log_message(self, format: str, *args: object) -> None:
         """Keep test output quiet."""
@@ -104,15 +106,28 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the crawler hung up (size limit, timeout): that is what some tests want
 
     def _tracked(self, route: Route, count: int) -> None:
+        """Answer while counted as active, until the response can be complete on the client's side: before
+        _send's headers end (the client has the Content-Length body right after them and may send its next
+        request before this thread runs again), else when the answer returns."""
         site = self.site
         with site.lock:
             site.active += 1
             site.max_active = max(site.max_active, site.active)
+        done = False
+
+        def release() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                with site.lock:
+                    site.active -= 1
+
+        self._release = release
         try:
             self._answer(route, count)
         finally:
-            with site.lock:
-                site.active -= 1
+            release()
+            self._release = None
 
     def _answer(self, route: Route, count: int) -> None:
         if count <= route.fail_first:
@@ -138,6 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         if status != 304:
             self.send_header("Content-Length", str(len(body)))
+        if self._release is not None:
+            self._release()
         self.end_headers()
         self.wfile.write(body)
 
