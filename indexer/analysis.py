@@ -189,8 +189,7 @@ folded = lru_cache(maxsize=8)(fold)
 
 def word_sequence(text: str) -> tuple[list[str], list[int]]:
     """Return the terms WordTokenizer yields for raw text and their positions, in token order."""
-    # _is_indexable, as one test: a one-character word must be a letter or digit, a longer one not all space
-    main = [w for w in segmenter().cut(folded(text)) if (w.isalnum() if len(w) == 1 else not w.isspace())]
+    main = list(filter(_is_indexable, segmenter().cut(folded(text))))
     long = [i for i, w in enumerate(main) if len(w) > 2 and _CJK_CHAR.match(w)]
     if not long:
         return main, list(range(len(main)))
