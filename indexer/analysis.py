@@ -187,29 +187,20 @@ def bigrams(text: str) -> list[str]:
 folded = lru_cache(maxsize=8)(fold)
 
 
-def word_sequence(text: str) -> tuple[list[str], list[int]]:
-    """Return the terms WordTokenizer yields for raw text and their positions, in token order."""
-    main = list(filter(_is_indexable, segmenter().cut(folded(text))))
-    long = [i for i, w in enumerate(main) if len(w) > 2 and _CJK_CHAR.match(w)]
-    if not long:
-        return main, list(range(len(main)))
-    terms: list[str] = []
-    poses: list[int] = []
-    done = 0
-    for i in long:
-        terms += main[done:i]
-        poses += range(done, i)
-        subs = _SUBWORDS.get(main[i])
-        if subs is None:
-            subs = subwords(main[i])
-        terms += [sub for sub, _, _ in subs]
-        poses += [i] * len(subs)
-        terms.append(main[i])
-        poses.append(i)
-        done = i + 1
-    terms += main[done:]
-    poses += range(done, len(main))
-    return terms, poses
+def raw_words(text: str) -> list[str]:
+    """Return jieba's words of raw text once folded, every one (word_terms tells which are indexed, and how)."""
+    found = segmenter().cut(folded(text))
+    return found if isinstance(found, list) else list(found)  # (rjieba gives a list, jieba a generator)
+
+
+def word_terms(word: str) -> tuple[str, ...]:
+    """Return the terms WordTokenizer yields at one word's position: its search-mode sub-words, then the word
+    itself; none for a word it skips (spaces, a lone punctuation mark)."""
+    if not _is_indexable(word):
+        return ()
+    if len(word) > 2 and _CJK_CHAR.match(word):
+        return (*(sub for sub, _, _ in subwords(word)), word)
+    return (word,)
 
 
 def stripped(text: str) -> str:

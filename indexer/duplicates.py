@@ -110,13 +110,16 @@ def _candidate_pairs(matrix: np.ndarray) -> np.ndarray:
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        ends = np.r_[starts[1:], len(ordered)]
-        for lo, hi in zip(starts[ends - starts > 1], ends[ends - starts > 1], strict=True):
-            members = order[lo:hi]
-            if len(members) > BIG_BUCKET:  # many copies of one text: chain them instead of all pairs
+        sizes = np.diff(np.r_[starts, len(ordered)])
+        two = starts[sizes == 2]  # most shared buckets: one pair each, taken at once
+        pairs.append(np.column_stack([order[two], order[two + 1]]))
+        for lo, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
+            members = order[lo : lo + size]
+            if size > BIG_BUCKET:  # many copies of one text: chain them instead of all pairs
                 pairs.append(np.column_stack([members[:-1], members[1:]]))
             else:
-                pairs.append(np.array([(a, b) for i, a in enumerate(members) for b in members[i + 1 :]]))
+                i, j = np.triu_indices(size, 1)
+                pairs.append(np.column_stack([members[i], members[j]]))
     if not pairs:
         return np.empty((0, 2), dtype=np.int64)
     found = np.sort(np.concatenate(pairs), axis=1)
@@ -146,7 +149,7 @@ def group_duplicates(items: Iterable[tuple[str, bytes, str | None]]) -> dict[str
     pairs = _candidate_pairs(matrix)
     if len(pairs):
         close = (matrix[pairs[:, 0]] == matrix[pairs[:, 1]]).mean(axis=1) >= THRESHOLD
-        for a, b in pairs[close]:
+        for a, b in pairs[close].tolist():
             _union(parent, ids[a], ids[b])
     for members in numbers.values():
         for i, a in enumerate(members):

@@ -11,15 +11,15 @@ its constant. A node it does not know (a range, a prefix...) is run by Whoosh on
 arrays; its scores are the ones Whoosh gives it inside the tree. tests/test_evaluate.py checks that
 documents and scores equal Whoosh's collector on real queries.
 
-A common term of a segment written by the bulk writer is read from the plain arrays kept beside Whoosh's
-blocks (segments.PostingArrays), without unpickling a block; its block directory then lets phrases and
-re-ranking decode only the blocks that hold their candidate documents.
+A common term of a segment written by the bulk writer is read from the plain arrays it is kept in
+(segments.PostingArrays), positions included, without a block to unpickle. A term in blocks (a rare
+term, or a segment Whoosh wrote) is read a block at a time; its block directory, remembered, lets phrases
+and re-ranking decode only the blocks that hold their candidate documents.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -33,7 +33,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .segments import ARRAYS_EXT, ARRAYS_TABLE_EXT, BLOCK, ArraysFile, read_arrays, read_positions
+from .segments import BLOCK, encode_positions, forget_arrays, read_arrays, read_positions, segment_arrays
 
 Arrays = tuple[np.ndarray, np.ndarray]  # (ascending unique global document numbers, their scores)
 Fallback = Callable[[wq.Query], Arrays]  # runs a query through Whoosh: the nodes evaluate does not know
@@ -326,6 +326,9 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
         docs, _, vals = found[0]
         at = np.minimum(np.searchsorted(docs, wanted), max(len(docs) - 1, 0))
         return {d: vals[j] for d, j in zip(wanted.tolist(), at.tolist(), strict=True) if len(docs) and docs[j] == d}
+    got = _array_values(reader, fieldname, text, wanted)
+    if got is not None:
+        return dict(zip(got[0].tolist(), got[2], strict=True))
     m, deleted = _unfiltered(reader.postings(fieldname, text))
     out: dict[int, bytes] = {}
     with _lock:
@@ -371,35 +374,16 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
 def clear_caches() -> None:
     """Forget every decoded posting, block directory and table of posting arrays of this process."""
     global _postings_bytes, _blocks_bytes
+    forget_arrays()
     with _lock:
         _postings.clear()
         _blocks.clear()
-        _tables.clear()
         _postings_bytes = _blocks_bytes = 0
 
 
 def _arrays_entry(reader: Any, fieldname: str, text: bytes) -> tuple[Any, tuple[int, ...]] | None:
     """Return (the segment's open arrays file, entry) of a term the segment keeps as arrays, else None."""
-    segment = reader.segment()
-    key = segment.segment_id()
-    with _lock:
-        found = _tables.get(key, False)
-    if found is False:
-        folder = getattr(reader.storage(), "folder", None)
-        found = None
-        if folder is not None:
-            try:
-                with open(os.path.join(folder, segment.make_filename(ARRAYS_TABLE_EXT)), "rb") as f:
-                    table = pickle.load(f)
-                # kept open, as Whoosh keeps its segment files: a generation deleted by a later rebuild while
-                # a searcher still reads it stays readable (closed when the entry is dropped and unused)
-                found = (ArraysFile(os.path.join(folder, segment.make_filename(ARRAYS_EXT))), table)
-            except FileNotFoundError:  # written by Whoosh's own writer, or merged: read through the blocks
-                pass
-        with _lock:
-            _tables[key] = found
-            while len(_tables) > LENGTH_SEGMENTS:
-                _tables.popitem(last=False)
+    found = segment_arrays(reader.storage(), reader.segment())
     if found is None:
         return None
     entry = found[1].get((fieldname, text))
@@ -446,7 +430,32 @@ def _block_ids(m: W3LeafMatcher) -> np.ndarray:
     return block if m._byteids else np.cumsum(block)
 
 
+def _array_values(
+    reader: Any, fieldname: str, text: bytes, wanted: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, list[bytes]] | None:
+    """Return the (documents, weights, encoded positions) of a term the segment keeps as arrays with positions,
+    of the wanted documents only when given, deleted documents left out; else None."""
+    stored = _arrays_entry(reader, fieldname, text)
+    if stored is None:
+        return None
+    docs, w, _, _ = read_arrays(*stored)
+    poses = read_positions(*stored, w)
+    if poses is None:
+        return None
+    keep = np.ones(len(docs), dtype=bool) if wanted is None else np.isin(docs, wanted)
+    if reader.has_deletions():
+        keep &= ~np.isin(docs, _deleted(reader))
+    which = np.flatnonzero(keep)
+    at = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(w.astype(np.int64), out=at[1:])
+    return docs[which], w[which], encode_positions(poses, at, which)
+
+
 def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tuple[np.ndarray, np.ndarray, Any]:
+    if values:
+        got = _array_values(reader, fieldname, text)
+        if got is not None:
+            return got
     stored = None if values else _arrays_entry(reader, fieldname, text)
     if stored is not None:  # the bulk writer kept this term as arrays too (segments.PostingArrays)
         docs, w, maxids, offsets = read_arrays(*stored)
@@ -503,7 +512,6 @@ _lengths: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 # documents a common word has 1,600 blocks: the header walk was a fifth of a several-word query)
 _blocks: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 _blocks_bytes = 0
-_tables: OrderedDict[str, tuple[Any, dict[tuple[str, bytes], tuple[int, ...]]] | None] = OrderedDict()
 _postings: OrderedDict[tuple[Any, ...], tuple[tuple[np.ndarray, np.ndarray, Any], int]] = OrderedDict()
 _postings_bytes = 0
 _lock = threading.Lock()

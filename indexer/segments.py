@@ -8,13 +8,16 @@ themselves, from which pairs are derived) and turns them into every term's posti
 It then computes the statistics of every block and term at once and writes each block in W3's format (id,
 keyword, number and date fields go through the same writer, from postings kept per term); the term index,
 the hash tables, the length columns and the byte-string columns are written in bulk too, stored fields and
-other columns through Whoosh's own writers. Readers, merges and incremental writers work on these segments
-unchanged; tests/test_segments.py checks every posting, term statistic, stored field, column and length
-against Whoosh's writer. What differs on disk, all read by Whoosh's own code: blocks under MIN_COMPRESS
-bytes are not zlib-compressed; block data is pickled with protocol 5, not 2; a posting's positions are a
-pickled tuple, not a pickled list with a memo entry (Positions.decode_positions unpickles either); and a
-term with one posting is kept in its term info (W3's inlined postings, which its reader reads with a
-ListMatcher), as W3's writer means to (its inlining never fires).
+other columns through Whoosh's own writers. A common term (ARRAY_MIN_DF postings) is written as plain
+arrays instead of blocks (PostingArrays): the segment names ArraysCodec, W3Codec with a terms reader that
+serves such a term from the arrays (ArrayMatcher). Readers, merges and incremental writers work on these
+segments through Whoosh's own code otherwise; tests/test_segments.py checks every posting, term statistic,
+stored field, column and length against Whoosh's writer, and Whoosh's searches and merge over both. What
+differs on disk: common terms in arrays; blocks under MIN_COMPRESS bytes are not zlib-compressed; block
+data is pickled with protocol 5, not 2; a posting's positions are a pickled tuple, not a pickled list with
+a memo entry (Positions.decode_positions unpickles either); and a term with one posting is kept in its
+term info (W3's inlined postings, which its reader reads with a ListMatcher), as W3's writer means to (its
+inlining never fires). Opening such an index needs this module (the codec's class) importable.
 
 ``build_segments`` runs one builder per shard in forked worker processes (each reads its own share of
 the records), then writes the table of contents that lists their segments in shard order, so document
@@ -23,6 +26,7 @@ numbers follow the shards' order as they would with one writer.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import multiprocessing
@@ -32,15 +36,22 @@ import threading
 import traceback
 import zlib
 from array import array
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from hashlib import md5
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh.analysis import IDTokenizer
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo, _lenfield
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3TermInfo,
+    W3TermsReader,
+    _lenfield,
+)
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import ID, Schema
 from whoosh.filedb.filestore import FileStorage
@@ -48,19 +59,22 @@ from whoosh.filedb.filetables import _lengths as _KV_LENGTHS
 from whoosh.filedb.filetables import md5_hash
 from whoosh.formats import Existence, Frequency, Positions
 from whoosh.index import TOC, clean_files
-from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.matching import ListMatcher, ReadTooFar
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import _length_byte_cache
 
-from .analysis import BigramTokenizer, CharTokenizer, WordTokenizer, stripped, word_sequence
+from .analysis import BigramTokenizer, CharTokenizer, WordTokenizer, raw_words, stripped, word_terms
 
 INDEXNAME = "MAIN"  # Whoosh's default index name inside a directory
 SEGMENT_DOCS = 125_000  # documents per segment: bounds a worker's memory (its peak, writing the pair field, is
 # about 10 KB per document of the segment: 2.8 GB per worker at 250,000 measured)
 BLOCK = 128  # postings per block: W3Codec's blocklimit
 DATA_PROTOCOL = 5  # pickle protocol of a block's data (W3 uses 2: each bytes value then costs a codecs call)
-COMPRESSION = 3  # zlib level of posting blocks, as Whoosh's default codec
+COMPRESSION = 1  # zlib level of posting blocks (Whoosh's default codec uses 3: the same size within 0.3%,
+# 7% less time writing them, measured on 30,000 articles; readers decompress either)
 ARRAY_MIN_DF = 256  # a term with this many postings in a segment is also kept as arrays (PostingArrays)
 ARRAYS_EXT, ARRAYS_TABLE_EXT = ".arr", ".ard"
+ARRAYS_ONLY = -1  # the postings offset in the term info of a term kept in the segment's arrays only
 MIN_COMPRESS = 256  # bytes: a smaller block is stored as it is. Two blocks in three are that small, and zlib
 # saves 2.6% of the index on them at the cost of two compress calls in three (10,000 articles measured);
 # Whoosh means to skip tiny blocks too (W3PostingsWriter._write_block), but a bug compresses every one.
@@ -78,12 +92,12 @@ class SegmentBuilder:
 
     def __init__(self, storage: FileStorage, schema: Schema, codec: W3Codec | None = None) -> None:
         self.storage, self.schema = storage, schema
-        self.codec = codec or W3Codec(compression=COMPRESSION)
+        self.codec = codec or ArraysCodec(compression=COMPRESSION)
         self.segment = self.codec.new_segment(storage, INDEXNAME)
         self.perdoc = self.codec.per_document_writer(storage, self.segment)
         self.docnum = 0
         self.postings: dict[str, dict[Any, Any]] = {}  # field -> term -> postings (see _add_*)
-        self.lengths: dict[str, array[int]] = {}  # scorable field -> token count per document
+        self.lengths: dict[str, Any] = {}  # scorable field -> token count per document (array("I") or numpy)
         self.length_bytes: dict[str, np.ndarray] = {}  # the same as Whoosh's length bytes (see _write_lengths)
         self.kinds = {name: _kind(field) for name, field in schema.items()}
         self.tokens: dict[str, Tokens] = {}  # the text fields' tokens (kinds in TOKENS)
@@ -145,6 +159,11 @@ class SegmentBuilder:
 
     def finish(self) -> Any:
         """Write the postings, close the segment files, and return the segment (None when empty)."""
+        for name, tokens in self.tokens.items():
+            if tokens.kind == "word" and self.schema[name].scorable:  # word fields know their lengths now
+                docs, length = tokens.expand()
+                self.lengths[name] = np.zeros(self.docnum, dtype=np.uint32)
+                self.lengths[name][docs] = length
         self._write_lengths()
         self._write_varbytes()
         self.perdoc.close()
@@ -210,15 +229,15 @@ class SegmentBuilder:
             at = np.zeros(len(counts) + 1, dtype=np.int64)
             np.cumsum(counts, out=at[1:])
 
-        def values_of(lo: int, hi: int) -> list[bytes]:
-            """The values of postings lo..hi-1: Positions (one position memoised, several encoded), else
+        def values_of(which: np.ndarray) -> list[bytes]:
+            """The values of the postings `which`: Positions (one position memoised, several encoded), else
             Frequency (each count as 4 bytes, big-endian)."""
             if at is None:
-                raw = counts[lo:hi].astype(">u4").tobytes()
+                raw = counts[which].astype(">u4").tobytes()
                 return [raw[i : i + 4] for i in range(0, len(raw), 4)]
-            values = _single_values(poses[at[lo:hi]].tolist())  # each posting's first position, for now
-            several = lo + np.flatnonzero(counts[lo:hi] > 1)
-            for i, value in zip((several - lo).tolist(), encode_positions(poses, at, several), strict=True):
+            values = _single_values(poses[at[which]].tolist())  # each posting's first position, for now
+            several = np.flatnonzero(counts[which] > 1)
+            for i, value in zip(several.tolist(), encode_positions(poses, at, which[several]), strict=True):
                 values[i] = value
             return values
 
@@ -241,7 +260,7 @@ class SegmentBuilder:
             term_starts,
             docs,
             weights.astype(np.float64),
-            lambda lo, hi: None if values is None else values[lo:hi],
+            lambda which: None if values is None else [values[i] for i in which.tolist()],
             arrays=self.kinds[name] == "id",
         )
 
@@ -253,17 +272,18 @@ class SegmentBuilder:
         term_starts: np.ndarray,
         docs: np.ndarray,
         counts: np.ndarray,
-        values_of: Callable[[int, int], list[bytes] | None],
+        values_of: Callable[[np.ndarray], list[bytes] | None],
         poses: np.ndarray | None = None,
         at: np.ndarray | None = None,
         arrays: bool = True,
     ) -> None:
         """Write a field's terms in W3's format: terms in byte order, term i's postings docs/counts[a:b] and
-        values_of(a, b) (None: no values) for a, b = term_starts[i:i + 2], in document order (counts are the
-        weights). Postings are turned into Python lists CHUNK at a time. The statistics of every
+        values_of(np.arange(a, b)) (None: no values) for a, b = term_starts[i:i + 2], in document order (counts
+        are the weights). Postings are turned into Python lists CHUNK at a time. The statistics of every
         block (BLOCK postings of one term) and every term are computed at once with numpy; what is left per
         block is pickling it, and the term index gets every entry of the field in one write. With `arrays`, a
-        term with ARRAY_MIN_DF postings is also kept as arrays, with its positions poses[at[a]:at[b]] when given."""
+        term with ARRAY_MIN_DF postings is kept as arrays instead (PostingArrays, with its positions
+        poses[at[a]:at[b]] when given): no block, and a term info that points at ARRAYS_ONLY (see ArraysCodec)."""
         field = self.schema[name]
         fw.start_field(name, field)
         key, tindex, postfile = pack_ushort(fw._fieldid), fw._tindex, fw._postfile
@@ -271,52 +291,73 @@ class SegmentBuilder:
         lbytes = self.length_bytes.get(name)  # (written by _write_lengths; none: the field keeps no lengths)
         lbytes = (np.zeros(self.docnum, dtype=np.uint8) if lbytes is None else lbytes)[docs]
         firsts, ends = term_starts[:-1], term_starts[1:]
-        nblocks = -(-(ends - firsts) // BLOCK)
-        block_starts = np.repeat(firsts, nblocks) + BLOCK * (
+        sizes = ends - firsts
+        only = sizes >= ARRAY_MIN_DF if arrays else np.zeros(len(sizes), dtype=bool)  # in arrays, not in blocks
+        written = np.flatnonzero(np.repeat(~only, sizes)) if only.any() else np.arange(len(docs))  # in blocks
+        b_docs, b_counts, b_lbytes = docs[written], counts[written], lbytes[written]
+        b_sizes = np.where(only, 0, sizes)  # (the postings written in blocks, one term after the other)
+        b_ends = np.cumsum(b_sizes)
+        b_firsts = b_ends - b_sizes
+        nblocks = -(-b_sizes // BLOCK)
+        block_starts = np.repeat(b_firsts, nblocks) + BLOCK * (
             np.arange(int(nblocks.sum())) - np.repeat(np.cumsum(nblocks) - nblocks, nblocks)
         )
-        block_ends = np.append(block_starts[1:], len(docs))
+        block_ends = np.append(block_starts[1:], len(b_docs))
         block_stats = zip(  # each block's start, end, maximum and minimum weight, shortest and longest document
             block_starts.tolist(),
             block_ends.tolist(),
-            *(f.reduceat(x, block_starts).tolist() for f, x in _BLOCK_STATS(counts, lbytes)),
+            *(f.reduceat(x, block_starts).tolist() if len(x) else [] for f, x in _BLOCK_STATS(b_counts, b_lbytes)),
             strict=True,
         )
-        term_stats = zip(  # each term's first posting, end, number of blocks, total weight, max weight, lengths
-            firsts.tolist(),
-            ends.tolist(),
+        term_stats = zip(  # each term's first posting and end in blocks, blocks, weight, max weight, lengths, ids
+            b_firsts.tolist(),
+            b_ends.tolist(),
             nblocks.tolist(),
             np.add.reduceat(counts, firsts).tolist(),
             np.maximum(np.maximum.reduceat(counts, firsts), 0).tolist(),  # (W3 counts a maximum from 0)
             np.minimum.reduceat(lbytes, firsts).tolist(),
             np.maximum.reduceat(lbytes, firsts).tolist(),
+            docs[firsts].tolist(),
+            docs[ends - 1].tolist(),
+            only.tolist(),
+            firsts.tolist(),
+            ends.tolist(),
             strict=True,
         )
-        gaps = np.diff(docs.astype(np.int64), prepend=0)  # W3's delta-coded document numbers, from each block's
-        gaps[block_starts] = docs[block_starts]  # first document
+        gaps = np.diff(b_docs.astype(np.int64), prepend=0)  # W3's delta-coded document numbers, from each
+        gaps[block_starts] = b_docs[block_starts]  # block's first document
         joined = fixed is not None and fixed >= 0
         infos, parts, offset, top = [], [], postfile.tell(), 0
         pack_info, dumps, magic = W3TermInfo._struct.pack, pickle.dumps, WHOOSH3_HEADER_MAGIC
-        for term, (a, b, k, weight, maxw, minlb, maxlb) in zip(terms, term_stats, strict=True):
+        in_arrays = pack_long(ARRAYS_ONLY) + pack_int(0)
+        for term, (a, b, k, weight, maxw, minlb, maxlb, mind, maxd, only_here, fa, fb) in zip(
+            terms, term_stats, strict=True
+        ):
+            if only_here:  # its postings in the segment's arrays alone (read by ArraysCodec), none in blocks
+                infos.append(pack_info(0, weight, fb - fa, minlb, maxlb, maxw, mind, maxd) + in_arrays)
+                self.arrays.add(
+                    name, term, docs[fa:fb], counts[fa:fb], poses[at[fa] : at[fb]] if at is not None else None
+                )
+                continue
             if b > top:  # the next chunk of postings as lists, from this term to a term's end CHUNK further
-                top = int(ends[min(int(np.searchsorted(ends, a + CHUNK)), len(ends) - 1)])
-                base, gap_list, doc_list = a, gaps[a:top].tolist(), docs[a:top].tolist()
+                top = int(b_ends[min(int(np.searchsorted(b_ends, a + CHUNK)), len(b_ends) - 1)])
+                base, gap_list, doc_list = a, gaps[a:top].tolist(), b_docs[a:top].tolist()
                 weight_list, values = (
-                    counts[a:top].astype(np.float64).tolist(),
-                    values_of(a, top) if fixed != 0 else None,
+                    b_counts[a:top].astype(np.float64).tolist(),
+                    values_of(written[a:top]) if fixed != 0 else None,
                 )
             n, a, b = b - a, a - base, b - base  # (indices into this chunk's lists from here)
             if n == 1:  # one posting: kept in the term's info, as W3's reader accepts (a ListMatcher)
                 next(block_stats)
-                d, value = doc_list[a], (None if values is None else values[a])
+                value = None if values is None else values[a]
                 infos.append(
-                    pack_info(1, weight, 1, minlb, maxlb, maxw, d, d) + dumps(((d,), (weight_list[a],), (value,)), 2)
+                    pack_info(1, weight, 1, minlb, maxlb, maxw, mind, mind)
+                    + dumps(((mind,), (weight_list[a],), (value,)), 2)
                 )
                 continue
             start = offset
             parts.append(magic)
             offset += len(magic)
-            maxids, offsets = [], []
             for i in range(k):
                 s, e, bmaxw, bminw, bminlb, bmaxlb = next(block_stats)
                 s, e = s - base, e - base
@@ -330,18 +371,10 @@ class SegmentBuilder:
                 head = dumps((e - s, doc_list[e - 1], float(max(bmaxw, 0)), comp, bminlb, bmaxlb), 2)
                 size = len(head) + len(data)
                 parts += (pack_int(-size if i == k - 1 else size), head, data)
-                maxids.append(doc_list[e - 1])
-                offsets.append(offset)
                 offset += 4 + size
             infos.append(
-                pack_info(0, weight, n, minlb, maxlb, maxw, doc_list[a], doc_list[b - 1])
-                + pack_long(start)
-                + pack_int(offset - start)
+                pack_info(0, weight, n, minlb, maxlb, maxw, mind, maxd) + pack_long(start) + pack_int(offset - start)
             )
-            if arrays and n >= ARRAY_MIN_DF:
-                a, b = a + base, b + base
-                pos = poses[at[a] : at[b]] if at is not None else None
-                self.arrays.add(name, term, docs[a:b], counts[a:b], (maxids, offsets), pos)
             if len(parts) >= 30_000:  # about a megabyte
                 postfile.file.write(b"".join(parts))
                 parts = []
@@ -355,17 +388,18 @@ def _BLOCK_STATS(counts: np.ndarray, lbytes: np.ndarray) -> list[tuple[np.ufunc,
 
 
 class PostingArrays:
-    """The postings of a segment's common terms, also kept as plain arrays beside Whoosh's blocks.
+    """The postings of a segment's common terms, kept as plain arrays instead of Whoosh's blocks.
 
     Reading a term through Whoosh's format unpickles and inflates every block, values (positions) included,
     about 0.4 µs per posting: a common word at 500,000 documents (100,000 postings) costs 40 ms before any
-    scoring. Here the same documents and weights are stored as numpy arrays (document gaps as uint16 when
-    they fit, weights as uint8/uint16 counts when they are whole numbers), with the term's block directory
-    (each block's last document and offset in the postings file) so that re-ranking jumps to the blocks
-    that hold its documents. ``<segment>.arr`` holds the arrays and ``<segment>.ard`` the table of terms;
-    they follow the segment's life (Whoosh deletes a dead segment's files by its name). A positional field's
-    term keeps every posting's positions too, so phrases and re-ranking need no block at all. A segment without
-    them (written by Whoosh's own writer, or merged) is read through its blocks: evaluate.py falls back.
+    scoring; and writing those blocks was a third of a bulk build's writing. Here the documents and weights
+    are stored as numpy arrays (document gaps as uint16 when they fit, weights as uint8/uint16 counts when
+    they are whole numbers), and a positional field's term keeps every posting's positions in a row, so
+    phrases and re-ranking read them straight. ``<segment>.arr`` holds the arrays and ``<segment>.ard`` the
+    table of terms; they follow the segment's life (Whoosh deletes a dead segment's files by its name).
+    Whoosh reads these terms through ArraysCodec. (Segments written before kept the arrays beside blocks, an
+    entry then giving the term's block directory: read_arrays still returns it.) A segment without them
+    (written by Whoosh's own writer, or merged) is read through its blocks: evaluate.py falls back.
     """
 
     def __init__(self) -> None:
@@ -373,9 +407,7 @@ class PostingArrays:
         self.size = 0
         self.table: dict[tuple[str, bytes], tuple[int, ...]] = {}
 
-    def add(
-        self, name: str, term: bytes, docs: Sequence[int], weights: array[float], blocks: Any, poses: Any = None
-    ) -> None:
+    def add(self, name: str, term: bytes, docs: Sequence[int], weights: Any, poses: Any = None) -> None:
         """Keep one term's postings; poses: every posting's positions in a row (as many as its weight)."""
         ids = np.frombuffer(docs, dtype=np.uint32) if isinstance(docs, array) else np.asarray(docs, np.uint32)
         gaps = np.diff(ids)
@@ -387,15 +419,13 @@ class PostingArrays:
         top = w.max(initial=0)
         w_code = 1 if whole and top < 2**8 else 2 if whole and top < 2**16 else 4
         w_bytes = w.astype({1: np.uint8, 2: np.uint16, 4: np.float32}[w_code]).tobytes()
-        maxids, offsets = blocks
-        blk = np.asarray(maxids, np.uint32).tobytes() + np.asarray(offsets, np.uint64).tobytes()
-        parts = [docs_bytes, w_bytes, blk]
+        parts = [docs_bytes, w_bytes]  # (and no block directory: the term has no blocks)
         pos_code = 0
         if poses is not None:
             at = np.frombuffer(poses, dtype=np.uint32) if isinstance(poses, array) else np.asarray(poses, np.uint32)
             pos_code = 2 if at.max(initial=0) < 2**16 else 4
             parts.append(at.astype(np.uint16 if pos_code == 2 else np.uint32).tobytes())
-        self.table[(name, term)] = (self.size, len(ids), int(ids[0]), docs_code, w_code, len(maxids), pos_code)
+        self.table[(name, term)] = (self.size, len(ids), int(ids[0]), docs_code, w_code, 0, pos_code)
         for part in parts:
             self.parts.append(part)
             self.size += len(part)
@@ -463,6 +493,156 @@ def read_positions(data: Any, entry: tuple[int, ...], weights: np.ndarray) -> np
     return np.frombuffer(raw, dtype=np.uint16 if pos_code == 2 else np.uint32, count=total).astype(np.int64)
 
 
+class ArraysCodec(W3Codec):  # type: ignore[misc]
+    """W3Codec for the bulk writer's segments, whose common terms (ARRAY_MIN_DF postings) are kept in the
+    segment's arrays (PostingArrays) and not in blocks of its postings file: such a term's info says
+    ARRAYS_ONLY where the postings' offset would be, and its matcher (ArrayMatcher) reads the arrays.
+
+    A segment names its codec (Whoosh pickles it in the table of contents), so every reader of the segment,
+    Whoosh's merges included, reads through this one; a segment written by Whoosh's own writer (an
+    incremental update, a merge) names plain W3Codec and has blocks for every term.
+    """
+
+    def terms_reader(self, storage: FileStorage, segment: Any) -> W3TermsReader:
+        tiname = segment.make_filename(self.TERMS_EXT)
+        tifile = storage.open_file(tiname)
+        postfile = segment.open_file(storage, self.POSTS_EXT)
+        return ArraysTermsReader(self, tifile, storage.file_length(tiname), postfile, storage, segment)
+
+
+class ArraysTermsReader(W3TermsReader):  # type: ignore[misc]
+    """W3TermsReader that reads a term kept as arrays only from the segment's arrays."""
+
+    def __init__(self, codec: W3Codec, dbfile: Any, length: int, postfile: Any, storage: Any, segment: Any) -> None:
+        super().__init__(codec, dbfile, length, postfile)
+        self._storage, self._segment = storage, segment
+
+    def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
+        terminfo = self.term_info(fieldname, tbytes)
+        term = (fieldname, tbytes)
+        if terminfo.is_inlined() or terminfo.extent()[0] != ARRAYS_ONLY:
+            return self._codec.postings_reader(self._postfile, terminfo, format_, term=term, scorer=scorer)
+        found = segment_arrays(self._storage, self._segment)
+        entry = None if found is None else found[1].get(term)
+        if entry is None:
+            raise OSError(f"segment {self._segment.segment_id()}: the arrays of {fieldname}:{tbytes!r} are missing")
+        docs, weights, _, _ = read_arrays(found[0], entry)  # type: ignore[index]
+        poses = read_positions(found[0], entry, weights)  # type: ignore[index]
+        return ArrayMatcher(
+            docs.tolist(), weights.tolist(), poses, format_, scorer=scorer, term=term, terminfo=terminfo
+        )
+
+
+class ArrayMatcher(ListMatcher):  # type: ignore[misc]
+    """A term's postings read from a segment's arrays, served as Whoosh's ListMatcher serves inlined postings
+    (all of them one block), with a binary search to skip, and each value encoded only when asked for."""
+
+    def __init__(
+        self,
+        ids: list[int],
+        weights: list[float],
+        poses: np.ndarray | None,
+        format_: Any,
+        scorer: Any = None,
+        term: Any = None,
+        terminfo: Any = None,
+        position: int = 0,
+        starts: list[int] | None = None,
+    ) -> None:
+        super().__init__(ids, weights, None, format_, scorer=scorer, position=position, term=term, terminfo=terminfo)
+        self._poses = poses  # every posting's positions in a row (a positional field), else None
+        if starts is None and poses is not None:
+            starts = list(itertools.accumulate(map(int, weights), initial=0))  # (a position count is the weight)
+        self._starts = starts
+
+    def copy(self) -> ArrayMatcher:
+        return ArrayMatcher(
+            self._ids,
+            self._weights,
+            self._poses,
+            self._format,
+            self._scorer,
+            self._term,
+            self._terminfo,
+            self._i,
+            self._starts,
+        )
+
+    def skip_to(self, id: int) -> None:
+        if not self.is_active():
+            raise ReadTooFar
+        if id > self._ids[self._i]:
+            self._i = bisect.bisect_left(self._ids, id, self._i)
+
+    def skip_to_quality(self, minquality: float) -> int:
+        if self.block_quality() <= minquality:  # the one block: every posting skipped
+            self._i = len(self._ids)
+            return 1
+        return 0
+
+    def block_max_weight(self) -> float:
+        return float(self._terminfo.max_weight())
+
+    def positions(self) -> list[int]:
+        i, starts = self._i, self._starts
+        return self._poses[starts[i] : starts[i + 1]].tolist()  # type: ignore[index]
+
+    def value(self) -> bytes | None:
+        if self._poses is not None:
+            return _ENCODE(self.positions())
+        if type(self._format) is Frequency:
+            return pack_uint(int(self._weights[self._i]))
+        return None  # (Existence: no value, as W3LeafMatcher gives)
+
+    def value_as(self, astype: str) -> Any:
+        if astype == "positions" and self._poses is not None:
+            return self.positions()
+        return super().value_as(astype)
+
+    def all_items(self) -> Iterator[tuple[int, bytes | None]]:
+        while self._i < len(self._ids):
+            yield self._ids[self._i], self.value()
+            self._i += 1
+
+
+def segment_arrays(storage: Any, segment: Any) -> tuple[ArraysFile, dict[tuple[str, bytes], tuple[int, ...]]] | None:
+    """Return a segment's open arrays file and its table of terms, or None when it keeps no arrays (written by
+    Whoosh's own writer, or merged); the tables of the last ARRAYS_SEGMENTS segments read are kept."""
+    key = segment.segment_id()
+    with _arrays_lock:
+        found = _arrays.get(key, False)
+        if found is not False:
+            _arrays.move_to_end(key)
+            return found  # type: ignore[return-value]
+    folder = getattr(storage, "folder", None)
+    found = None
+    if folder is not None:
+        try:
+            with open(os.path.join(folder, segment.make_filename(ARRAYS_TABLE_EXT)), "rb") as f:
+                table = pickle.load(f)
+            # kept open, as Whoosh keeps its segment files: a generation deleted by a later rebuild while a
+            # searcher still reads it stays readable (closed when the entry is dropped and unused)
+            found = (ArraysFile(os.path.join(folder, segment.make_filename(ARRAYS_EXT))), table)
+        except FileNotFoundError:
+            pass
+    with _arrays_lock:
+        _arrays[key] = found
+        while len(_arrays) > ARRAYS_SEGMENTS:
+            _arrays.popitem(last=False)
+    return found
+
+
+def forget_arrays() -> None:
+    """Forget every segment's table of arrays (the files close once nothing reads them)."""
+    with _arrays_lock:
+        _arrays.clear()
+
+
+ARRAYS_SEGMENTS = 64  # segments whose tables of arrays are kept per process
+_arrays: OrderedDict[str, tuple[ArraysFile, dict[tuple[str, bytes], tuple[int, ...]]] | None] = OrderedDict()
+_arrays_lock = threading.Lock()
+
+
 TOKENIZERS = {WordTokenizer: "word", CharTokenizer: "char", BigramTokenizer: "bigram"}
 TOKENS = ("word", "char", "bigram", "charcount")  # the kinds of field collected as Tokens
 POSITIONAL = ("word", "char", "bigram")
@@ -483,17 +663,18 @@ class Tokens:
         self.sizes = array("I")  # its words (word kind) or characters (the others)
         self.chars = bytearray()  # character kinds: the documents' characters, UTF-32
         self.vocab: defaultdict[str, int] = defaultdict(itertools.count().__next__)  # word -> id
-        self.ids, self.poses = array("I"), array("I")  # word kind: every token's word id and position
+        self.ids: Any = array("I")  # word kind: every word's id (after expand(): every term's id)
+        self.poses: Any = None  # word kind, after expand(): every term's position
+        self.expanded = False
 
-    def add(self, value: str, docnum: int) -> int:
-        """Add one document's value; return its token count (the field length)."""
+    def add(self, value: str, docnum: int) -> int | None:
+        """Add one document's value; return its token count (the field length), None for words (see expand)."""
         if self.kind == "word":
-            terms, poses = word_sequence(value)
-            if not terms:
+            words = raw_words(value)
+            if not words:
                 return 0
-            self.ids.extend(map(self.vocab.__getitem__, terms))
-            self.poses.extend(poses)
-            size = length = len(terms)
+            self.ids.extend(map(self.vocab.__getitem__, words))
+            size, length = len(words), None
         else:
             chars = stripped(value)
             size = len(chars)
@@ -505,9 +686,36 @@ class Tokens:
         self.sizes.append(size)
         return length
 
+    def expand(self) -> tuple[np.ndarray, np.ndarray]:
+        """Word kind: turn the documents' words into the terms WordTokenizer yields, with their positions (each
+        word of the vocabulary looked at once: word_terms), and return (documents, field lengths)."""
+        words = list(self.vocab)  # in id order (sub-words get ids below)
+        terms = [word_terms(w) for w in words]
+        fanout = np.fromiter(map(len, terms), dtype=np.int64, count=len(words))  # terms per word (0: skipped)
+        table = np.fromiter(
+            (self.vocab[t] for found in terms for t in found), dtype=np.uint32, count=int(fanout.sum())
+        )  # each word's terms in a row, by word id
+        offsets = np.cumsum(fanout) - fanout
+        ids = np.frombuffer(self.ids, dtype=np.uint32)
+        doc_of = np.repeat(np.arange(len(self.docs)), np.frombuffer(self.sizes, dtype=np.uint32))
+        kept = fanout[ids] > 0
+        ids, doc_of = ids[kept], doc_of[kept]
+        per_doc = np.bincount(doc_of, minlength=len(self.docs))  # indexed words: positions 0, 1, 2 ... in each
+        pos = np.arange(len(ids)) - np.repeat(np.cumsum(per_doc) - per_doc, per_doc)
+        n = fanout[ids]
+        starts = np.cumsum(n) - n
+        self.ids = table[np.repeat(offsets[ids] - starts, n) + np.arange(int(n.sum()))]
+        self.poses = np.repeat(pos, n).astype(np.uint32)
+        length = np.bincount(doc_of, weights=n, minlength=len(self.docs)).astype(np.uint32)
+        self.sizes = length  # (from here, terms per document)
+        self.expanded = True
+        return np.frombuffer(self.docs, dtype=np.uint32), length
+
     def postings(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """Return (terms in byte order, each term's first posting and the end, every posting's document and
         count, every posting's positions in a row or None for a Frequency field)."""
+        if self.kind == "word" and not self.expanded:
+            self.expand()
         sizes = np.frombuffer(self.sizes, dtype=np.uint32).astype(np.int64)
         docs = np.repeat(np.frombuffer(self.docs, dtype=np.uint32), sizes)
         if self.kind == "word":
@@ -515,8 +723,8 @@ class Tokens:
             ranked = sorted(range(len(words)), key=words.__getitem__)
             rank = np.empty(len(words), dtype=np.uint32)
             rank[ranked] = np.arange(len(words), dtype=np.uint32)
-            codes: np.ndarray = rank[np.frombuffer(self.ids, dtype=np.uint32)]
-            poses = np.frombuffer(self.poses, dtype=np.uint32)
+            codes: np.ndarray = rank[self.ids]
+            poses = self.poses
         else:
             cps = codes = np.frombuffer(self.chars, dtype=np.uint32)
             starts = np.cumsum(sizes) - sizes
@@ -547,8 +755,8 @@ class Tokens:
         new = np.ones(len(first), dtype=bool)
         new[1:] = codes[1:] != codes[:-1]
         term_starts = np.append(np.flatnonzero(new), len(first))
-        if self.kind == "word":  # every word of the vocabulary has postings: the codes are 0, 1, 2 ...
-            terms = [words[i].encode("utf-8") for i in ranked]
+        if self.kind == "word":  # (a word of the vocabulary that is never indexed has no postings)
+            terms = [words[ranked[r]].encode("utf-8") for r in codes[new].tolist()]
         elif self.kind == "bigram":
             low = (1 << CODE_BITS) - 1
             terms = [(chr(c >> CODE_BITS) + chr(c & low)).encode("utf-8") for c in codes[new].tolist()]

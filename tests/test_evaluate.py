@@ -130,13 +130,13 @@ def test_positions_for_reranking_equal_whoosh_matchers(backend, text):
     assert got == expected and sum(len(v) for v in got.values()) > 10
 
 
-def test_postings_kept_as_arrays_equal_whooshs_blocks(tmp_path, monkeypatch):
-    """Every term the bulk writer also keeps as arrays reads back as the documents, weights and block
-    directory of Whoosh's own blocks, deleted documents left out; re-ranking positions jump by that directory."""
+def test_postings_kept_as_arrays_read_as_whooshs_matcher_gives_them(tmp_path, monkeypatch):
+    """Every term the bulk writer keeps as arrays (and not in blocks) reads back, straight from the arrays, as
+    the documents and weights Whoosh's matcher of the term gives (ArrayMatcher), deleted documents left out;
+    positions and phrases read from the arrays, or encoded from them as values, equal Whoosh's."""
     from indexer import evaluate as ev
     from indexer import segments
     from indexer.build import ingest_items, open_index
-    from indexer.evaluate import values_of
     from indexer.ranking import positions
     from indexer.sources import Item
 
@@ -144,7 +144,6 @@ def test_postings_kept_as_arrays_equal_whooshs_blocks(tmp_path, monkeypatch):
 
     need_shared(LAWS)
     monkeypatch.setattr(segments, "ARRAY_MIN_DF", 2)  # every term with 2+ postings (the workers are forked)
-    monkeypatch.setattr(segments, "BLOCK", 4)  # several blocks per term, so the directory has something to skip
     laws = head_jsonl(LAWS, 300)
     ingest_items([Item("a", record=r) for r in laws[:250]], tmp_path / "ix")
     changed = [{**r, "body": r["body"][: len(r["body"]) // 2]} for r in laws[:20]]  # old copies deleted
@@ -153,9 +152,9 @@ def test_postings_kept_as_arrays_equal_whooshs_blocks(tmp_path, monkeypatch):
     monkeypatch.setattr(ev, "POSTINGS_CACHE", 2**40)  # no directory evicted while this test reads them all
     ev.clear_caches()
     with ix.searcher() as s:
-        read: dict[str, dict] = {"arrays": {}, "blocks": {}}
+        read: dict[str, dict] = {"arrays": {}, "matcher": {}}
         for way in read:
-            if way == "blocks":
+            if way == "matcher":
                 monkeypatch.setattr(ev, "_arrays_entry", lambda *a: None)
             for leaf, _ in s.reader().leaf_readers():
                 for field in ("title", "body", "ctitle", "cbody", "btitle", "bbody", "canonical"):
@@ -163,30 +162,24 @@ def test_postings_kept_as_arrays_equal_whooshs_blocks(tmp_path, monkeypatch):
                         key = ev._postings_key(leaf, field, text, False)
                         if way == "arrays" and ev._arrays_entry(leaf, field, text) is None:
                             continue
-                        if way == "blocks" and key not in read["arrays"]:
+                        if way == "matcher" and key not in read["arrays"]:
                             continue
-                        ev._blocks.pop(key, None)
                         docs, weights, _ = ev._read_postings(leaf, field, text, False)
-                        read[way][key] = (docs, weights, ev._blocks.get(key))
+                        read[way][key] = (docs, weights)
         monkeypatch.undo()
         assert len(read["arrays"]) > 1000 and s.reader().has_deletions() and not s.reader().is_atomic()
-        assert read["arrays"].keys() == read["blocks"].keys()
-        for key, (docs, weights, directory) in read["arrays"].items():
-            expected = read["blocks"][key]
+        assert read["arrays"].keys() == read["matcher"].keys()
+        for key, (docs, weights) in read["arrays"].items():
+            expected = read["matcher"][key]
             assert np.array_equal(docs, expected[0]) and np.array_equal(weights, expected[1]), key
-            assert (directory is None) == (expected[2] is None), key
-            if directory is not None:
-                assert np.array_equal(directory[0], expected[2][0]) and np.array_equal(directory[1], expected[2][1])
         rs = ranking_searcher(s)
         docs, body_words = list(range(0, rs.doc_count_all(), 2)), ["人民政府", "条例", "管理", "应当"]
-        for text in body_words:  # postings read through the arrays: their block directory is remembered
-            collect(rs, to_whoosh(parse(text), reader=rs.reader())[0], scored=True)
-        assert any(k[1] == "body" for k in ev._blocks)
         phrases = ['"人民政府"', '"法律责任"', '"县级以上地方人民政府"', '"安全生产"', '"国务院有关部门"', "人民 条例"]
         in_arrays, jumps = [], []
         real_phrase = ev.phrase_in_arrays
         monkeypatch.setattr(ev, "phrase_in_arrays", lambda *a: in_arrays.append(real_phrase(*a)) or in_arrays[-1])
-        monkeypatch.setattr(ev, "values_of", lambda *a: jumps.append(a) or values_of(*a))
+        real_values = ev._array_values
+        monkeypatch.setattr(ev, "_array_values", lambda *a: jumps.append(a) or real_values(*a))
         # 1. positions from the segments' position arrays
         assert positions(rs, docs, body_words) == whoosh_positions(rs, docs, body_words)
         assert sum(assert_same_as_whoosh(rs, text) for text in phrases) > 50
@@ -204,8 +197,8 @@ def test_postings_kept_as_arrays_equal_whooshs_blocks(tmp_path, monkeypatch):
             for a, b in zip(before, after, strict=True)
         )
         assert any(keep is not None for keep in in_arrays[-len(phrases) :])
-        # 2. without them: from the blocks that hold the candidate documents, found by the block directory
+        # 2. without them: as encoded values (Whoosh's Positions format), from the arrays
         monkeypatch.setattr(ev, "position_arrays", lambda *a: None)
         assert positions(rs, docs, body_words) == whoosh_positions(rs, docs, body_words)
         assert sum(assert_same_as_whoosh(rs, text) for text in phrases) > 50
-        assert jumps
+        assert jumps  # (their values encoded from the arrays, not read from blocks: the terms have none)

@@ -10,7 +10,7 @@ import pytest
 import whoosh.index
 from whoosh.formats import Positions
 
-from indexer.analysis import BigramTokenizer, CharTokenizer, WordTokenizer, stripped, word_sequence
+from indexer.analysis import BigramTokenizer, CharTokenizer, WordTokenizer, stripped
 from indexer.build import index_fields
 from indexer.models import Document
 from indexer.pipeline import to_document
@@ -199,14 +199,18 @@ def test_workers_and_small_segments_keep_documents_in_order(docs, stock, tmp_pat
     }
 
 
-def test_whooshs_merge_of_bulk_segments_equals_its_own_writer(docs, stock, tmp_path):
-    """Whoosh's own merge (optimize) reads the bulk segments' inlined terms, protocol-5 blocks and tuple
-    positions and writes them in its own format: the merged index reads as Whoosh's merge of segments its
-    own writer wrote (a merge sums the one-byte lengths, so total lengths differ from an unmerged index)."""
+def test_whooshs_merge_of_bulk_segments_equals_its_own_writer(docs, stock, tmp_path, monkeypatch):
+    """Whoosh's own merge (optimize) reads the bulk segments' inlined terms, protocol-5 blocks, tuple
+    positions and terms kept as arrays only (ArraysCodec), and writes them in its own format: the merged
+    index reads as Whoosh's merge of segments its own writer wrote (a merge sums the one-byte lengths, so
+    total lengths differ from an unmerged index)."""
+    from indexer import segments
+
+    monkeypatch.setattr(segments, "ARRAY_MIN_DF", 3)
     (tmp_path / "bulk").mkdir()
     (tmp_path / "own").mkdir()
     ix = _bulk(tmp_path / "bulk", docs, shards=2, max_docs=7)
-    assert len(ix._segments()) > 2
+    assert len(ix._segments()) > 2 and list((tmp_path / "bulk").glob("*.ard"))
     ix.optimize()
     own = whoosh.index.create_in(str(tmp_path / "own"), make_schema())
     for i in range(0, len(docs), 7):
@@ -219,6 +223,58 @@ def test_whooshs_merge_of_bulk_segments_equals_its_own_writer(docs, stock, tmp_p
     merged = _dump(whoosh.index.open_dir(str(tmp_path / "bulk")))
     assert merged == _dump(whoosh.index.open_dir(str(tmp_path / "own")))
     assert merged["terms"] == stock["terms"] and merged["stored"] == stock["stored"]
+
+
+def test_whooshs_own_search_reads_terms_kept_as_arrays_as_it_reads_its_own_blocks(docs, tmp_path, monkeypatch):
+    """A term kept in the segment's arrays only is served to Whoosh by ArrayMatcher: Whoosh's own searches
+    (top hits with its block-quality skipping, every hit, phrases by positions, sorted by a column) give the
+    documents and scores they give on an index its own writer wrote, with skip_to and copies of the matcher."""
+    from whoosh import query as wq
+
+    from indexer import segments
+
+    monkeypatch.setattr(segments, "ARRAY_MIN_DF", 3)
+    (tmp_path / "own").mkdir()
+    (tmp_path / "bulk").mkdir()
+    own = _stock(tmp_path / "own", docs)
+    bulk = _bulk(tmp_path / "bulk", docs, shards=1, max_docs=10_000)
+    queries = [
+        wq.Term("body", "人民"),
+        wq.Term("bbody", "政府"),
+        wq.Term("cbody", "国"),
+        wq.Term("canonical", "1"),
+        wq.And([wq.Term("bbody", "人民"), wq.Term("bbody", "政府"), wq.Term("cbody", "法")]),
+        wq.Or([wq.Term("body", "管理"), wq.Term("title", "通知"), wq.Term("bbody", "规定")]),
+        wq.Phrase("bbody", ["人民", "民政", "政府"]),
+        wq.AndNot(wq.Term("cbody", "国"), wq.Term("bbody", "政府")),
+    ]
+    with bulk.searcher() as b, own.searcher() as o:
+        r = b.reader()
+        seq = [(t.text, t.pos) for t in WordTokenizer()(docs[0]["body"], positions=True)]
+        terms, poses = [t for t, _ in seq], [p for _, p in seq]  # two words in a row, each in several documents
+        common = {t for t in terms if r.doc_frequency("body", t) >= 3}
+        pair = next(
+            (terms[i], terms[j])
+            for i in range(len(terms))
+            for j in range(i + 1, len(terms))
+            if poses[j] == poses[i] + 1 and terms[i] in common and terms[j] in common
+        )
+        queries.append(wq.Phrase("body", list(pair)))
+        m = r.postings("bbody", "政府")
+        assert isinstance(m, segments.ArrayMatcher) and m.supports_block_quality() is False
+        ids = list(m.all_ids())
+        assert len(ids) >= 3 and ids == list(o.reader().postings("bbody", "政府").all_ids())
+        m.skip_to(ids[1] + 1)
+        copy = m.copy()
+        assert m.id() == copy.id() == ids[2] and copy.value_as("positions") == m.value_as("positions")
+        for q in queries:
+            for limit in (3, None):
+                got = [(h.docnum, round(h.score, 6)) for h in b.search(q, limit=limit)]
+                expected = [(h.docnum, round(h.score, 6)) for h in o.search(q, limit=limit)]
+                assert got == expected and got, (q, limit)
+            assert [h.docnum for h in b.search(q, limit=None, sortedby="date_num")] == [
+                h.docnum for h in o.search(q, limit=None, sortedby="date_num")
+            ]
 
 
 def test_incremental_writes_and_deletes_work_on_bulk_segments(docs, tmp_path):
@@ -234,8 +290,20 @@ def test_incremental_writes_and_deletes_work_on_bulk_segments(docs, tmp_path):
 def test_fast_sequences_equal_the_tokenizers(text):
     """The bulk writer's token sequences are the tokenizers' tokens: words with their positions, and the
     characters whose pairs (for the pair fields) and counts (for the character fields) it indexes."""
-    words = [(t.text, t.pos) for t in WordTokenizer()(text, positions=True)]
-    assert words == list(zip(*word_sequence(text), strict=True))
+    from indexer.segments import Tokens
+
+    tokens = Tokens("word")  # two documents: the second's positions start from 0 again
+    for docnum in (0, 1):
+        assert tokens.add(text, docnum) in (None, 0)
+    terms, term_starts, docs, counts, poses = tokens.postings()
+    expected = sorted((t.text.encode("utf-8"), d, t.pos) for d in (0, 1) for t in WordTokenizer()(text, positions=True))
+    at = 0
+    got = []
+    for i, term in enumerate(terms):
+        for j in range(term_starts[i], term_starts[i + 1]):
+            got += [(term, int(docs[j]), int(p)) for p in poses[at : at + counts[j]]]
+            at += counts[j]
+    assert got == expected
     chars = stripped(text)
     assert [(t.text, t.pos) for t in CharTokenizer()(text, positions=True)] == [(c, i) for i, c in enumerate(chars)]
     pairs = [(chars[i : i + 2], i) for i in range(len(chars) - 1)]
