@@ -203,6 +203,7 @@ def word_terms(word: str) -> tuple[str, ...]:
     return (word,)
 
 
+@lru_cache(maxsize=8)  # (a document's pair and character fields hold the same text)
 def stripped(text: str) -> str:
     """Return raw text folded, without the spaces: CharTokenizer yields its characters, BigramTokenizer its
     neighbouring pairs, numbered from 0."""

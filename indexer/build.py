@@ -35,14 +35,14 @@ import whoosh.index
 from whoosh.index import Index
 
 from .analysis import fold
-from .duplicates import group_duplicates, signature
+from .duplicates import SIGNATURE_SCHEME, group_duplicates, signature
 from .models import Document, SkipDocument
 from .normalize import parse_doc_number
 from .pipeline import content_hash, record_id, scrub, to_document
 from .schema import SCHEMA_VERSION, make_schema
 from .segments import Shard, build_segments
 from .sources import Item, input_files, read_items
-from .store import RecordStore
+from .store import SIGNATURE_KEY, RecordStore
 
 BATCH = 2000  # records per store commit and per incremental index commit
 BULK_FRACTION = 0.3  # pending share of all records above which a new generation is built instead
@@ -308,12 +308,32 @@ def _store_checked(store: RecordStore, c: _Checked, report: IngestReport) -> Non
 
 
 def regroup_duplicates(store: RecordStore) -> None:
+    """Group the stored records into near-duplicate groups; store each record's group when it changed."""
+    if store.get_meta(SIGNATURE_KEY) != SIGNATURE_SCHEME:
+        resign(store)
     rows = list(store.signatures())
     groups = group_duplicates((doc_id, sig, number) for doc_id, sig, number, _ in rows)
     changes = {doc_id: groups.get(doc_id, doc_id) for doc_id, _, _, old in rows if groups.get(doc_id, doc_id) != old}
     if changes:
         store.set_dup_of(changes)
         store.commit()
+
+
+def resign(store: RecordStore) -> None:
+    """Compute every stored record's signature again: the store's were made by another scheme (a store
+    written before SIGNATURE_SCHEME), and signatures of two schemes do not compare."""
+    last = ""
+    while rows := store.db.execute(
+        "SELECT id, record FROM records WHERE id > ? ORDER BY id LIMIT ?", (last, BATCH)
+    ).fetchall():
+        updates = []
+        for doc_id, rec in rows:
+            doc = Document.from_record(json.loads(rec))
+            updates.append((signature(doc.title, doc.body), doc_id))
+        store.db.executemany("UPDATE records SET sig = ? WHERE id = ?", updates)
+        last = rows[-1][0]
+    store.set_meta(SIGNATURE_KEY, SIGNATURE_SCHEME)
+    store.commit()
 
 
 def sync_index(store: RecordStore, index_dir: Path, rebuild: bool = False) -> tuple[int, bool]:

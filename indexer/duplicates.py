@@ -1,7 +1,9 @@
 """Near-duplicate detection: the same notice reposted on several sites.
 
-Each record stores a compact MinHash signature (datasketch, 128 x uint32) of its character
-shingles. Grouping is MinHash LSH banding with datasketch's optimal band/row split for the
+Each record stores a compact MinHash signature (128 x uint32) of its character shingles: each shingle
+hashed with numpy (a polynomial hash of its code points, mixed), permuted with datasketch's affine
+permutations. (Signatures of an older scheme, datasketch's SHA-1 per shingle, are recomputed once: see
+build.regroup_duplicates.) Grouping is MinHash LSH banding with datasketch's optimal band/row split for the
 candidate threshold, run over a numpy matrix of all signatures (70,000 in about a second);
 every candidate pair is then checked against the estimated Jaccard similarity.
 Two documents are duplicates when the estimate is >= 0.85, or >= 0.6 when they carry the
@@ -11,7 +13,6 @@ smallest doc_id, which is stable whatever order the records arrive in.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -27,13 +28,15 @@ SAME_NUMBER_THRESHOLD = 0.6  # estimated Jaccard for duplicates that share a can
 LSH_THRESHOLD = 0.7  # candidate recall: pairs near 0.85 must collide in at least one band
 SEED = 1
 BIG_BUCKET = 64  # above this many ids in one band bucket, compare neighbours only
-SCHEME = "affine32"  # datasketch's permutation scheme; stored signatures are only comparable within one
+SCHEME = "affine32"  # datasketch's permutation scheme
+SIGNATURE_SCHEME = "poly64-affine32"  # how stored signatures are made: only those of one scheme compare
 CHUNK = 4096  # shingles per block of the (shingles x NUM_PERM) matrix: bounded memory for a 5 M-char law
 # punctuation, whitespace and digits of page furniture differ between reposts; letters carry the text
 NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
 def _shingles(text: str) -> set[bytes]:
+    """Return the text's shingles (letters only, SHINGLE characters), as UTF-8: what a signature hashes."""
     text = NOISE.sub("", text)
     if len(text) <= SHINGLE:
         return {text.encode("utf-8")} if text else set()
@@ -47,29 +50,38 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return a.astype(np.uint32), b.astype(np.uint32)
 
 
-def _hash32(shingles: set[bytes]) -> np.ndarray:
-    """Return datasketch's sha1_hash32 of each shingle, premixed with the MurmurHash3 finalizer (fmix32)."""
-    sha1 = hashlib.sha1
-    hv = np.frombuffer(b"".join([sha1(s).digest()[:4] for s in shingles]), dtype="<u4").astype(np.uint32)
-    hv ^= hv >> np.uint32(16)
-    hv *= np.uint32(0x85EBCA6B)
-    hv ^= hv >> np.uint32(13)
-    hv *= np.uint32(0xC2B2AE35)
-    hv ^= hv >> np.uint32(16)
-    return hv
+def _hash32(text: str) -> np.ndarray:
+    """Return a 32-bit hash of each shingle of the text (noise removed): the polynomial of its code
+    points modulo 2**64 (a shingle shorter than SHINGLE when the whole text is), then MurmurHash3's 64-bit
+    finalizer (fmix64), whose high half is kept. Equal shingles hash equal, different ones about never."""
+    cps = np.frombuffer(NOISE.sub("", text).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    width = min(SHINGLE, len(cps))
+    if not width:
+        return np.zeros(0, dtype=np.uint32)
+    n = len(cps) - width + 1
+    h = cps[:n].copy()
+    for k in range(1, width):
+        h *= _POLY
+        h += cps[k : k + n]
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> np.uint64(33)
+    return (h >> np.uint64(32)).astype(np.uint32)  # (a shingle found twice is hashed twice: the minimum is the same)
+
+
+_POLY = np.uint64(0x9E3779B97F4A7C15)  # odd: a shingle's code points as the digits of a number in this base
 
 
 def signature(title: str, body: str) -> bytes:
-    """Return the MinHash signature of a document's title and body as bytes to store with the record.
-
-    The values are datasketch's MinHash(NUM_PERM, SEED, SCHEME).update_batch(shingles) bit for bit,
-    computed with the permutations drawn once and the (shingles x NUM_PERM) matrix in bounded blocks.
-    """
-    shingles = _shingles(f"{title}\n{body}")
+    """Return the MinHash signature of a document's title and body as bytes to store with the record: for
+    each of NUM_PERM permutations (a * h + b modulo 2**32), the least permuted hash h of its shingles,
+    computed in bounded blocks of the (shingles x NUM_PERM) matrix."""
     out = np.full(NUM_PERM, np.iinfo(np.uint32).max, dtype=np.uint32)
-    if shingles:
+    hv = _hash32(f"{title}\n{body}")
+    if len(hv):
         a, b = _permutations()
-        hv = _hash32(shingles)
         for i in range(0, len(hv), CHUNK):
             np.minimum(out, (hv[i : i + CHUNK, None] * a + b).min(axis=0), out=out)
     return out.astype("<u4").tobytes()

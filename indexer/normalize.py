@@ -500,35 +500,67 @@ def load_topic_rules(path: Path | None = None) -> tuple[dict[str, Any], ...]:
     return tuple(data["topic"])
 
 
-@lru_cache(maxsize=1024)
-def _any_of(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    """Return a pattern that finds any of the words (None for no words): one scan instead of one per word."""
+@dataclass(frozen=True)
+class _TopicRule:
+    """One topic rule with its word lists compiled: each list is one pattern (one scan, not one per word)."""
+
+    name: str
+    exclude_title: re.Pattern[str] | None
+    title: re.Pattern[str] | None
+    body: re.Pattern[str] | None
+    body_words: tuple[str, ...]
+    body_density: float
+    body_min: int
+
+
+def _any_of(words: Any) -> re.Pattern[str] | None:
+    """Return a pattern that finds any of the words (None for no words)."""
     return re.compile("|".join(map(re.escape, words))) if words else None
 
 
-def _has_any(words: Any, text: str) -> bool:
-    pattern = _any_of(tuple(words))
-    return pattern is not None and pattern.search(text) is not None
+def _compiled(rule: dict[str, Any]) -> _TopicRule:
+    return _TopicRule(
+        rule["name"],
+        _any_of(rule.get("exclude_title", ())),
+        _any_of(rule.get("title", ())),
+        _any_of(rule.get("body", ())),
+        tuple(rule.get("body", ())),
+        rule.get("body_density", 10),
+        rule.get("body_min", 3),
+    )
+
+
+@lru_cache(maxsize=4)
+def _compiled_rules(path: Path | None = None) -> tuple[_TopicRule, ...]:
+    return tuple(map(_compiled, load_topic_rules(path)))
 
 
 def topic_matches(rule: dict[str, Any], title: str, body: str) -> bool:
-    """Tell whether one topic rule fires on a title and body."""
-    title = title.split("关于", 1)[-1]  # "广州市卫生健康委员会关于…": the issuer is not the subject
-    if _has_any(rule.get("exclude_title", ()), title):
+    """Tell whether one topic rule (as load_topic_rules gives it) fires on a title and body."""
+    return _topic_fires(_compiled(rule), _subject(title), body)
+
+
+def _subject(title: str) -> str:
+    return title.split("关于", 1)[-1]  # "广州市卫生健康委员会关于…": the issuer is not the subject
+
+
+def _topic_fires(rule: _TopicRule, title: str, body: str) -> bool:
+    """Tell whether one rule fires on a title (the words after 关于) and a body."""
+    if rule.exclude_title is not None and rule.exclude_title.search(title):
         return False
-    if _has_any(rule.get("title", ()), title):
+    if rule.title is not None and rule.title.search(title):
         return True
-    if not _has_any(rule.get("body", ()), body):  # no body word at all: no hits (the usual case)
+    if rule.body is None or not rule.body.search(body):  # no body word at all: no hits (the usual case)
         return False
-    hits = sum(body.count(word) for word in rule.get("body", ()))
-    dense = hits * 1000 >= rule.get("body_density", 10) * max(len(body), 1)
-    return hits >= rule.get("body_min", 3) and dense  # (a rule without body words returned above)
+    hits = sum(body.count(word) for word in rule.body_words)
+    dense = hits * 1000 >= rule.body_density * max(len(body), 1)
+    return hits >= rule.body_min and dense
 
 
 def topics_of(title: str | None, body: str | None, rules_path: Path | None = None) -> tuple[str, ...]:
     """Label a document with every 主题 whose rule fires (multi-label)."""
-    title, body = title or "", body or ""
-    return tuple(r["name"] for r in load_topic_rules(rules_path) if topic_matches(r, title, body))
+    title, body = _subject(title or ""), body or ""
+    return tuple(r.name for r in _compiled_rules(rules_path) if _topic_fires(r, title, body))
 
 
 # ---------------------------------------------------------------- the whole record

@@ -8,8 +8,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from .duplicates import SIGNATURE_SCHEME
 from .models import Document
 
+SIGNATURE_KEY = "signature_scheme"  # meta: how the stored signatures were made (duplicates.SIGNATURE_SCHEME)
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY,
@@ -39,6 +41,11 @@ class RecordStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA_SQL)
+            self.db.execute(  # a new store: its signatures will be of the current scheme
+                "INSERT OR IGNORE INTO meta (key, value) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM records)",
+                (SIGNATURE_KEY, SIGNATURE_SCHEME),
+            )
+            self.db.commit()
 
     def close(self) -> None:
         """Close the connection."""
@@ -56,10 +63,10 @@ class RecordStore:
     def put_json(self, doc_id: str, record: str, digest: str, sig: bytes | None) -> None:
         """Insert or replace a record given as its JSON (Document.to_record), marked as not yet indexed."""
         self.db.execute(
-            "INSERT INTO records (id, hash, record, sig, indexed) VALUES (?, ?, ?, ?, 0) "
+            "INSERT INTO records (id, hash, record, sig, indexed, dup_of) VALUES (?, ?, ?, ?, 0, ?) "
             "ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, record = excluded.record, "
             "sig = excluded.sig, indexed = 0, updated = datetime('now')",
-            (doc_id, digest, record, sig),
+            (doc_id, digest, record, sig, doc_id),  # a new record is its own group until regrouped
         )
 
     def commit(self) -> None:
