@@ -53,7 +53,7 @@ from whoosh.codec.whoosh3 import (
     _lenfield,
 )
 from whoosh.columns import VarBytesColumn
-from whoosh.fields import ID, Schema
+from whoosh.fields import ID, Schema, UnknownFieldError
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.filetables import _lengths as _KV_LENGTHS
 from whoosh.filedb.filetables import md5_hash
@@ -100,6 +100,17 @@ class SegmentBuilder:
         self.lengths: dict[str, Any] = {}  # scorable field -> token count per document (array("I") or numpy)
         self.length_bytes: dict[str, np.ndarray] = {}  # the same as Whoosh's length bytes (see _write_lengths)
         self.kinds = {name: _kind(field) for name, field in schema.items()}
+        self.names = frozenset(schema.names())
+        self.plan = [  # each field: (name, field, kind of indexing or None, stored, column type or None)
+            (
+                name,
+                field,
+                self.kinds[name] if field.indexed else None,
+                bool(field.stored),
+                type(field.column_type) if type(field.column_type) is VarBytesColumn else field.column_type,
+            )
+            for name, field in sorted(schema.items())
+        ]
         self.tokens: dict[str, Tokens] = {}  # the text fields' tokens (kinds in TOKENS)
         self.indexed: dict[str, dict[Any, tuple[Any, ...]]] = {}  # field -> value -> what field.index() gave
         self.varbytes: dict[str, tuple[array[int], list[bytes]]] = {}  # column -> its documents and values
@@ -107,32 +118,33 @@ class SegmentBuilder:
 
     def add(self, fields: dict[str, Any]) -> None:
         """Add one document: the same keyword arguments as IndexWriter.add_document."""
+        unknown = [name for name in fields.keys() - self.names if not name.startswith("_")]
+        if unknown:
+            raise UnknownFieldError(f"No field named {sorted(unknown)[0]!r} in {self.schema}")
         docnum, perdoc = self.docnum, self.perdoc
         perdoc.start_doc(docnum)
-        for name in sorted(fields):
-            value = fields[name]
-            if value is None or name.startswith("_"):
+        stored = perdoc._storedfields  # (W3PerDocWriter.add_field keeps a stored value there, and nothing else
+        for name, field, kind, keep, column in self.plan:  # with a length of 0: lengths are written in finish())
+            value = fields.get(name)
+            if value is None:
                 continue
-            field = self.schema[name]
-            if field.indexed:
-                self._index(name, field, value, docnum)  # (its length goes to the length column in finish())
-            perdoc.add_field(name, field, value if field.stored else None, 0)
-            if field.column_type:
-                if type(field.column_type) is VarBytesColumn:  # kept, and written at once in finish()
-                    docs, values = self.varbytes.setdefault(name, (array("I"), []))
-                    docs.append(docnum)
-                    values.append(field.to_column_value(value))
-                else:
-                    perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
+            if kind == "id":  # the whole value is the one term
+                _add_existence(self.postings.setdefault(name, {}), value, docnum)
+            elif kind is not None:
+                self._index(name, field, kind, value, docnum)
+            if keep:
+                stored[name] = value
+            if column is VarBytesColumn:  # kept, and written at once in finish()
+                docs, values = self.varbytes.setdefault(name, (array("I"), []))
+                docs.append(docnum)
+                values.append(field.to_column_value(value))
+            elif column is not None:
+                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
         perdoc.finish_doc()
         self.docnum += 1
 
-    def _index(self, name: str, field: Any, value: Any, docnum: int) -> None:
-        """Index one field value; a scorable field's token count goes to self.lengths."""
-        kind = self.kinds[name]
-        if kind == "id":  # the whole value is the one term
-            _add_existence(self.postings.setdefault(name, {}), value, docnum)
-            return
+    def _index(self, name: str, field: Any, kind: str, value: Any, docnum: int) -> None:
+        """Index one field value of a kind other than id; a scorable field's token count goes to self.lengths."""
         if kind in TOKENS:
             tokens = self.tokens.get(name)
             if tokens is None:
@@ -600,6 +612,12 @@ class ArrayMatcher(ListMatcher):  # type: ignore[misc]
         return super().value_as(astype)
 
     def all_items(self) -> Iterator[tuple[int, bytes | None]]:
+        if self._poses is not None:  # every value encoded at once (as the bulk writer encodes them)
+            at = np.asarray(self._starts, dtype=np.int64)
+            values = encode_positions(self._poses, at, np.arange(self._i, len(self._ids)))
+            yield from zip(self._ids[self._i :], values, strict=True)
+            self._i = len(self._ids)
+            return
         while self._i < len(self._ids):
             yield self._ids[self._i], self.value()
             self._i += 1

@@ -264,6 +264,16 @@ def test_whooshs_own_search_reads_terms_kept_as_arrays_as_it_reads_its_own_block
         assert isinstance(m, segments.ArrayMatcher) and m.supports_block_quality() is False
         ids = list(m.all_ids())
         assert len(ids) >= 3 and ids == list(o.reader().postings("bbody", "政府").all_ids())
+        for field, kind in (
+            ("bbody", "positions"),
+            ("body", "positions"),
+            ("cbody", "frequency"),
+            ("canonical", "weight"),
+        ):
+            for term in r.lexicon(field):  # every posting at once, as `govsearch check` reads them
+                assert list(r.postings(field, term).items_as(kind)) == list(
+                    o.reader().postings(field, term).items_as(kind)
+                )
         m.skip_to(ids[1] + 1)
         copy = m.copy()
         assert m.id() == copy.id() == ids[2] and copy.value_as("positions") == m.value_as("positions")
@@ -328,3 +338,20 @@ def test_every_text_field_takes_a_fast_path_and_characters_keep_counts_only():
         "bbody": "bigram",
     }
     assert type(schema["cbody"].format) is Frequency and type(schema["bbody"].format) is Positions
+
+
+def test_unknown_fields_are_refused_as_whooshs_writer_refuses_them(docs, tmp_path):
+    """A field the schema lacks is an error (Whoosh's UnknownFieldError), before anything of the document is
+    kept; a name starting with _ is ignored, as IndexWriter.add_document ignores it."""
+    from whoosh.fields import UnknownFieldError
+    from whoosh.filedb.filestore import FileStorage
+
+    from indexer.segments import SegmentBuilder
+
+    whoosh.index.create_in(str(tmp_path), make_schema()).close()
+    builder = SegmentBuilder(FileStorage(str(tmp_path)), make_schema())
+    with pytest.raises(UnknownFieldError, match="colour"):
+        builder.add({**docs[0], "colour": "red"})
+    assert builder.docnum == 0
+    builder.add({**docs[0], "_boost": 2.0})
+    assert builder.finish().doc_count_all() == 1
