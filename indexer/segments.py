@@ -30,6 +30,7 @@ import bisect
 import functools
 import itertools
 import multiprocessing
+import operator
 import os
 import pickle
 import threading
@@ -257,7 +258,7 @@ class SegmentBuilder:
 
     def _write_postings(self, fw: Any, name: str) -> None:
         """Write an id, keyword, number or date field's terms from its postings (see _add_existence and
-        _add_generic); only id fields keep their common terms as arrays too (evaluate reads them)."""
+        _add_generic); only id fields keep their common terms as arrays (instead of blocks: evaluate reads them)."""
         postings = self.postings.pop(name)
         terms = sorted(postings)
         term_starts = np.zeros(len(terms) + 1, dtype=np.int64)
@@ -664,7 +665,6 @@ _arrays_lock = threading.Lock()
 TOKENIZERS = {WordTokenizer: "word", CharTokenizer: "char", BigramTokenizer: "bigram"}
 TOKENS = ("word", "char", "bigram", "charcount")  # the kinds of field collected as Tokens
 POSITIONAL = ("word", "char", "bigram")
-CODE_BITS = 21  # a character's code point fits in 21 bits: a pair of them is one integer
 
 
 class Tokens:
@@ -754,12 +754,20 @@ class Tokens:
                 keep[starts + sizes - 1] = False
                 at = np.flatnonzero(keep)
                 del keep
-                codes = (cps[at].astype(np.uint64) << CODE_BITS) | cps[at + 1]
+                # a pair's code: its characters' ranks among the segment's characters, first * width + second
+                # (the order of the pairs' texts, in fewer bits than two code points: see _stable_order)
+                present = np.zeros(int(cps.max(initial=0)) + 1, dtype=np.uint32)
+                present[cps] = 1
+                chars_of = np.flatnonzero(present)  # rank -> code point
+                width = max(len(chars_of), 1)
+                ranks = (np.cumsum(present, dtype=np.uint32) - 1)[cps]
+                del present
+                codes = ranks[at].astype(np.uint64) * np.uint64(width) + ranks[at + 1]
                 docs, poses = docs[at], poses[at]
-                del at
+                del at, ranks
         if not len(codes):
             return [], np.zeros(1, np.int64), docs, sizes, None
-        order = np.argsort(codes, kind="stable")  # stable: each term's postings stay in document order
+        order = _stable_order(codes)  # stable: each term's postings stay in document order
         codes = codes[order]  # (one array at a time: the segment's peak memory is here)
         docs = docs[order]
         if poses is not None:
@@ -776,11 +784,25 @@ class Tokens:
         if self.kind == "word":  # (a word of the vocabulary that is never indexed has no postings)
             terms = [words[ranked[r]].encode("utf-8") for r in codes[new].tolist()]
         elif self.kind == "bigram":
-            low = (1 << CODE_BITS) - 1
-            terms = [(chr(c >> CODE_BITS) + chr(c & low)).encode("utf-8") for c in codes[new].tolist()]
+            pairs = codes[new]
+            firsts, seconds = chars_of[pairs // np.uint64(width)].tolist(), chars_of[pairs % np.uint64(width)].tolist()
+            terms = [(chr(a) + chr(b)).encode("utf-8") for a, b in zip(firsts, seconds, strict=True)]
         else:
             terms = [chr(c).encode("utf-8") for c in codes[new].tolist()]
         return terms, term_starts, docs[first], counts, poses
+
+
+def _stable_order(codes: np.ndarray) -> np.ndarray:
+    """Return np.argsort(codes, kind="stable"), by sorting each code with its index packed into one uint64
+    when both fit in 64 bits: a plain sort of integers, 8x faster than a stable argsort (2.5 M codes measured)."""
+    shift = max(len(codes) - 1, 1).bit_length()
+    if int(codes.max(initial=0)).bit_length() + shift > 64:
+        return np.argsort(codes, kind="stable")
+    key = codes.astype(np.uint64) << np.uint64(shift)
+    key |= np.arange(len(codes), dtype=np.uint64)
+    key.sort()
+    key &= np.uint64((1 << shift) - 1)
+    return key.view(np.int64)
 
 
 def _length_bytes(lengths: array[int], docs: int) -> np.ndarray:
@@ -799,18 +821,22 @@ def _write_hashes(tindex: Any) -> None:
     for entries in tindex.buckets:
         numslots = 2 * len(entries)
         directory.append((dbfile.tell(), numslots))
-        table = np.zeros(numslots, dtype=_SLOT)
-        taken = np.zeros(numslots, dtype=bool)
+        hashes, positions, taken = [0] * numslots, [0] * numslots, bytearray(numslots)
         for hashval, position in entries:
             slot = (hashval >> 8) % numslots
             while taken[slot]:
                 slot = (slot + 1) % numslots
-            taken[slot] = True
-            table[slot] = (hashval, position)
+            taken[slot] = 1
+            hashes[slot], positions[slot] = hashval, position
+        table = np.zeros(numslots, dtype=_SLOT)  # (an empty slot: 0, 0)
+        table["hash"], table["position"] = hashes, positions
         dbfile.write(table.tobytes())
 
 
 _SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])  # filetables._pointer: "!Iq"
+
+
+_MD5, _DIGEST = functools.partial(md5, usedforsecurity=False), operator.methodcaller("digest")
 
 
 def _add_terms(tindex: Any, keys: list[bytes], values: list[bytes]) -> None:
@@ -822,8 +848,9 @@ def _add_terms(tindex: Any, keys: list[bytes], values: list[bytes]) -> None:
     dbfile, buckets = tindex.dbfile, tindex.buckets
     sizes = 8 + np.fromiter(map(len, keys), np.int64, len(keys)) + np.fromiter(map(len, values), np.int64, len(keys))
     at = dbfile.tell() + np.cumsum(sizes) - sizes
-    if tindex.hashfn is md5_hash:
-        hashes = [int.from_bytes(md5(k, usedforsecurity=False).digest()[12:], "big") for k in keys]
+    if tindex.hashfn is md5_hash:  # each digest's last 4 bytes, big-endian
+        digests = b"".join(map(_DIGEST, map(_MD5, keys)))
+        hashes = np.frombuffer(digests, dtype=">u4").reshape(-1, 4)[:, 3].tolist()
     else:
         hashes = list(map(tindex.hashfn, keys))
     positions = at.tolist()

@@ -355,3 +355,21 @@ def test_unknown_fields_are_refused_as_whooshs_writer_refuses_them(docs, tmp_pat
     assert builder.docnum == 0
     builder.add({**docs[0], "_boost": 2.0})
     assert builder.finish().doc_count_all() == 1
+
+
+def test_the_stable_order_of_codes_is_numpys_stable_argsort():
+    """Codes sorted with their indexes packed in one integer (a plain sort), or by argsort when they would
+    not fit in 64 bits: the same order as a stable argsort, ties in index order."""
+    import numpy as np
+
+    from indexer.segments import _stable_order
+
+    rng = np.random.default_rng(7)
+    for codes in (
+        rng.integers(0, 50, 10_000).astype(np.uint32),  # many ties
+        rng.integers(0, 2**40, 5_000, dtype=np.uint64),  # wide: 40 + 13 bits
+        rng.integers(2**60, 2**63, 1_000, dtype=np.uint64),  # too wide to pack: argsort
+        np.zeros(0, dtype=np.uint64),
+        np.array([5], dtype=np.uint64),
+    ):
+        assert np.array_equal(_stable_order(codes), np.argsort(codes, kind="stable"))
