@@ -104,7 +104,7 @@ def parse_doc_number(text: str | None) -> DocNumber | None:
     """Parse one whole 文号 value in any bracket, spacing or traditional form; None if it is not one."""
     if not text:
         return None
-    value = NUMBER_LABEL.sub("", _clean(text).strip())
+    value = NUMBER_LABEL.sub("", _clean_fast(text).strip())
     value = re.sub(rf"[{OPEN_RE}]\s*[{CLOSE_RE}]$", "", value).strip()
     m = FULL_NUMBER.fullmatch(value)
     if m:  # a value cut out of a sentence (的通知沪府发〔2009〕40号) keeps only its last words
