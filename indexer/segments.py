@@ -91,9 +91,9 @@ MEMO_VALUES = 50_000  # distinct values of one keyword/number field remembered w
 class SegmentBuilder:
     """Collect documents in memory and write them as one W3 segment of an index directory."""
 
-    def __init__(self, storage: FileStorage, schema: Schema, codec: W3Codec | None = None) -> None:
+    def __init__(self, storage: FileStorage, schema: Schema) -> None:
         self.storage, self.schema = storage, schema
-        self.codec = codec or ArraysCodec(compression=COMPRESSION)
+        self.codec = ArraysCodec(compression=COMPRESSION)  # (the codec that reads the terms kept as arrays)
         self.segment = self.codec.new_segment(storage, INDEXNAME)
         self.perdoc = self.codec.per_document_writer(storage, self.segment)
         self.docnum = 0
@@ -588,7 +588,7 @@ class ArrayMatcher(ListMatcher):  # type: ignore[misc]
             self._i = bisect.bisect_left(self._ids, id, self._i)
 
     def skip_to_quality(self, minquality: float) -> int:
-        if self.block_quality() <= minquality:  # the one block: every posting skipped
+        if self.is_active() and self.block_quality() <= minquality:  # the one block: every posting skipped
             self._i = len(self._ids)
             return 1
         return 0

@@ -41,11 +41,9 @@ class RecordStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA_SQL)
-            self.db.execute(  # a new store: its signatures will be of the current scheme
-                "INSERT OR IGNORE INTO meta (key, value) SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM records)",
-                (SIGNATURE_KEY, SIGNATURE_SCHEME),
-            )
-            self.db.commit()
+            if not self.get_meta(SIGNATURE_KEY) and not self.db.execute("SELECT 1 FROM records LIMIT 1").fetchone():
+                self.set_meta(SIGNATURE_KEY, SIGNATURE_SCHEME)  # a new store: its signatures are of this scheme
+                self.db.commit()
 
     def close(self) -> None:
         """Close the connection."""

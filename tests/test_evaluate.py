@@ -132,7 +132,8 @@ def test_positions_for_reranking_equal_whoosh_matchers(backend, text):
 
 def test_postings_kept_as_arrays_read_as_whooshs_matcher_gives_them(tmp_path, monkeypatch):
     """Every term the bulk writer keeps as arrays (and not in blocks) reads back, straight from the arrays, as
-    the documents and weights Whoosh's matcher of the term gives (ArrayMatcher), deleted documents left out;
+    the documents and weights Whoosh's matcher of the term gives (ArrayMatcher, whose postings
+    test_segments compares with Whoosh's own writer's), deleted documents left out;
     positions and phrases read from the arrays, or encoded from them as values, equal Whoosh's."""
     from indexer import evaluate as ev
     from indexer import segments

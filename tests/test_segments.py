@@ -342,7 +342,8 @@ def test_every_text_field_takes_a_fast_path_and_characters_keep_counts_only():
 
 def test_unknown_fields_are_refused_as_whooshs_writer_refuses_them(docs, tmp_path):
     """A field the schema lacks is an error (Whoosh's UnknownFieldError), before anything of the document is
-    kept; a name starting with _ is ignored, as IndexWriter.add_document ignores it."""
+    kept. A name starting with _ is no field: Whoosh's add_document reads _boost and _<field>_boost as
+    boosts, which our records never carry and the bulk writer does not apply (it ignores such names)."""
     from whoosh.fields import UnknownFieldError
     from whoosh.filedb.filestore import FileStorage
 
