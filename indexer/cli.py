@@ -164,6 +164,8 @@ def search_cmd(query: str, index_dir: Path | None, limit: int, page: int, as_jso
         result = backend_for(index_dir).search(req)
     except BadRequest as e:
         raise UserError(str(e)) from None
+    except OSError as e:  # a damaged or vanished index file
+        raise click.ClickException(f"cannot read the index: {e} (`govsearch check` tells more)") from None
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return

@@ -571,6 +571,32 @@ def test_check_finds_damage_and_rebuild_restores_the_same_results(tmp_path: Path
     FIGURES["check"] = found
 
 
+@pytest.mark.slow
+def test_missing_posting_arrays_are_damage_that_check_finds_and_search_reports_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk segment's common terms live in its arrays files only: without them, `govsearch check` reports
+    the damage, a search fails with one clear line (no traceback), and --rebuild restores the same results."""
+    from indexer import segments
+
+    monkeypatch.setattr(segments, "ARRAY_MIN_DF", 2)  # (this process builds the segment: 40 records, no fork)
+    docs = real_docs(40)
+    ix = tmp_path / "ix"
+    ingest([str(write_jsonl(tmp_path / "docs.jsonl", docs))], ix)
+    queries = ["条例", "管理 规定", '"人民政府"', docs[7]["title"]]
+    expected = results(ix, queries)
+    tables = list((ix / str(current_generation(ix))).glob("*.ard"))
+    assert tables and check_cli(ix).returncode == 0
+    for table in tables:
+        table.unlink()
+    segments.forget_arrays()  # (this process read them already)
+    _damage(ix, "arrays of")
+    searched = run_cli("search", "条例", "--index", str(ix))
+    assert searched.returncode == 1 and "arrays of" in searched.stderr and "Traceback" not in searched.stderr
+    rebuild_cli(ix)
+    assert check_index(ix).ok and results(ix, queries) == expected
+
+
 def _damage(ix: Path, words: str) -> str:
     done = check_cli(ix)
     assert done.returncode == 1 and words in done.stderr and "Traceback" not in done.stderr, done.stderr
