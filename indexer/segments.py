@@ -73,7 +73,7 @@ BLOCK = 128  # postings per block: W3Codec's blocklimit
 DATA_PROTOCOL = 5  # pickle protocol of a block's data (W3 uses 2: each bytes value then costs a codecs call)
 COMPRESSION = 1  # zlib level of posting blocks (Whoosh's default codec uses 3: the same size within 0.3%,
 # 7% less time writing them, measured on 30,000 articles; readers decompress either)
-ARRAY_MIN_DF = 256  # a term with this many postings in a segment is also kept as arrays (PostingArrays)
+ARRAY_MIN_DF = 256  # a term with this many postings in a segment is kept as arrays (PostingArrays), not blocks
 ARRAYS_EXT, ARRAYS_TABLE_EXT = ".arr", ".ard"
 ARRAYS_ONLY = -1  # the postings offset in the term info of a term kept in the segment's arrays only
 MIN_COMPRESS = 256  # bytes: a smaller block is stored as it is. Two blocks in three are that small, and zlib
