@@ -35,14 +35,6 @@ CHUNK = 4096  # shingles per block of the (shingles x NUM_PERM) matrix: bounded 
 NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
-def _shingles(text: str) -> set[bytes]:
-    """Return the text's shingles (letters only, SHINGLE characters), as UTF-8: what a signature hashes."""
-    text = NOISE.sub("", text)
-    if len(text) <= SHINGLE:
-        return {text.encode("utf-8")} if text else set()
-    return {text[i : i + SHINGLE].encode("utf-8") for i in range(len(text) - SHINGLE + 1)}
-
-
 @lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """Return datasketch's (a, b) for SEED and SCHEME, drawn once instead of once per signature."""
@@ -132,9 +124,7 @@ def _candidate_pairs(matrix: np.ndarray) -> np.ndarray:
             else:
                 i, j = np.triu_indices(size, 1)
                 pairs.append(np.column_stack([members[i], members[j]]))
-    if not pairs:
-        return np.empty((0, 2), dtype=np.int64)
-    found = np.sort(np.concatenate(pairs), axis=1)
+    found = np.sort(np.concatenate(pairs), axis=1)  # (each band adds an array, empty or not)
     return np.unique(found, axis=0)
 
 
