@@ -435,20 +435,17 @@ def _array_values(
 ) -> tuple[np.ndarray, np.ndarray, list[bytes]] | None:
     """Return the (documents, weights, encoded positions) of a term the segment keeps as arrays with positions,
     of the wanted documents only when given, deleted documents left out; else None."""
-    stored = _arrays_entry(reader, fieldname, text)
-    if stored is None:
+    got = position_arrays(reader, fieldname, text)
+    if got is None:
         return None
-    docs, w, _, _ = read_arrays(*stored)
-    poses = read_positions(*stored, w)
-    if poses is None:
-        return None
+    docs, counts, poses = got
     keep = np.ones(len(docs), dtype=bool) if wanted is None else np.isin(docs, wanted)
     if reader.has_deletions():
         keep &= ~np.isin(docs, _deleted(reader))
     which = np.flatnonzero(keep)
     at = np.zeros(len(docs) + 1, dtype=np.int64)
-    np.cumsum(w.astype(np.int64), out=at[1:])
-    return docs[which], w[which], encode_positions(poses, at, which)
+    np.cumsum(counts, out=at[1:])
+    return docs[which], counts[which].astype(np.float64), encode_positions(poses, at, which)
 
 
 def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tuple[np.ndarray, np.ndarray, Any]:
