@@ -247,10 +247,7 @@ def array_queries(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[l
     queries = [q for kind_qs in make_queries(recs, 10).values() for q in kind_qs]
     s = open_searcher(open_index(path))
 
-    def p95(cache_mb: int | None = None) -> float:
-        return percentile_of(s, cache_mb)
-
-    def percentile_of(s: Any, cache_mb: int | None) -> float:
+    def p95(cache_mb: int | None = None, s: Any = s) -> float:
         saved = evaluate.POSTINGS_CACHE
         if cache_mb is not None:
             evaluate.POSTINGS_CACHE = cache_mb * 2**20
@@ -267,7 +264,7 @@ def array_queries(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[l
     finally:
         search_module.collect = collect
     arrays, cached = p95(0), p95()
-    blocks = percentile_of(open_searcher(open_index(_bench_index(work, recs, arrays=False))), 0)  # all in blocks
+    blocks = p95(0, open_searcher(open_index(_bench_index(work, recs, arrays=False))))  # every term in blocks
     return [
         [
             "common terms kept as arrays (.arr), not blocks, no cache",
