@@ -11,8 +11,9 @@ from typing import Any
 import click
 
 from .backend import ingest_paths, open_backend
-from .build import IndexBusy, IndexError_
+from .build import IndexBusy, IndexError_, store_path
 from .config import Settings
+from .coverage import store_coverage
 from .models import SearchRequest
 from .search import BadRequest
 from .sources import input_files, stdin_is_tty, total_bytes
@@ -228,6 +229,9 @@ def stats_cmd(index_dir: Path | None) -> None:
     page = backend.search(SearchRequest(per_page=1, collapse=False))
     for name, buckets in page.facets.items():
         click.echo(f"{name}: " + ", ".join(f"{b.value} ({b.count})" for b in buckets[:10]))
+    store = store_path(settings_for(index_dir).index_dir)
+    if store.exists():  # coverage of each metadata field, per source file or crawled host
+        click.echo(store_coverage(store).table())
 
 
 @main.command("check")
