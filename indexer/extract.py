@@ -128,6 +128,10 @@ INLINE_LABEL = re.compile(rf"({'|'.join(sorted(LABELS, key=len, reverse=True))})
 TABLE_CELLS = {"index_no", "title", "agency", "doc_number", "issued", "published", "topics", "status"}
 SITE_SUFFIX = re.compile(r"\s*(?:[-_|—－]+\s*)[^-_|—－]*(?:网站|门户网站|政府网|人民政府|政务网|网)\s*$")
 TITLE_DECOR = re.compile(r"^(?:[（(]转载[)）]|【[^】]{1,4}】)\s*")
+# what no text has many of: U+FFFD (undecodable bytes), C0/C1 controls, private use (GB18030 decoding junk)
+_NOT_TEXT = re.compile(r"[\ufffd\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
+TEXT_SAMPLE = 20_000  # characters looked at by check_text (a bounded cost per record)
+MAX_BAD_PERCENT = 10  # a real page with a few broken characters stays far below this
 NOT_AGENCY = re.compile(r"^(?:本网|本站|南方\+|.*(?:日报|晚报|新闻|公众号|官网|数据库|网站|客户端).*)$")
 
 
@@ -166,6 +170,15 @@ def decode_page(body: bytes, content_type: str = "") -> tuple[str, str | None]:
     encoding = best.encoding if best else "utf-8"
     note = f"charset declared {declared} but the page is {encoding}" if declared else None
     return body.decode(encoding, "replace"), note or f"charset guessed: {encoding}"
+
+
+def check_text(text: str, what: str) -> None:
+    """Refuse text that is mostly U+FFFD, control or private-use characters: binary, not a page or text."""
+    sample = text[:TEXT_SAMPLE]
+    visible = len(sample) - sum(map(sample.count, " \n\t\r\u3000"))
+    bad = len(_NOT_TEXT.findall(sample))
+    if visible and bad * 100 > visible * MAX_BAD_PERCENT:
+        raise SkipDocument(f"not text: {bad * 100 // visible}% of the {what}'s characters are U+FFFD or control")
 
 
 def decode_html(body: bytes, content_type: str = "") -> str:
@@ -402,6 +415,7 @@ def extract(page: RawPage) -> Document:
         SkipDocument: the page has no usable text at all.
     """
     html, charset_note = decode_page(page.body, page.content_type)
+    check_text(html, "page")
     soup = BeautifulSoup(html, "lxml")
     notes = [charset_note] if charset_note else []
     meta = _meta(soup)

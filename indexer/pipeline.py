@@ -9,7 +9,7 @@ from typing import Any
 
 from .analysis import strip_pinyin
 from .citations import extract_citations
-from .extract import extract
+from .extract import check_text, extract
 from .models import Attachment, Document, RawPage, SkipDocument
 from .normalize import normalize, parse_date
 
@@ -76,10 +76,14 @@ def record_id(rec: dict[str, Any]) -> str:
 
 
 def clean_id(doc_id: str) -> str:
-    """Refuse ids that are empty, too long or carry control characters; ids never touch the disk."""
+    """Refuse ids that are empty, too long, carry control characters or cannot be a URL path."""
     doc_id = doc_id.strip()
     if not doc_id or len(doc_id) > 200 or _CONTROL.search(doc_id) or "\n" in doc_id:
         raise SkipDocument(f"invalid id {doc_id[:40]!r}: 1-200 printable characters expected")
+    # /doc/<id> is a path: browsers and proxies remove . and .. segments and merge empty ones, so such
+    # an id would be stored but never reached from the site
+    if any(part in ("", ".", "..") for part in doc_id.replace("\\", "/").split("/")):
+        raise SkipDocument(f"invalid id {doc_id[:40]!r}: no empty, '.' or '..' path segments allowed")
     return doc_id
 
 
@@ -113,6 +117,7 @@ def to_document(raw: dict[str, Any], source: str = "") -> Document:
         title = title[:MAX_TITLE_CHARS] + "…"
         notes.append(f"title truncated to {MAX_TITLE_CHARS} characters")
     body, cut = _truncate(_text(rec.get("body")) or base.body)  # cut before cleaning: bounded work per record
+    check_text(body, "body")
     body = clean_text(body)
     if cut:
         notes.append(f"body truncated to {MAX_TEXT_CHARS} characters")
