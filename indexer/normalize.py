@@ -580,7 +580,7 @@ def normalize(doc: Document) -> Document:
     if doc.doc_number and number is None:
         notes.append(f"unparsed 文号 kept as written: {doc.doc_number}")
     doc_number = number.canonical if number else (doc.doc_number or None)
-    region = doc.region or region_of(doc.agency, doc_number, None if doc.agency else doc.body)
+    region = doc.region or region_of(doc.agency, doc_number)  # never from the body: it only mentions places
     agency = canonical_agency(doc.agency, region) or agency_of_prefix(doc_number)
     status = status_of(doc.status) if doc.status else None
     if doc.status and status is None:

@@ -10,6 +10,7 @@ from typing import Any
 from .analysis import strip_pinyin
 from .citations import extract_citations
 from .extract import check_text, extract
+from .metadata import settle
 from .models import Attachment, Document, RawPage, SkipDocument
 from .normalize import normalize, parse_date
 
@@ -143,7 +144,7 @@ def to_document(raw: dict[str, Any], source: str = "") -> Document:
         extra={k: v for k, v in raw.items() if k not in KNOWN and k not in ALIASES},
         notes=tuple(notes),
     )
-    doc = normalize(doc)
+    doc = settle(normalize(doc), given=doc)
     return doc.with_(cites=extract_citations(doc.body))
 
 
