@@ -12,7 +12,7 @@ from .citations import extract_citations
 from .extract import check_text, extract
 from .metadata import settle
 from .models import Attachment, Document, RawPage, SkipDocument
-from .normalize import normalize, parse_date
+from .normalize import normalize, parse_date, parse_doc_number
 
 PIPELINE_VERSION = "2"  # bump when cleaning or normalisation changes: every record is processed again
 MAX_TEXT_CHARS = 1_000_000  # a body longer than this is truncated, with a note (the longest law: 110,000)
@@ -98,8 +98,8 @@ def content_hash(rec: dict[str, Any]) -> str:
 def to_document(raw: dict[str, Any], source: str = "") -> Document:
     """Map a record's fields and aliases, extract HTML, clean the text, normalise."""
     rec = {ALIASES.get(k, k): v for k, v in raw.items() if not (k in ALIASES and ALIASES[k] in raw)}
-    if not any(_text(rec.get(k)) for k in ("title", "body", "html")) and not rec.get("html_bytes"):
-        raise SkipDocument("empty record: no title, body or html", source=source)
+    if not any(_text(rec.get(k)) for k in ("title", "body", "html", "doc_number", "url")) and not rec.get("html_bytes"):
+        raise SkipDocument("empty record: no title, body, html, 文号 or url", source=source)
     doc_id = record_id(raw)
     notes: list[str] = []
     base = Document(doc_id=doc_id, url=_text(rec.get("url")))
@@ -122,9 +122,15 @@ def to_document(raw: dict[str, Any], source: str = "") -> Document:
     body = clean_text(body)
     if cut:
         notes.append(f"body truncated to {MAX_TEXT_CHARS} characters")
-    if not title:
+    if not title and body:
         title, body_note = title_from_body(body)
         notes.append(body_note)
+    elif not title:  # a metadata-only record: shown by its 文号 (found by it too), else by its URL
+        number = parse_doc_number(_text(rec.get("doc_number")) or base.doc_number)
+        title = number.canonical if number else _text(rec.get("doc_number")) or base.doc_number or base.url
+        notes.append(
+            "no title in record; shown by its 文号" if title != base.url else "no title in record; shown by its url"
+        )
     doc = base.with_(
         title=title,
         body=body,
@@ -211,6 +217,14 @@ def title_from_body(body: str) -> tuple[str, str]:
         end = max(cut.rfind(p) for p in "。；，,;")
         first = (cut[:end] if end >= 12 else cut) + "…"
     return first, "no title in record; title taken from the first line of the text"
+
+
+def stand_in_title(doc_number: str, url: str) -> tuple[str, str]:
+    """Title a metadata-only record by its 文号 (so it is shown and found by it), else by its URL."""
+    number = parse_doc_number(doc_number)
+    if number or doc_number:
+        return (number.canonical if number else doc_number), "no title in record; shown by its 文号"
+    return url, "no title in record; shown by its url"
 
 
 def _truncate(text: str) -> tuple[str, bool]:
