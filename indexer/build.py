@@ -43,6 +43,7 @@ from .schema import SCHEMA_VERSION, make_schema
 from .segments import Shard, build_segments
 from .sources import Item, input_files, read_items
 from .store import SIGNATURE_KEY, RecordStore
+from .upgrade import upgrade
 
 BATCH = 2000  # records per store commit and per incremental index commit
 BULK_FRACTION = 0.3  # pending share of all records above which a new generation is built instead
@@ -81,6 +82,7 @@ class IngestReport:
     rebuilt: bool = False
     seconds: float = 0.0
     workers: int = 0  # processes that prepared records beside this one (0: all prepared here)
+    upgraded: int = 0  # stored records made again by a newer pipeline (indexer.upgrade)
 
     def skip(self, source: str, reason: str) -> None:
         """Count one skipped input and remember why."""
@@ -177,6 +179,7 @@ def ingest_items(
     with write_lock(index_dir, lock_timeout), store_errors(index_dir):
         store = RecordStore(store_path(index_dir))
         try:
+            report.upgraded = upgrade(store)  # records made by an older pipeline, made again from their raw input
             for n, item in enumerate(taken(store, items, report), start=1):
                 if progress:
                     progress(item.size)
@@ -300,7 +303,7 @@ def _store_checked(store: RecordStore, c: _Checked, report: IngestReport) -> Non
     if isinstance(prepared, str):
         report.skip(c.item.source, prepared)
         return
-    store.put_json(*prepared[:2], c.digest, prepared[2])
+    store.put_json(*prepared[:2], c.digest, prepared[2], raw=c.record)
     if state is None:
         report.added += 1
     else:

@@ -14,7 +14,7 @@ from .metadata import settle
 from .models import Attachment, Document, RawPage, SkipDocument
 from .normalize import normalize, parse_date, parse_doc_number
 
-PIPELINE_VERSION = "2"  # bump when cleaning or normalisation changes: every record is processed again
+PIPELINE_VERSION = "3"  # bump when cleaning or normalisation changes: every record is processed again
 MAX_TEXT_CHARS = 1_000_000  # a body longer than this is truncated, with a note (the longest law: 110,000)
 MAX_TITLE_CHARS = 1000  # a longer title is cut, with a note
 MAX_DEPTH = 32  # nesting of lists and objects a record may have (unknown fields are kept as they came)
