@@ -15,6 +15,7 @@ from .build import IndexBusy, IndexError_, store_path
 from .config import Settings
 from .coverage import store_coverage
 from .models import SearchRequest
+from .region import filter_value
 from .search import BadRequest
 from .sources import input_files, stdin_is_tty, total_bytes
 
@@ -90,7 +91,7 @@ def parse_filters(filters: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         name, sep, value = f.partition("=")
         if not sep or not name.strip() or not value.strip():
             raise UserError(f"bad --filter {f!r}: expected FIELD=VALUE, e.g. topic=安全生产")
-        out.append((name.strip(), value.strip()))
+        out.append((name.strip(), filter_value(name.strip(), value.strip())))
     return tuple(out)
 
 

@@ -82,3 +82,8 @@ def rank(candidates: Iterable[str | None]) -> str | None:
         if best != NATIONAL and within(other, best) and other != best:
             best = other
     return best
+
+
+def filter_value(name: str, value: str) -> str:
+    """Name a filter's value as the index does: a region written 山东 or 上海 filters on 山东省, 上海市."""
+    return (canonical_region(value) or value) if name == "region" else value
