@@ -21,14 +21,18 @@ from tests.conftest import ROOT, SHARED, need_shared
 SAMPLE = ROOT / "tests" / "data" / "metadata_sample.jsonl"
 CORPUS = SHARED / "corpus"
 FIELDS = ("agency", "region", "status", "date", "date_issued", "doc_number")
-# floors well under the figures measured when this test was written (see the commit), to catch regressions
+# floors a little under the figures measured when this test was written (agency 0.977/0.945, region
+# 0.978/0.942, date 0.739/0.994, date_issued 0.875/0.929, doc_number 1.000/0.973), to catch regressions.
+# status: the sample states none with certainty, and the two we give (有效, set by the page's own
+# file_status script) the labeller read as unstated: no floor. date: LawRefBook's `date` is its file's
+# version date, which the labels do not count as 发布日期 (see tests/data/METADATA_SAMPLE.md).
 FLOORS = {
-    "agency": (0.0, 0.0),
-    "region": (0.0, 0.0),
+    "agency": (0.95, 0.90),
+    "region": (0.95, 0.90),
     "status": (0.0, 0.0),
-    "date": (0.0, 0.0),
-    "date_issued": (0.0, 0.0),
-    "doc_number": (0.0, 0.0),
+    "date": (0.70, 0.95),
+    "date_issued": (0.85, 0.90),
+    "doc_number": (0.98, 0.95),
 }
 
 
