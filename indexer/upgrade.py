@@ -42,7 +42,7 @@ def upgrade(store: RecordStore) -> int:
         "SELECT id, record, raw FROM records WHERE id > ? ORDER BY id LIMIT ?", (last, BATCH)
     ).fetchall():
         for doc_id, record, blob in rows:
-            changed += _redo(store, doc_id, record, unpack_raw(blob))
+            changed += _redo(store, doc_id, record, blob)
         last = rows[-1][0]
         store.commit()
     store.set_meta(VERSION_KEY, PIPELINE_VERSION)
@@ -50,10 +50,10 @@ def upgrade(store: RecordStore) -> int:
     return changed
 
 
-def _redo(store: RecordStore, doc_id: str, record: str, raw: dict[str, Any] | None) -> bool:
+def _redo(store: RecordStore, doc_id: str, record: str, blob: bytes | None) -> bool:
     """Make one stored record again; store it (to be indexed again) when it changed. A record the new
     pipeline refuses keeps its stored form: an upgrade never loses a document."""
-    stored = json.loads(record)
+    stored, raw = json.loads(record), unpack_raw(blob)
     source = str(stored.get("source") or "")
     try:
         doc = to_document(_input_of(stored, raw), source=source).with_(doc_id=doc_id)
@@ -63,5 +63,5 @@ def _redo(store: RecordStore, doc_id: str, record: str, raw: dict[str, Any] | No
     if new == record:
         return False
     digest = content_hash(raw) if raw is not None else store.state(doc_id)[0]  # type: ignore[index]
-    store.put_json(doc_id, new, digest, signature(doc.title, doc.body), raw=raw)
+    store.put_json(doc_id, new, digest, signature(doc.title, doc.body), raw=blob)
     return True
