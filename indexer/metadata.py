@@ -17,7 +17,15 @@ from typing import Any
 from indexer.agency import agency_from_header, agency_from_title, agency_of_order, agree, prefix_table
 from indexer.models import Document
 from indexer.normalize import _prefixes, canonical_agency, parse_date, parse_doc_number, region_of
-from indexer.region import NATIONAL, canonical_region, compatible, rank, region_of_host, resolve_in
+from indexer.region import (
+    NATIONAL,
+    canonical_region,
+    compatible,
+    rank,
+    region_from_title,
+    region_of_host,
+    resolve_in,
+)
 from indexer.validity import validity
 
 # the same 文号 prefixes, agency names and hosts come back record after record: look each up once
@@ -82,7 +90,12 @@ def settle_region(doc: Document, given: str | None, agency: str | None, host_reg
 
     The record's own region comes first; the others must fit the portal's host when it is known.
     """
-    derived = [_region_of_name(agency) if agency else None, _prefix_region(doc.doc_number, host_region), host_region]
+    derived = [
+        _region_of_name(agency) if agency else None,
+        _prefix_region(doc.doc_number, host_region),
+        region_from_title(doc.title),
+        host_region,
+    ]
     fitting = [r for r in derived if r and (host_region is None or compatible(r, host_region))]
     return rank([canonical_region(given), *fitting])
 

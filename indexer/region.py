@@ -51,6 +51,19 @@ def canonical_region(value: str | None) -> str | None:
     return "/".join([*resolved.split("/"), *[p for p in rest if p not in resolved]])
 
 
+def region_from_title(title: str | None) -> str | None:
+    """Read the divisions a title starts with (青岛市房屋使用安全条例 -> 山东省/青岛市); None if it starts otherwise."""
+    by_name, names, i = _divisions()[1], [], 0
+    text = (title or "")[:40]
+    while i < len(text):
+        size = next((n for n in range(min(12, len(text) - i), 1, -1) if text[i : i + n] in by_name), 0)
+        if not size:
+            break
+        names.append(text[i : i + size])
+        i += size
+    return _region_from_name("".join(names)) if names else None
+
+
 def within(inner: str, outer: str) -> bool:
     """Tell whether region inner is outer or lies below it."""
     return inner == outer or inner.startswith(outer + "/")

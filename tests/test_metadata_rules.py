@@ -6,7 +6,7 @@ import pytest
 
 from indexer.agency import agency_from_header, agency_from_title, agency_of_order
 from indexer.pipeline import to_document
-from indexer.region import canonical_region, region_of_host, resolve_in
+from indexer.region import canonical_region, region_from_title, region_of_host, resolve_in
 from indexer.validity import validity
 
 
@@ -123,3 +123,20 @@ def test_a_law_gets_agency_region_and_issue_date_from_its_header():
     }
     doc = to_document(rec)
     assert (doc.agency, doc.region, str(doc.issued)) == ("青岛市人民代表大会常务委员会", "山东省/青岛市", "2014-10-30")
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("青岛市房屋使用安全条例", "山东省/青岛市"),
+        ("上海市口岸服务条例", "上海市"),
+        ("广州市天河区积分制入学指引", "广东省/广州市/天河区"),
+        ("中华人民共和国安全生产法", None),
+        ("朝阳区某某规定", None),  # 朝阳区 is in 北京 and 长春: not guessed
+        ("中山大学招生简章", None),
+        ("关于印发某某办法的通知", None),
+    ],
+)
+def test_region_from_the_divisions_a_title_starts_with(title, expected):
+    assert region_from_title(title) == expected
+    assert to_document({"id": "t", "title": title, "body": "正文。"}).region == expected
