@@ -77,7 +77,7 @@ def synthetic(k: int) -> dict:
 
 def main() -> None:
     """Ingest the seed and 80 synthetic records into a fresh index, as one bulk build."""
-    from indexer import segments
+    from indexer import segments  # noqa: I001 - commit 4920c4b's modules (build.py has moved since)
     from indexer.build import ingest
 
     segments.ARRAY_MIN_DF = 16  # a small segment keeps its common terms as arrays too
