@@ -14,8 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from indexer.build import ingest, store_path
 from indexer.coverage import store_coverage
+from indexer.generations import store_path
+from indexer.ingest import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "corpus"

@@ -8,11 +8,10 @@ import re
 from typing import Any
 
 from .analysis import strip_pinyin
-from .citations import extract_citations
 from .extract import check_text, extract
 from .metadata import settle
 from .models import Attachment, Document, RawPage, SkipDocument
-from .normalize import normalize, parse_date, parse_doc_number
+from .normalize import extract_citations, normalize, parse_date, parse_doc_number
 
 PIPELINE_VERSION = "3"  # bump when cleaning or normalisation changes: every record is processed again
 MAX_TEXT_CHARS = 1_000_000  # a body longer than this is truncated, with a note (the longest law: 110,000)

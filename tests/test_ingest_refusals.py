@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from flask import url_for
 
-from indexer.build import ingest
 from indexer.config import Settings
+from indexer.ingest import ingest
 from indexer.store import RecordStore
 from webapp import create_app
 

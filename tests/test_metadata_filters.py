@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from indexer.analysis import fold
-from indexer.build import ingest, store_path
 from indexer.config import Settings
+from indexer.generations import store_path
+from indexer.ingest import ingest
 from indexer.store import RecordStore
 from tests.conftest import LAWS, POLICY, SHARED, head_jsonl, need_shared
 from webapp import create_app

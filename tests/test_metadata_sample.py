@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from indexer.build import ingest, store_path
+from indexer.generations import store_path
+from indexer.ingest import ingest
 from indexer.store import RecordStore
 from tests.conftest import ROOT, SHARED, need_shared
 

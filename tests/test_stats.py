@@ -6,9 +6,10 @@ import json
 
 from click.testing import CliRunner
 
-from indexer.build import ingest, store_path
 from indexer.cli import main
 from indexer.coverage import COVERAGE_FIELDS, origin_of
+from indexer.generations import store_path
+from indexer.ingest import ingest
 from indexer.store import RecordStore
 from tests.conftest import LAWS, POLICY, head_jsonl, need_shared
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from indexer.build import ingest
 from indexer.config import Settings
+from indexer.ingest import ingest
 from tests.conftest import POLICY, head_jsonl, need_shared
 from webapp import create_app
 

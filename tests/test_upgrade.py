@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from indexer.build import ingest, store_path
 from indexer.config import Settings
+from indexer.generations import store_path
+from indexer.ingest import ingest
 from indexer.pipeline import PIPELINE_VERSION, to_document
 from indexer.store import RecordStore
 from indexer.upgrade import VERSION_KEY
