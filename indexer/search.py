@@ -12,6 +12,7 @@ from whoosh.searching import Results, Searcher
 from .engine.whoosh.columns import Columns, columns
 from .engine.whoosh.matches import Matches, collect
 from .engine.whoosh.schema import FACET_FIELDS, date_num_range
+from .errors import BadRequest
 from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
@@ -20,10 +21,6 @@ from .store import RecordStore
 from .suggest import suggest
 
 MAX_WINDOW = 10_000  # deepest hit a page may reach; the export gives the whole result set
-
-
-class BadRequest(ValueError):
-    """A request the user must change: bad filter, page out of range."""
 
 
 def filter_query(req: SearchRequest) -> wq.Query | None:
