@@ -180,3 +180,16 @@ def test_parsing_a_query_does_not_import_the_bulk_writer(query_module: str, writ
                 reach.add(o)
                 todo.append(o)
     assert writer not in reach
+
+
+def test_the_errors_are_defined_once() -> None:
+    """A second class of the same name is a different exception: callers catching errors.X would miss it."""
+    errors = {n.name for n in ast.parse(MODULES["indexer.errors"].read_text()).body if isinstance(n, ast.ClassDef)}
+    again = [
+        f"{m}.{n.name}"
+        for m, path in MODULES.items()
+        if m != "indexer.errors"
+        for n in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(n, ast.ClassDef) and n.name in errors
+    ]
+    assert errors >= {"BadRequest", "IndexError_", "IndexMissing", "IndexBusy"} and again == []
