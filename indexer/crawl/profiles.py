@@ -36,6 +36,8 @@ class Profile:
     max_list_pages: int = 200  # list pages followed from one start URL (pagination depth)
     detail_patterns: tuple[re.Pattern[str], ...] = ()
     detail_selector: str = ""  # CSS: links that are detail pages whatever their URL
+    infer: bool = True  # without detail link_selector: take links that read as notices (see crawl/evidence.py)
+    verify: bool = True  # check pages not matched by a URL pattern once fetched: a title, a body and a date
     attachment_pattern: re.Pattern[str] = re.compile(r"\.(?:pdf|docx?|wps|xlsx?|et)$", re.I)
     attachment_selector: str = ""  # CSS: only links inside these elements are attachments
     fields: dict[str, str] = field(default_factory=dict)  # record field -> CSS selector on detail pages
@@ -113,6 +115,8 @@ def _build(d: dict[str, Any]) -> Profile:
             max_list_pages=int(lst.get("max_pages", 200)),
             detail_patterns=_patterns(det.get("url_patterns", ())),
             detail_selector=det.get("link_selector", ""),
+            infer=bool(det.get("infer", True)),
+            verify=bool(det.get("verify", True)),
             attachment_pattern=re.compile(att.get("url_pattern", Profile.attachment_pattern.pattern), re.I),
             attachment_selector=att.get("link_selector", ""),
             fields=dict(d.get("fields", {})),
