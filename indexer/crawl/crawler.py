@@ -12,23 +12,16 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bs4 import BeautifulSoup
 from lxml import etree
 
-from indexer.extract import decode_html
-
 from .archive import Archived, WarcArchive, iter_responses
-from .attachments import attachment_text
-from .evidence import diagnose, groups
 from .fetch import Fetcher, FetchError, FetchPolicy, Response
-from .links import Scope, attachment_links, json_links, list_page_links, sitemap_links, start_kind
+from .links import Scope, start_kind
 from .politeness import HostSlots, Robots
 from .profiles import Profile
+from .reader import PageReader
 from .state import CrawlState, Link, Task, Visit
-from .urls import canonical_url, directory_of, host_of
-from .verify import classify
-
-NOT_HTML = ("application/pdf", "application/msword", "application/vnd.", "application/zip", "image/", "audio/")
+from .urls import canonical_url, host_of
 
 
 @dataclass(frozen=True)
@@ -109,6 +102,9 @@ class Crawler:
         pacer = Fetcher(config.policy, gate=lambda url: self.slots.pace(host_of(url)))
         self.robots = Robots(pacer, state, self.slots)
         self.fetcher = Fetcher(config.policy, gate=self._gate)
+        self.reader = PageReader(
+            self.profile, self.scope, config.policy.max_bytes, config.parse_timeout, config.dry_run
+        )
         self.stats = CrawlStats()
         self._lock = threading.Lock()
         self._unrecorded = False
@@ -270,52 +266,11 @@ class Crawler:
         if digest == task.hash:
             return visit
         try:
-            visit.links, visit.text, visit.note, visit.kind = self._parse(task, page)
+            visit.links, visit.text, visit.note, visit.kind = self.reader.read(task, page)
         except (ValueError, etree.XMLSyntaxError, zlib.error) as e:  # JSON, XML or gzip errors in the page itself
             return Visit(task.url, "failed", status=200, error=f"unreadable {task.kind} page: {str(e)[:200]}")
         visit.changed = True
         return visit
-
-    def _parse(self, task: Task, page: Response | Archived) -> tuple[list[Link], str | None, str | None, str | None]:
-        """Return the links, text, note and (for a candidate) the kind a page turned out to be."""
-        kind, depth = task.kind, task.depth
-        if kind == "attachment":
-            found = attachment_text(page.body, page.url.rsplit("/", 1)[-1], self.config.parse_timeout)
-            return [], found.text, found.note, None
-        if kind == "api":
-            return json_links(self.profile, page.url, page.body, depth, self.scope), None, None, None
-        if kind == "sitemap":
-            body = _gunzip(page.body, self.config.policy.max_bytes)
-            return sitemap_links(self.profile, body, depth, self.scope), None, None, None
-        if page.content_type.lower().startswith(NOT_HTML):
-            raise ValueError(f"not an HTML page ({page.content_type})")
-        html = decode_html(page.body, page.content_type)
-        soup = BeautifulSoup(html, "lxml")
-        if kind in ("candidate", "page"):
-            return self._check(task, page, soup, html)
-        if kind == "list":
-            return self._list(page.url, soup, html, depth)
-        return attachment_links(self.profile, page.url, soup, depth, self.scope), None, None, None
-
-    def _list(
-        self, url: str, soup: BeautifulSoup, html: str, depth: int
-    ) -> tuple[list[Link], str | None, str | None, str | None]:
-        """Read a list page; note why when it links no notice (the crawl's one-line answer when none is found)."""
-        links = list_page_links(self.profile, url, soup, html, depth, self.scope)
-        if any(lk.kind in ("detail", "candidate") for lk in links):
-            return links, None, None, None
-        return links, None, "no notice here: " + diagnose(groups(soup, url, directory_of(url), self.scope.allows)), None
-
-    def _check(
-        self, task: Task, page: Response | Archived, soup: BeautifulSoup, html: str
-    ) -> tuple[list[Link], str | None, str | None, str | None]:
-        """Check a page taken on evidence: a notice keeps its attachments, a list page is read as one."""
-        verdict = classify(page.url, page.body, page.content_type, soup, self.scope.allows)
-        if verdict.kind == "list":
-            return self._list(page.url, soup, html, task.depth)[0], None, verdict.why, "list"
-        if verdict.kind == "detail":
-            return attachment_links(self.profile, page.url, soup, task.depth, self.scope), None, verdict.why, "detail"
-        return [], None, verdict.why, "page"
 
     def _recover(self) -> None:
         """Process responses a killed crawl archived but did not record (the WARC tail is its redo log)."""
@@ -334,14 +289,3 @@ class Crawler:
                 self.state.save(self.run_id, visit, task.depth)
                 self._count(visit)
                 self.stats.recovered += 1
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    """Unpack a .xml.gz sitemap, refusing one that inflates past limit."""
-    if not body.startswith(b"\x1f\x8b"):
-        return body
-    inflater = zlib.decompressobj(47)
-    out = inflater.decompress(body, limit + 1)
-    if len(out) > limit:
-        raise ValueError(f"sitemap inflates to more than {limit} bytes")
-    return out

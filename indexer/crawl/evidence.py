@@ -36,6 +36,7 @@ CHROME_WORDS = re.compile(
 MIN_GROUP_SCORE = 2.0  # of title (0-1) + date (0-1) + repetition (0-1) + folder (0-1); a title share of half needed
 MAX_CLIMB = 6  # ancestors looked at to find the repeating record around a link
 LIST_CONTAINERS = {"ul", "ol", "tbody", "table", "dl"}
+CSS_NAME = re.compile(r"^[A-Za-z_][\w-]*$")
 
 
 def anchor_text(a: Tag) -> str:
@@ -208,3 +209,32 @@ def diagnose(all_groups: list[Group]) -> str:
     best = max(candidates, key=lambda g: (g.score(), len(g.links)))
     chrome = sum(len(g.links) for g in all_groups if g.chrome)
     return f"{n} links ({chrome} in navigation/footer), none reads as a list of notices; best group: {best.why()}"
+
+
+def css_step(tag: Tag) -> str:
+    """Return one CSS step for an element: tag#id, else tag.class... (names CSS can spell without escapes)."""
+    ident = str(tag.get("id", ""))
+    if ident and CSS_NAME.match(ident):
+        return f"{tag.name}#{ident}"
+    return ".".join([tag.name, *sorted(c for c in tag.get("class", []) if CSS_NAME.match(c))])
+
+
+def selector_of(soup: BeautifulSoup | Tag, group: Group, taken: set[int]) -> str:
+    """Return the shortest CSS selector for the group's links that picks no link outside taken (ids of anchors)."""
+    a0 = group.links[0][1]
+    if group.block is None:
+        tail, node = [css_step(a0)], a0.parent
+    else:
+        record_to_a = [a0]
+        while record_to_a[-1].parent is not None and record_to_a[-1].parent is not group.block:
+            record_to_a.append(record_to_a[-1].parent)
+        tail, node = [css_step(t) for t in reversed(record_to_a)], group.block
+    chain: list[str] = []
+    selector = " > ".join(tail)
+    while isinstance(node, Tag) and node.name != "[document]":
+        chain.insert(0, css_step(node))
+        selector = " > ".join(chain + tail)
+        if {id(x) for x in soup.select(selector)} <= taken or "#" in chain[0]:
+            break
+        node = node.parent
+    return selector

@@ -45,7 +45,7 @@ def classify(url: str, body: bytes, content_type: str, soup: BeautifulSoup, allo
     missing = [name for name, ok in checks if not ok]
     if missing:
         return Verdict("page", "not a notice: no " + ", no ".join(missing))
-    return Verdict("detail", "the page has a title, a body and a date")
+    return Verdict("detail", "has a title, a body and a date")
 
 
 def _has_date(doc: Document, soup: BeautifulSoup) -> bool:
