@@ -109,7 +109,10 @@ def _list_profiles(ctx: click.Context, _: click.Parameter, value: bool) -> None:
 )
 @click.option("--max-pages", type=click.IntRange(0), default=0, help="Stop after N requests; the next crawl resumes.")
 @click.option(
-    "--max-depth", type=click.IntRange(0), default=0, help="List pages at most N links from a start URL (0: profile's)."
+    "--max-depth",
+    type=click.IntRange(0),
+    default=0,
+    help="List pages at most N deep, the start URL being 1 (0: the profile's [list] max_pages).",
 )
 @click.option(
     "--max-site-pages",

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import soupsieve
+
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "data" / "profiles"
 MODES = ("html", "gkmlpt", "sitemap")
 FIELDS = ("title", "body", "agency", "doc_number", "index_no", "date", "date_issued", "topics", "doc_type", "status")
@@ -98,6 +100,15 @@ def _build(d: dict[str, Any]) -> Profile:
     unknown = set(d.get("fields", {})) - set(FIELDS)
     if unknown:
         raise ProfileError(f"{where}: unknown [fields] {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}")
+    _check_selectors(
+        where,
+        {
+            "[list] link_selector": lst.get("link_selector", ""),
+            "[list] next_selector": lst.get("next_selector", ""),
+            "[detail] link_selector": det.get("link_selector", ""),
+            "[attachments] link_selector": att.get("link_selector", ""),
+        },
+    )
     try:
         return Profile(
             name=d["name"],
@@ -126,6 +137,17 @@ def _build(d: dict[str, Any]) -> Profile:
         )
     except (re.error, TypeError, ValueError) as e:
         raise ProfileError(f"{where}: {e}") from None
+
+
+def _check_selectors(where: str, selectors: dict[str, Any]) -> None:
+    """Refuse a CSS selector that does not parse now, rather than in the middle of a crawl."""
+    for key, selector in selectors.items():
+        if not selector:
+            continue
+        try:
+            soupsieve.compile(str(selector))
+        except soupsieve.SelectorSyntaxError as e:
+            raise ProfileError(f"{where}: {key} is not a CSS selector: {str(e).splitlines()[0]}") from None
 
 
 def _patterns(items: Any) -> tuple[re.Pattern[str], ...]:

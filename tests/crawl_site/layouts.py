@@ -72,6 +72,7 @@ class Layout:
     outside: set[str] = field(default_factory=set)  # pages linked from the columns that a crawl must not take
     attachments: set[str] = field(default_factory=set)
     disallowed: set[str] = field(default_factory=set)  # notices robots.txt forbids: never requested
+    rejected: set[str] = field(default_factory=set)  # in the column's list but not notices: fetched, not indexed
 
 
 @dataclass
@@ -242,7 +243,7 @@ def cards_next_link(b: Builder, attachments: dict[str, bytes]) -> Layout:
         "<html><head><title>视频</title></head><body><h1>视频：县长带您走进美丽乡村建设一线"
         '</h1><video src="/v.mp4"></video></body></html>',
     )
-    layout.outside.add(col + "detail/video1.html")
+    layout.rejected.add(col + "detail/video1.html")
     for name, data in attachments.items():
         b.site.routes[f"/s3/files/{name}"] = Route(data, "application/octet-stream")
     _outside(b, layout, "/s3")
