@@ -73,6 +73,7 @@ class Layout:
     attachments: set[str] = field(default_factory=set)
     disallowed: set[str] = field(default_factory=set)  # notices robots.txt forbids: never requested
     rejected: set[str] = field(default_factory=set)  # in the column's list but not notices: fetched, not indexed
+    held_out: bool = False  # written after the heuristics were settled; never tuned on
 
 
 @dataclass
