@@ -9,7 +9,7 @@ group outside the column's folder only when it is the page's best group (other c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Tag
@@ -157,6 +157,17 @@ class Group:
             f"{self.with_date}/{n} with a date beside, {self.in_folder}/{n} in the column folder"
         )
 
+    def key(self) -> str:
+        """Return where the block sits in the page's template and the links' path in it (same on every page)."""
+        node = self.block if self.block is not None else self.links[0][1].parent
+        steps = []
+        while isinstance(node, Tag) and node.name not in ("body", "html", "[document]"):
+            parent = node.parent
+            same = parent.find_all(node.name, recursive=False) if isinstance(parent, Tag) else [node]
+            steps.append(f"{css_step(node)}[{next(i for i, s in enumerate(same) if s is node)}]")
+            node = parent
+        return "/".join(reversed(steps)) + " > " + " > ".join(self.path)
+
     def block_name(self) -> str:
         """Return a short name of the block, e.g. ul.news_list."""
         return signature(self.block) if self.block is not None else "no list block"
@@ -193,11 +204,18 @@ def _links(soup: BeautifulSoup | Tag, base: str, allowed: object) -> Iterator[tu
             yield url, a
 
 
-def notice_groups(all_groups: list[Group]) -> list[Group]:
-    """Return the groups whose links are notices: qualifying groups in the folder, and the best group anyway."""
+def notice_groups(all_groups: list[Group], known: Iterable[str] = ()) -> list[Group]:
+    """Return the groups whose links are notices: qualifying groups in the folder, and the best group anyway.
+
+    known holds the keys of the blocks that were the column's notice lists on its pages read before: a column's
+    pages share one list block, so the short last page of a list is not outweighed by a sidebar there.
+    """
+    known = set(known)
     ranked = sorted(all_groups, key=lambda g: (g.score(), len(g.links)), reverse=True)
-    best = next((g for g in ranked if g.qualifies()), None)
-    return [g for g in ranked if g.qualifies() and (g is best or g.shares()[2] >= 0.5)]
+    familiar = [g for g in ranked if g.key() in known and not g.chrome and g.shares()[0] >= 0.5]
+    best = familiar[0] if familiar else next((g for g in ranked if g.qualifies()), None)
+    in_folder = [g for g in ranked if g.qualifies() and g.shares()[2] >= 0.5]
+    return [g for g in ranked if g is best or g in familiar or g in in_folder]
 
 
 def diagnose(all_groups: list[Group]) -> str:
@@ -211,16 +229,24 @@ def diagnose(all_groups: list[Group]) -> str:
     return f"{n} links ({chrome} in navigation/footer), none reads as a list of notices; best group: {best.why()}"
 
 
-def css_step(tag: Tag) -> str:
-    """Return one CSS step for an element: tag#id, else tag.class... (names CSS can spell without escapes)."""
+def css_step(tag: Tag, positional: bool = False) -> str:
+    """Return one CSS step for an element: tag#id, else tag.class..., else (positional) tag:nth-of-type(k)."""
     ident = str(tag.get("id", ""))
     if ident and CSS_NAME.match(ident):
         return f"{tag.name}#{ident}"
-    return ".".join([tag.name, *sorted(c for c in tag.get("class", []) if CSS_NAME.match(c))])
+    step = ".".join([tag.name, *sorted(c for c in tag.get("class", []) if CSS_NAME.match(c))])
+    if not positional or step != tag.name or not isinstance(tag.parent, Tag):
+        return step
+    same = tag.parent.find_all(tag.name, recursive=False)
+    return f"{tag.name}:nth-of-type({next(i for i, s in enumerate(same, 1) if s is tag)})"
 
 
 def selector_of(soup: BeautifulSoup | Tag, group: Group, taken: set[int]) -> str:
-    """Return the shortest CSS selector for the group's links that picks no link outside taken (ids of anchors)."""
+    """Return the shortest CSS selector for the group's links that picks no link outside taken (ids of anchors).
+
+    Ancestors are named by tag and class, and by position among their siblings where that is all that tells
+    two blocks apart (a list and a sidebar in the cells of one layout table).
+    """
     a0 = group.links[0][1]
     if group.block is None:
         tail, node = [css_step(a0)], a0.parent
@@ -232,9 +258,12 @@ def selector_of(soup: BeautifulSoup | Tag, group: Group, taken: set[int]) -> str
     chain: list[str] = []
     selector = " > ".join(tail)
     while isinstance(node, Tag) and node.name != "[document]":
-        chain.insert(0, css_step(node))
-        selector = " > ".join(chain + tail)
-        if {id(x) for x in soup.select(selector)} <= taken or "#" in chain[0]:
+        for positional in (False, True):
+            selector = " > ".join([css_step(node, positional), *chain, *tail])
+            if {id(x) for x in soup.select(selector)} <= taken:
+                return selector
+        chain.insert(0, css_step(node, positional=True))
+        if "#" in chain[0]:
             break
         node = node.parent
     return selector

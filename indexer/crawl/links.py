@@ -59,10 +59,21 @@ def _anchors(soup: BeautifulSoup | Tag, base: str, scope: Scope) -> Iterator[tup
             yield url, a
 
 
-def list_page_links(profile: Profile, url: str, soup: BeautifulSoup, raw: str, depth: int, scope: Scope) -> list[Link]:
-    """Return the detail pages and further list pages (pagination, nested columns) linked from a list page."""
+def list_page_links(
+    profile: Profile,
+    url: str,
+    soup: BeautifulSoup,
+    raw: str,
+    depth: int,
+    scope: Scope,
+    blocks: dict[str, set[str]] | None = None,
+) -> list[Link]:
+    """Return the detail pages and further list pages (pagination, nested columns) linked from a list page.
+
+    blocks maps a column folder to the keys of its notice blocks seen so far; it is read and updated.
+    """
     found: dict[str, Link] = {}
-    for link in detail_links(profile, url, soup, depth, scope):
+    for link in detail_links(profile, url, soup, depth, scope, blocks):
         found.setdefault(link.url, link)
     if depth + 1 < profile.max_list_pages:
         for link in more_list_pages(profile, url, soup, raw, depth, scope):
@@ -72,7 +83,9 @@ def list_page_links(profile: Profile, url: str, soup: BeautifulSoup, raw: str, d
     return list(found.values())
 
 
-def detail_links(profile: Profile, url: str, soup: BeautifulSoup, depth: int, scope: Scope) -> list[Link]:
+def detail_links(
+    profile: Profile, url: str, soup: BeautifulSoup, depth: int, scope: Scope, blocks: dict[str, set[str]] | None = None
+) -> list[Link]:
     """Return a list page's notices: known URL patterns, the profile's selector, else the page's evidence."""
     found: dict[str, Link] = {}
     area = soup.select(profile.list_selector) if profile.list_selector else [soup]
@@ -87,7 +100,11 @@ def detail_links(profile: Profile, url: str, soup: BeautifulSoup, depth: int, sc
             elif id(a) in chosen:
                 found.setdefault(link, Link(link, checked, depth + 1, why="[detail] link_selector"))
         if profile.infer and not profile.detail_selector:
-            for group in notice_groups(groups(part, url, directory_of(url), scope.allows)):
+            column = directory_of(url)
+            known = blocks.setdefault(column, set()) if blocks is not None else set()
+            picked = notice_groups(groups(part, url, column, scope.allows), known)
+            known.update(g.key() for g in picked)
+            for group in picked:
                 for link, _, text in group.links:
                     if pager_text(text) or more_text(text):
                         continue  # a pager inside the list block: more_list_pages takes it

@@ -30,6 +30,7 @@ class PageReader:
         self.max_bytes, self.parse_timeout = max_bytes, parse_timeout
         self.explain = explain
         self.selectors: dict[str, int] = {}  # explain: CSS selector of each notice group -> links it took
+        self.blocks: dict[str, set[str]] = {}  # column folder -> its notice blocks so far (this process only)
 
     def read(self, task: Task, page: Response | Archived) -> Parsed:
         """Return the links, text, note and (for a candidate) the kind a page turned out to be."""
@@ -54,16 +55,17 @@ class PageReader:
 
     def _list(self, url: str, soup: BeautifulSoup, html: str, depth: int) -> Parsed:
         """Read a list page; note why when it links no notice (the crawl's one-line answer when none is found)."""
-        links = list_page_links(self.profile, url, soup, html, depth, self.scope)
+        known = set(self.blocks.get(directory_of(url), ()))
+        links = list_page_links(self.profile, url, soup, html, depth, self.scope, self.blocks)
         if self.explain and self.profile.infer and not self.profile.detail_selector:
-            self._note_selectors(url, soup)
+            self._note_selectors(url, soup, known)
         if any(lk.kind in ("detail", "candidate") for lk in links):
             return links, None, None, None
         return links, None, "no notice here: " + diagnose(groups(soup, url, directory_of(url), self.scope.allows)), None
 
-    def _note_selectors(self, url: str, soup: BeautifulSoup) -> None:
+    def _note_selectors(self, url: str, soup: BeautifulSoup, known: set[str]) -> None:
         """Keep a CSS selector for each group of notices taken here (for --suggest-profile)."""
-        picked = notice_groups(groups(soup, url, directory_of(url), self.scope.allows))
+        picked = notice_groups(groups(soup, url, directory_of(url), self.scope.allows), known)
         taken = {id(a) for g in picked for _, a, _ in g.links}
         for group in picked:
             selector = selector_of(soup, group, taken)

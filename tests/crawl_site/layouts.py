@@ -73,7 +73,12 @@ class Layout:
     attachments: set[str] = field(default_factory=set)
     disallowed: set[str] = field(default_factory=set)  # notices robots.txt forbids: never requested
     rejected: set[str] = field(default_factory=set)  # in the column's list but not notices: fetched, not indexed
-    held_out: bool = False  # written after the heuristics were settled; never tuned on
+    stage: str = "settled"  # settled (tuned on) | held out (written after, never tuned on) | held out, then fixed
+
+    @property
+    def held_out(self) -> bool:
+        """Tell whether the layout was written after the heuristics were settled."""
+        return self.stage != "settled"
 
 
 @dataclass
@@ -333,6 +338,7 @@ def build(site: Site, fixtures: Path, attachments: dict[str, bytes]) -> dict[str
         nested_columns(b),
         old_tables_dated_folders(b),
         dl_wrapped_dates(b),
+        grid_rows_extensionless(b),
     ):
         b.layouts[layout.name] = layout
     return b.layouts
@@ -344,7 +350,7 @@ def build(site: Site, fixtures: Path, attachments: dict[str, bytes]) -> dict[str
 def old_tables_dated_folders(b: Builder) -> Layout:
     """s6: a GB2312 site of nested tables; notices in dated folders outside the column; a dated sidebar."""
     col = "/s6/zwgk/tzgg/"
-    layout = Layout("held out: nested tables, dated folders", [col + "list.asp"], held_out=True)
+    layout = Layout("nested tables, dated folders", [col + "list.asp"], stage="held out, then fixed")
     side = []
     for k in range(5):
         title, opening, date = b.topic()
@@ -392,7 +398,7 @@ def _old_notice(title: str, opening: str, date: str) -> str:
 def dl_wrapped_dates(b: Builder) -> Layout:
     """s7: a <dl> list whose links wrap title and date, short titles among them, index_N.htm page numbers."""
     col = "/s7/gsgg/"
-    layout = Layout("held out: dl, link wraps the date", [col + "index.htm"], held_out=True)
+    layout = Layout("dl, link wraps the date", [col + "index.htm"], stage="held out")
     short = ["征兵公告", "2025年第二季度财政收支情况", "停水通知", "县长信箱办理情况"]
     names = ["index.htm", "index_1.htm", "index_2.htm"]
     n = 700
@@ -427,3 +433,45 @@ def _dl_notice(title: str, opening: str, date: str) -> str:
 <div id="header"><a href="/s7/">网站首页</a></div><div class="article"><h2>{title}</h2>
 <div class="source">发布时间：{date}　来源：县政府办</div><div id="zoom"><p>{opening}。</p>
 <p>特此公告。请广大群众相互转告，并提前做好相关准备工作。如有疑问，请拨打咨询电话。</p></div></div></body></html>"""
+
+
+# Held out after the fix for s6 (a column's pages share one list block): written before that fix was scored here.
+
+
+def grid_rows_extensionless(b: Builder) -> Layout:
+    """s8: grid rows (title and date in sibling cells), extension-less notices outside the column, ?start=N
+    pages behind › and », and a carousel of undated picture news pointing to the same notice folder."""
+    col = "/s8/news/notice/"
+    layout = Layout("grid rows, /info/N, ?start=N", [col], stage="held out")
+    carousel = []
+    for k in range(3):
+        title, opening, date = b.topic()
+        path = f"/s8/info/{9000 + k}"
+        b.add(path, _dl_notice(title, opening, date))
+        layout.outside.add(path)
+        carousel.append(f'<div class="slide"><a href="{path}"><img src="/s8/p{k}.jpg"><p>{title}</p></a></div>')
+    n = 8000
+    for page, count in enumerate((10, 10, 2)):
+        rows = []
+        for _ in range(count):
+            n += 1
+            title, opening, date = b.topic()
+            b.add(f"/s8/info/{n}", _dl_notice(title, opening, date))
+            layout.notices.add(f"/s8/info/{n}")
+            rows.append(
+                f'<div class="row"><div class="col-md-9"><a href="/s8/info/{n}">{title}</a></div>'
+                f'<div class="col-md-3 text-right">{date}</div></div>'
+            )
+        pager = []
+        if page < 2:
+            pager.append(f'<a href="?start={10 * (page + 1)}">›</a> <a href="?start=20">»</a>')
+        if page > 0:
+            pager.insert(0, f'<a href="?start={10 * (page - 1)}">‹</a>')
+        html = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>通知公告</title></head><body>
+<nav class="navbar"><a href="/s8/">首页</a><a href="/s8/news/">新闻中心</a><a href="/s8/gov/">政务公开</a></nav>
+<div class="container"><div class="carousel">{"".join(carousel)}</div>
+<div class="col-md-3"><h4>相关栏目</h4><a href="/s8/news/">新闻中心</a><a href="/s8/news/notice/">通知公告</a>
+<a href="/s8/news/work/">工作动态</a></div><div class="col-md-9"><h3>通知公告</h3>{"".join(rows)}
+<div class="pagination">{" ".join(pager)}</div></div></div><footer>测试县人民政府 版权所有</footer></body></html>"""
+        b.add(col + (f"?start={10 * page}" if page else ""), html)
+    return layout
