@@ -19,7 +19,8 @@ from indexer.crawl.explain import dry_run
 from indexer.crawl.fetch import FetchPolicy
 from indexer.crawl.profiles import load_profile
 from tests.crawl_site.gov import make_attachments
-from tests.crawl_site.layouts import Layout, build
+from tests.crawl_site.held_out import build_all
+from tests.crawl_site.layouts import Layout
 from tests.crawl_site.server import Site
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "html_fixtures" / "guangzhou_tianhe"
@@ -52,7 +53,7 @@ def main() -> int:
     site.start()
     try:
         attachments = {k: v for k, v in make_attachments().items() if k in ("fangyuan.pdf", "shenqingbiao.docx")}
-        layouts = build(site, FIXTURES, attachments)
+        layouts = build_all(site, FIXTURES, attachments)
         head = f"{'layout':<42} {'stage':<21} {'notices':>7} {'links':>5} {'link P':>6} {'link R':>6}"
         print(head + f" {'kept':>5} {'kept P':>6} {'kept R':>6}")
         for name, layout in layouts.items():

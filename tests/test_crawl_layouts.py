@@ -56,7 +56,7 @@ def serve() -> tuple[Site, dict[str, Layout]]:
     site = Site()
     site.start()
     attachments = {k: v for k, v in make_attachments().items() if k in ("fangyuan.pdf", "shenqingbiao.docx")}
-    return site, {k: v for k, v in build(site, need_fixtures(), attachments).items() if not v.held_out}
+    return site, build(site, need_fixtures(), attachments).layouts
 
 
 def starts(site: Site, *layouts: Layout) -> list[str]:

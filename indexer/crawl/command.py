@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -15,21 +14,15 @@ from indexer.build import IndexBusy, IndexError_, IngestReport
 from indexer.config import Settings
 
 from .crawler import CrawlConfig, Crawler, Job, RunResult
-from .explain import dry_run, no_notice, profile_toml, report
+from .explain import no_notice
 from .fetch import USER_AGENT, FetchPolicy
-from .netguard import BlockedAddress, resolve
+from .preview import UsageError, check_public, preview
 from .profiles import Profile, ProfileError, available, guess_profile, load_profile
 from .progress import ProgressLine, ingest_summary, summary
 from .records import ingest_pending
 from .seeds import SeedListMissing, notice_columns
 from .state import CrawlState
 from .urls import BadURL, canonical_url
-
-
-class UsageError(click.ClickException):
-    """Bad input or usage: one line on stderr, exit status 2."""
-
-    exit_code = 2
 
 
 def _list_profiles(ctx: click.Context, _: click.Parameter, value: bool) -> None:
@@ -178,41 +171,6 @@ def crawl_cmd(
     report_all(results, report, no_ingest, fail_on_error, [line for line in empty if line])
 
 
-def preview(jobs: list[Job], config: CrawlConfig, suggest: bool, output: Path | None) -> None:
-    """Crawl each job in memory and print what it would take, or write the suggested profile; exit 1 if no notice."""
-    if output is not None and output.exists():
-        raise UsageError(f"{output} exists: remove it or name another file (nothing was crawled)")
-    if not config.policy.allow_private:
-        check_public(u for job in jobs for u in job.start_urls)
-    empty, profiles = [], []
-    for job in jobs:
-        if not suggest:
-            click.echo(f"{job.profile.name}: " + " ".join(job.start_urls))
-        run = dry_run(job, config)
-        for text in [] if suggest else report(job, run):
-            click.echo(text)
-        line = no_notice(job, run.pages)
-        empty += [line] if line else []
-        profiles += [] if line else [profile_toml(job, run)]
-    if suggest and profiles:
-        write_profile("\n".join(profiles), output)
-    if empty:
-        raise click.ClickException("\n".join(empty))
-
-
-def write_profile(text: str, output: Path | None) -> None:
-    """Write the suggested profile to output, or to standard output."""
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        with open(output, "x", encoding="utf-8") as fh:  # "x": never overwrite a profile the user kept
-            fh.write(text)
-    except OSError as e:
-        raise UsageError(f"cannot write {output}: {e.strerror or e}") from None
-    click.echo(f"wrote {output}", err=True)
-
-
 def make_jobs(targets: tuple[str, ...], profile_name: str | None, from_list: str | None) -> list[Job]:
     """Turn the arguments into jobs: site profiles with their start URLs, bare URLs grouped by profile."""
     if not targets and not from_list:
@@ -274,18 +232,6 @@ def make_config(index_dir: Path, state_path: Path | None, warc_dir: Path | None,
         max_depth=o["max_depth"],
         max_site_pages=o["max_site_pages"],
     )
-
-
-def check_public(urls: Iterator[str]) -> None:
-    """Refuse start URLs on private addresses up front (each request checks again at connect time)."""
-    for url in urls:
-        parts = urlsplit(url)
-        try:
-            resolve(parts.hostname or "", parts.port or 80, allow_private=False)
-        except BlockedAddress as e:
-            raise UsageError(f"refused {url}: {e}") from None
-        except OSError:
-            continue  # unresolvable now: the crawl reports it with the other failures
 
 
 @contextmanager
