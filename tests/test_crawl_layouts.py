@@ -8,7 +8,10 @@ crawl that finds no notice says where it looked and exits 1.
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -17,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.cli import main
+from indexer.crawl.archive import read_response
 
 from .crawl_site.gov import make_attachments
 from .crawl_site.layouts import TOPICS, Layout, build
@@ -252,3 +256,30 @@ def test_pages_and_depth_per_site_are_bounded(served, tmp_path):
     assert capped.exit_code == 0, capped.output
     assert "links not queued: their site reached --max-site-pages" in capped.output
     assert sum(n for path, n in site.counts.items() if path != "/robots.txt") == 5
+
+
+def test_killed_crawl_of_a_new_layout_resumes_and_records_point_at_the_archive(tmp_path):
+    site, layouts = serve()
+    layout = layouts["div cards, 下一页, attachments"]
+    index = tmp_path / "ix"
+    cmd = [sys.executable, "-m", "indexer.cli", "crawl", *starts(site, layout), "--index", str(index), *FAST]
+    victim = "/s3/gzdt/detail/305.html"  # on the second list page: the first page's notices are done by then
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        site.kill_on = (victim, proc.pid)
+        assert proc.wait(timeout=60) == -signal.SIGKILL
+        before = set(site.counts) - {victim, "/robots.txt"}
+        with sqlite3.connect(index / "crawl.sqlite") as db:
+            done = {"/" + u.split("/", 3)[3] for (u,) in db.execute("SELECT url FROM urls WHERE state = 'done'")}
+        assert done == before  # everything answered before the kill was recorded
+        site.kill_on = None
+        resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert resumed.returncode == 0 and "resumed" in resumed.stdout, resumed.stderr
+        assert all(n == (2 if path == victim else 1) for path, n in site.counts.items())
+        recs = records(index)
+        assert set(recs) == layout.notices
+        name, offset = recs["/s3/gzdt/detail/302.html"]["source"].removeprefix("warc:").split("#")
+        archived = read_response(index / "warc" / name, int(offset), 10**7)
+        assert archived.body == site.routes["/s3/gzdt/detail/302.html"].body  # the exact bytes, taken on evidence
+    finally:
+        site.stop()
