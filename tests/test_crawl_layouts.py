@@ -283,3 +283,17 @@ def test_killed_crawl_of_a_new_layout_resumes_and_records_point_at_the_archive(t
         assert archived.body == site.routes["/s3/gzdt/detail/302.html"].body  # the exact bytes, taken on evidence
     finally:
         site.stop()
+
+
+def test_a_notice_given_as_the_start_url_is_indexed_and_listed_files_are_not_pages(served, tmp_path):
+    site, _ = served
+    result = run(site.base + "/s1/xxgk/a2.html", "--index", str(tmp_path / "a"))
+    assert result.exit_code == 0, result.output
+    assert indexed(tmp_path / "a") == {"/s1/xxgk/a2.html"}
+    files = "".join(
+        f'<li><a href="f{k}.pdf">关于公布第{k}批县级行政许可事项的通知</a><span>2025-08-0{k}</span></li>'
+        for k in (1, 2, 3)
+    )
+    site.routes["/s9/wj/"] = Route(f'<ul class="list">{files}</ul><ul class="list2">'.encode())
+    listed = run(site.base + "/s9/wj/", "--dry-run")
+    assert listed.exit_code == 1 and "no notice found" in listed.output and ".pdf" not in listed.output

@@ -97,7 +97,7 @@ def detail_links(
                 continue  # navigation, header and footer links are not the column's notices
             if _matches(profile.detail_patterns, link):
                 found.setdefault(link, Link(link, "detail", depth + 1, why="URL pattern of a known CMS"))
-            elif id(a) in chosen:
+            elif id(a) in chosen and not _is_file(profile, link):
                 found.setdefault(link, Link(link, checked, depth + 1, why="[detail] link_selector"))
         if profile.infer and not profile.detail_selector:
             column = directory_of(url)
@@ -106,10 +106,15 @@ def detail_links(
             known.update(g.key() for g in picked)
             for group in picked:
                 for link, _, text in group.links:
-                    if pager_text(text) or more_text(text):
-                        continue  # a pager inside the list block: more_list_pages takes it
+                    if pager_text(text) or more_text(text) or _is_file(profile, link):
+                        continue  # a pager in the list block (more_list_pages takes it), or a file, not a page
                     found.setdefault(link, Link(link, checked, depth + 1, why=group.why()))
     return list(found.values())
+
+
+def _is_file(profile: Profile, url: str) -> bool:
+    """Tell whether a link is a file (PDF, DOC ...): listed files have no notice page to check or index."""
+    return bool(profile.attachment_pattern.search(urlsplit(url).path))
 
 
 def more_list_pages(profile: Profile, url: str, soup: BeautifulSoup, raw: str, depth: int, scope: Scope) -> list[Link]:

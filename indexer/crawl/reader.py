@@ -50,17 +50,22 @@ class PageReader:
         if kind in ("candidate", "page"):
             return self._check(task, page, soup, html)
         if kind == "list":
-            return self._list(page.url, soup, html, depth)
+            return self._list(page, soup, html, depth)
         return attachment_links(self.profile, page.url, soup, depth, self.scope), None, None, None
 
-    def _list(self, url: str, soup: BeautifulSoup, html: str, depth: int) -> Parsed:
-        """Read a list page; note why when it links no notice (the crawl's one-line answer when none is found)."""
+    def _list(self, page: Response | Archived, soup: BeautifulSoup, html: str, depth: int) -> Parsed:
+        """Read a list page; a start URL that lists nothing may be a notice; else note why none is here."""
+        url = page.url
         known = set(self.blocks.get(directory_of(url), ()))
         links = list_page_links(self.profile, url, soup, html, depth, self.scope, self.blocks)
         if self.explain and self.profile.infer and not self.profile.detail_selector:
             self._note_selectors(url, soup, known)
         if any(lk.kind in ("detail", "candidate") for lk in links):
             return links, None, None, None
+        if depth == 0 and self.profile.verify:  # the user gave a notice's own URL
+            verdict = classify(url, page.body, page.content_type, soup, self.scope.allows)
+            if verdict.kind == "detail":
+                return attachment_links(self.profile, url, soup, depth, self.scope), None, verdict.why, "detail"
         return links, None, "no notice here: " + diagnose(groups(soup, url, directory_of(url), self.scope.allows)), None
 
     def _note_selectors(self, url: str, soup: BeautifulSoup, known: set[str]) -> None:
@@ -75,7 +80,7 @@ class PageReader:
         """Check a page taken on evidence: a notice keeps its attachments, a list page is read as one."""
         verdict = classify(page.url, page.body, page.content_type, soup, self.scope.allows)
         if verdict.kind == "list":
-            return self._list(page.url, soup, html, task.depth)[0], None, verdict.why, "list"
+            return self._list(page, soup, html, task.depth)[0], None, verdict.why, "list"
         if verdict.kind == "detail":
             return attachment_links(self.profile, page.url, soup, task.depth, self.scope), None, verdict.why, "detail"
         return [], None, verdict.why, "page"
