@@ -118,10 +118,13 @@ def test_a_fetched_page_is_a_notice_a_list_or_neither():
     assert (verdict.kind, verdict.why) == ("page", "not a notice: no body, no date")
 
 
-def test_a_real_saved_page_is_a_notice():
+def test_the_real_saved_pages_are_notices_and_the_one_directory_page_a_list():
     if not FIXTURE_DIR.is_dir():
         pytest.skip(f"real fixture pages not found at {FIXTURE_DIR} (../shared is absent on this machine)")
-    for name in ("06_城乡居民医保集中参保缴费通告.html", "28_特困人员救助供养通知_穗府办规2021-7号.html"):
-        body = (FIXTURE_DIR / name).read_bytes()
-        verdict = classify(COLUMN + "p.html", body, "text/html", BeautifulSoup(body, "lxml"), on_site)
-        assert verdict.kind == "detail", (name, verdict.why)
+    kinds = {}
+    for path in sorted(FIXTURE_DIR.glob("*.html")):
+        body = path.read_bytes()
+        kinds[path.name] = classify(COLUMN + "p.html", body, "text/html", BeautifulSoup(body, "lxml"), on_site).kind
+    assert len(kinds) == 47
+    assert {name for name, kind in kinds.items() if kind != "detail"} == {"20b_广州劳动仲裁服务指南_目录.html"}
+    assert kinds["20b_广州劳动仲裁服务指南_目录.html"] == "list"  # a 目录 of 15 guides: a column inside the column
