@@ -9,7 +9,7 @@ group outside the column's folder only when it is the page's best group (other c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Tag
@@ -173,7 +173,7 @@ class Group:
         return signature(self.block) if self.block is not None else "no list block"
 
 
-def groups(soup: BeautifulSoup | Tag, base: str, column: str, allowed: object) -> list[Group]:
+def groups(soup: BeautifulSoup | Tag, base: str, column: str, allowed: Callable[[str], bool]) -> list[Group]:
     """Group the links of a page by list block and path; allowed(url) keeps only crawlable URLs."""
     found: dict[tuple[int, tuple[str, ...]], Group] = {}
     for url, a in _links(soup, base, allowed):
@@ -191,7 +191,7 @@ def groups(soup: BeautifulSoup | Tag, base: str, column: str, allowed: object) -
     return list(found.values())
 
 
-def _links(soup: BeautifulSoup | Tag, base: str, allowed: object) -> Iterator[tuple[str, Tag]]:
+def _links(soup: BeautifulSoup | Tag, base: str, allowed: Callable[[str], bool]) -> Iterator[tuple[str, Tag]]:
     for a in soup.find_all("a", href=True):
         href = a["href"].strip()
         if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
@@ -200,7 +200,7 @@ def _links(soup: BeautifulSoup | Tag, base: str, allowed: object) -> Iterator[tu
             url = canonical_url(href, base=base)
         except BadURL:
             continue
-        if allowed(url):  # type: ignore[operator]
+        if allowed(url):
             yield url, a
 
 
