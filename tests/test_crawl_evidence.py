@@ -17,6 +17,8 @@ from indexer.crawl.evidence import (
     selector_of,
     title_like,
 )
+from indexer.crawl.links import Scope, list_page_links
+from indexer.crawl.profiles import ProfileError, load_profile
 from indexer.crawl.verify import classify
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "html_fixtures" / "guangzhou_tianhe"
@@ -129,3 +131,18 @@ def test_the_real_saved_pages_are_notices_and_the_one_directory_page_a_list():
     assert len(kinds) == 47
     assert {name for name, kind in kinds.items() if kind != "detail"} == {"20b_广州劳动仲裁服务指南_目录.html"}
     assert kinds["20b_广州劳动仲裁服务指南_目录.html"] == "list"  # a 目录 of 15 guides: a column inside the column
+
+
+def test_profile_switches_must_be_booleans(tmp_path):
+    quoted = tmp_path / "quoted.toml"
+    quoted.write_text('extends = "generic"\n[detail]\ninfer = "false"\n', "utf-8")
+    with pytest.raises(ProfileError, match=r"\[detail\] infer must be true or false, not 'false'"):
+        load_profile(str(quoted))
+    off = tmp_path / "off.toml"
+    off.write_text('extends = "generic"\n[detail]\ninfer = false\nverify = false\n', "utf-8")
+    assert (load_profile(str(off)).infer, load_profile(str(off)).verify) == (False, False)
+    soup = BeautifulSoup(PAGE, "lxml")
+    taken = {lk.kind for lk in list_page_links(load_profile("generic"), BASE, soup, PAGE, 0, Scope(("x.gov.cn",)))}
+    assert "candidate" in taken  # on by default
+    off_kinds = {lk.kind for lk in list_page_links(load_profile(str(off)), BASE, soup, PAGE, 0, Scope(("x.gov.cn",)))}
+    assert not off_kinds & {"candidate", "detail"}  # off: only known URL patterns, as before

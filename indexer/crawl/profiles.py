@@ -126,8 +126,8 @@ def _build(d: dict[str, Any]) -> Profile:
             max_list_pages=int(lst.get("max_pages", 200)),
             detail_patterns=_patterns(det.get("url_patterns", ())),
             detail_selector=det.get("link_selector", ""),
-            infer=bool(det.get("infer", True)),
-            verify=bool(det.get("verify", True)),
+            infer=_flag(where, det, "infer"),
+            verify=_flag(where, det, "verify"),
             attachment_pattern=re.compile(att.get("url_pattern", Profile.attachment_pattern.pattern), re.I),
             attachment_selector=att.get("link_selector", ""),
             fields=dict(d.get("fields", {})),
@@ -137,6 +137,14 @@ def _build(d: dict[str, Any]) -> Profile:
         )
     except (re.error, TypeError, ValueError) as e:
         raise ProfileError(f"{where}: {e}") from None
+
+
+def _flag(where: str, table: dict[str, Any], key: str) -> bool:
+    """Read a true/false key of [detail]; a string such as "false" would read as true, so refuse it."""
+    value = table.get(key, True)
+    if not isinstance(value, bool):
+        raise ProfileError(f"{where}: [detail] {key} must be true or false, not {value!r}")
+    return value
 
 
 def _check_selectors(where: str, selectors: dict[str, Any]) -> None:
