@@ -146,3 +146,14 @@ def test_profile_switches_must_be_booleans(tmp_path):
     assert "candidate" in taken  # on by default
     off_kinds = {lk.kind for lk in list_page_links(load_profile(str(off)), BASE, soup, PAGE, 0, Scope(("x.gov.cn",)))}
     assert not off_kinds & {"candidate", "detail"}  # off: only known URL patterns, as before
+
+
+def test_known_cms_patterns_stay_strong_evidence_outside_navigation():
+    html = (
+        '<div class="nav"><a href="/zwgk/content/post_9.html">关于开展检查的通知</a></div>'
+        '<ul><li><a href="/other/t20250101_5.html">外栏目</a></li></ul>'  # no title, no date: the URL is enough
+    )
+    links = list_page_links(load_profile("generic"), BASE, BeautifulSoup(html, "lxml"), html, 0, Scope(("x.gov.cn",)))
+    assert [(lk.url, lk.kind, lk.why) for lk in links] == [
+        ("http://x.gov.cn/other/t20250101_5.html", "detail", "URL pattern of a known CMS")
+    ]
