@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from indexer.cli import main
 from indexer.crawl.archive import read_response
 
-from .crawl_site.gov import make_attachments
+from .crawl_site.gov import add_gkmlpt, make_attachments, small_site
 from .crawl_site.layouts import TOPICS, Layout, build
 from .crawl_site.server import Route, Site
 
@@ -192,7 +192,10 @@ def test_dry_run_shows_what_it_would_take_and_why_and_writes_nothing(served, tmp
     assert f"NOTICE     {site.base}/s3/gzdt/detail/301.html  4 links repeating in div.cards" in out
     assert "with a date beside" in out and "checked: has a title, a body and a date" in out
     assert f"NOT TAKEN  {site.base}/s3/gzdt/detail/video1.html" in out and "not a notice: no body, no date" in out
-    assert f"ATTACHMENT {site.base}/s3/files/fangyuan.pdf  linked from {site.base}/s3/gzdt/detail/301.html" in out
+    assert (
+        f"ATTACHMENT {site.base}/s3/files/fangyuan.pdf  file link '附件1：fangyuan.pdf', "
+        f"linked from {site.base}/s3/gzdt/detail/301.html; not fetched in a dry run"
+    ) in out
     assert not list(tmp_path.iterdir())  # no index, no crawl state, no WARC, no lock file
     assert site.counts["/s3/files/fangyuan.pdf"] == 0  # attachments are listed, not fetched
 
@@ -297,3 +300,15 @@ def test_a_notice_given_as_the_start_url_is_indexed_and_listed_files_are_not_pag
     site.routes["/s9/wj/"] = Route(f'<ul class="list">{files}</ul><ul class="list2">'.encode())
     listed = run(site.base + "/s9/wj/", "--dry-run")
     assert listed.exit_code == 1 and "no notice found" in listed.output and ".pdf" not in listed.output
+
+
+def test_dry_run_of_a_json_listing_says_where_each_notice_came_from(tmp_path):
+    site = small_site()
+    try:
+        result = run(add_gkmlpt(site), "--dry-run")
+        assert result.exit_code == 0, result.output
+        assert "would take 0 list pages, 3 notices, 0 attachments" in result.output
+        assert f"NOTICE     {site.base}/gkmlpt/content/0/7002/post_7002.html  JSON listing" in result.output
+        assert site.counts["/gkmlpt/api/all/5?page=2&sid=2"] == 1 and not list(tmp_path.iterdir())
+    finally:
+        site.stop()

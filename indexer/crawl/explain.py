@@ -47,19 +47,12 @@ def report(job: Job, run: Explained) -> list[str]:
     by_seed: dict[str, list[str]] = {seed: [] for seed in job.start_urls}
     rows = [(url, kind, state, note) for url, kind, state, note in run.pages]
     rows += [
-        (url, "attachment", "", f"linked from {parent}; not fetched in a dry run")
-        for url, (kind, _, parent) in run.found.items()
+        (url, "attachment", "", f"{why}, linked from {parent}; not fetched in a dry run")
+        for url, (kind, why, parent) in run.found.items()
         if kind == "attachment"
     ]
     for url, kind, state, note in rows:
-        why = "start URL" if url in seeds else run.found.get(url, ("", "", ""))[1]
-        if state in ("failed", "skipped"):
-            label, why = state.upper(), note
-        else:
-            label = LABELS.get(kind, kind.upper())
-            why = f"{why}; checked: {note}" if note and kind not in ("list", "attachment") else (why or note)
-            why = f"{why} ({note})" if kind == "list" and note and url not in seeds else why
-        by_seed[_seed_of(url, run.found, seeds) or job.start_urls[0]].append(f"  {label:<10} {url}  {why}")
+        by_seed[_seed_of(url, run.found, seeds) or job.start_urls[0]].append(_line(url, kind, state, note, run, seeds))
     lines = []
     for seed, entries in by_seed.items():
         counts = {k: sum(e.lstrip().startswith(LABELS[k] + " ") for e in entries) for k in ("list", "detail")}
@@ -69,6 +62,18 @@ def report(job: Job, run: Explained) -> list[str]:
         )
         lines.extend(entries)
     return lines
+
+
+def _line(url: str, kind: str, state: str, note: str, run: Explained, seeds: set[str]) -> str:
+    """Return one report line: what the page is, and the evidence it was taken on or what fetching it showed."""
+    if state in ("failed", "skipped"):
+        return f"  {state.upper():<10} {url}  {note}"
+    why = "start URL" if url in seeds else run.found.get(url, ("", "", ""))[1]
+    if kind == "attachment":
+        why = note
+    elif note:
+        why = f"{why} ({note})" if kind == "list" else f"{why}; checked: {note}"
+    return f"  {LABELS.get(kind, kind.upper()):<10} {url}  {why}"
 
 
 def _seed_of(url: str, found: dict[str, tuple[str, str, str]], seeds: set[str]) -> str | None:

@@ -164,7 +164,12 @@ def attachment_links(profile: Profile, url: str, soup: BeautifulSoup, depth: int
             path = urlsplit(link).path
             label = " ".join(a.get_text(" ", strip=True).split()) or a.get("title", "")
             if profile.attachment_pattern.search(path) or profile.attachment_pattern.search(label):
-                found.setdefault(link, Link(link, "attachment", depth + 1, name=label or path.rsplit("/", 1)[-1]))
+                found.setdefault(
+                    link,
+                    Link(
+                        link, "attachment", depth + 1, name=label or path.rsplit("/", 1)[-1], why=f"file link {label!r}"
+                    ),
+                )
     return list(found.values())
 
 
@@ -195,9 +200,9 @@ def sitemap_links(profile: Profile, body: bytes, depth: int, scope: Scope) -> li
         if not scope.allows(url):
             continue
         if nested:
-            links.append(Link(url, "sitemap", depth + 1))
+            links.append(Link(url, "sitemap", depth + 1, why="nested sitemap"))
         elif not profile.detail_patterns or _matches(profile.detail_patterns, url):
-            links.append(Link(url, "detail", depth + 1))
+            links.append(Link(url, "detail", depth + 1, why="listed in the sitemap"))
     return links
 
 
@@ -213,10 +218,10 @@ def json_links(profile: Profile, url: str, body: bytes, depth: int, scope: Scope
         except BadURL:
             continue
         if scope.allows(link):
-            links.append(Link(link, "detail", depth + 1, hints=_hints(item, spec.get("hints", {}))))
+            links.append(Link(link, "detail", depth + 1, hints=_hints(item, spec.get("hints", {})), why="JSON listing"))
     nxt = _next_page(url, spec, data, len(items) if isinstance(items, list) else 0)
     if nxt and depth + 1 < profile.max_list_pages:
-        links.append(Link(nxt, "api", depth + 1))
+        links.append(Link(nxt, "api", depth + 1, why="next page of the JSON listing"))
     return links
 
 
