@@ -234,6 +234,8 @@ def test_suggest_profile_to_stdout_and_bad_output_paths(served, tmp_path):
     kept.write_text("# mine\n", "utf-8")
     again = run(*starts(site, layout), "--suggest-profile", "--output", str(kept))
     assert again.exit_code == 2 and "exists" in again.output and kept.read_text("utf-8") == "# mine\n"
+    mixed = run(*starts(site, layout), site.base + "/gkmlpt/api/all/5?page=1&sid=2", "--suggest-profile")
+    assert mixed.exit_code == 2 and "writes one profile" in mixed.output
     missing = run(*starts(site, layout), "--suggest-profile", "--output", str(tmp_path / "no" / "such.toml"))
     assert missing.exit_code == 2 and "cannot write" in missing.output and "Traceback" not in missing.output
 

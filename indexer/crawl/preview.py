@@ -33,6 +33,9 @@ def check_public(urls: Iterator[str]) -> None:
 
 def preview(jobs: list[Job], config: CrawlConfig, suggest: bool, output: Path | None) -> None:
     """Crawl each job in memory and print what it would take, or write the suggested profile; exit 1 if no notice."""
+    if suggest and len(jobs) > 1:
+        names = ", ".join(job.profile.name for job in jobs)
+        raise UsageError(f"--suggest-profile writes one profile: give start URLs of one profile, not {names}")
     if output is not None and output.exists():
         raise UsageError(f"{output} exists: remove it or name another file (nothing was crawled)")
     if not config.policy.allow_private:
