@@ -303,6 +303,7 @@ def test_a_notice_given_as_the_start_url_is_indexed_and_listed_files_are_not_pag
     site.routes["/s9/wj/"] = Route(f'<ul class="list">{files}</ul><ul class="list2">'.encode())
     listed = run(site.base + "/s9/wj/", "--dry-run")
     assert listed.exit_code == 1 and "no notice found" in listed.output and ".pdf" not in listed.output
+    assert "the list links files, not pages (3 links repeating in ul.list" in listed.output
 
 
 def test_dry_run_of_a_json_listing_says_where_each_notice_came_from(tmp_path):

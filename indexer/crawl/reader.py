@@ -66,7 +66,11 @@ class PageReader:
             verdict = classify(url, page.body, page.content_type, soup, self.scope.allows)
             if verdict.kind == "detail":
                 return attachment_links(self.profile, url, soup, depth, self.scope), None, verdict.why, "detail"
-        return links, None, "no notice here: " + diagnose(groups(soup, url, directory_of(url), self.scope.allows)), None
+        found = groups(soup, url, directory_of(url), self.scope.allows)
+        listed = notice_groups(found)
+        if listed:  # the list's links were all files: nothing to check or index as a page
+            return links, None, f"no notice here: the list links files, not pages ({listed[0].why()})", None
+        return links, None, "no notice here: " + diagnose(found), None
 
     def _note_selectors(self, url: str, soup: BeautifulSoup, known: set[str]) -> None:
         """Keep a CSS selector for each group of notices taken here (for --suggest-profile)."""
