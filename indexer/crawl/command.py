@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
-from indexer.build import IndexBusy, IndexError_, IngestReport
 from indexer.config import Settings
+from indexer.errors import IndexBusy, IndexError_
+from indexer.ingest import IngestReport
 
 from .crawler import CrawlConfig, Crawler, Job, RunResult
 from .explain import no_notice
