@@ -12,6 +12,7 @@ from .export import EXPORTERS, MEDIA_TYPES, manifest, software_version, write_xl
 from .highlight import mark_all
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import parse
+from .region import filter_value
 from .search import MAX_WINDOW
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Settings",
     "manifest",
     "mark_all",
+    "filter_value",
     "open_backend",
     "query_terms",
     "segmenter",

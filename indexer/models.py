@@ -160,6 +160,8 @@ class SearchRequest:
     per_page: int = 20
     date_from: date | None = None
     date_to: date | None = None
+    issued_from: date | None = None  # 成文日期 range (date_issued)
+    issued_to: date | None = None
     synonyms: bool = True  # expand with the government synonym dictionary
     collapse: bool = True  # show one copy of a notice republished at several places
 

@@ -34,6 +34,8 @@ def filter_query(req: SearchRequest) -> wq.Query | None:
     parts: list[wq.Query] = [wq.Or([wq.Term(f, v) for v in vs]) for f, vs in by_field.items()]
     if req.date_from or req.date_to:
         parts.append(wq.NumericRange("date_num", *date_num_range(req.date_from, req.date_to)))
+    if req.issued_from or req.issued_to:
+        parts.append(wq.NumericRange("issued_num", *date_num_range(req.issued_from, req.issued_to)))
     if req.collapse:
         parts.append(wq.Term("canonical", "1"))
     return wq.And(parts) if parts else None

@@ -29,10 +29,16 @@ PLACES = {
     "indexer.highlight": "text",
     "indexer.sources": "text",
     "indexer.lawdb": "text",
+    "indexer.agency": "text",
+    "indexer.region": "text",
+    "indexer.validity": "text",
+    "indexer.metadata": "text",
     "indexer.store": "store",
     "indexer.generations": "store",
     "indexer.fields": "store",
     "indexer.writes": "store",
+    "indexer.upgrade": "store",
+    "indexer.coverage": "store",
     "indexer.engine": "engine",
     "indexer.segments": "engine",  # the old codec path every bulk-built index names (an alias)
     "indexer.schema": "engine",  # the old schema classes' path (an alias)

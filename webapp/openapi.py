@@ -38,6 +38,8 @@ def search_parameters(max_page_size: int) -> list[dict[str, Any]]:
         ),
         _param("from", day, "Published on or after this day (YYYY-MM-DD); empty for no bound."),
         _param("to", day, "Published on or before this day (YYYY-MM-DD); empty for no bound."),
+        _param("issued_from", day, "Written (成文日期) on or after this day (YYYY-MM-DD); empty for no bound."),
+        _param("issued_to", day, "Written (成文日期) on or before this day (YYYY-MM-DD); empty for no bound."),
         _param("synonyms", flags, "Also search the synonyms of the query words (default on)."),
         _param("all", flags, "Show every copy of a notice republished at several places (default off)."),
     ]

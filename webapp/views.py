@@ -12,6 +12,7 @@ from indexer.api import MAX_WINDOW, Hit, mark_all, query_terms
 from .api import backend, request_from_url, run_search
 from .facets import Args, chips, facet_views, pager, results_url, year_chart
 from .params import MAX_QUERY_CHARS, link_args
+from .richtext import render_text
 
 bp = Blueprint("search", __name__)
 
@@ -86,7 +87,7 @@ def document_context(doc_id: str, q: str) -> dict[str, Any]:
         "q": q,
         "doc_id": doc_id,
         "rows": METADATA_ROWS,
-        "body_html": Markup(body),
+        "body_html": render_text(body),
         "has_match": "<mark" in body,  # our highlighter's output: escaped text + <mark>
         "original": rec.get("url") if is_http(rec.get("url")) else None,
         "attachments": [
