@@ -10,7 +10,7 @@ from typing import Any
 from .analysis import strip_pinyin
 from .extract import check_text, extract
 from .metadata import settle
-from .models import Attachment, Document, RawPage, SkipDocument
+from .models import RECORD_FIELDS, Attachment, Document, RawPage, SkipDocument
 from .normalize import extract_citations, normalize, parse_date, parse_doc_number
 
 PIPELINE_VERSION = "3"  # bump when cleaning or normalisation changes: every record is processed again
@@ -41,27 +41,7 @@ ALIASES = {
     "有效性": "status",
     "sources": "source",
 }
-KNOWN = {
-    "id",
-    "url",
-    "title",
-    "body",
-    "html",
-    "html_bytes",
-    "attachments",
-    "agency",
-    "doc_number",
-    "index_no",
-    "date",
-    "date_issued",
-    "topics",
-    "doc_type",
-    "region",
-    "status",
-    "source",
-    "summary",
-    "keywords",
-}
+KNOWN = frozenset({f.key for f in RECORD_FIELDS if f.given} | {"html", "html_bytes"})  # the rest is kept as extra
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")  # lone surrogates too
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # JSON may escape them (\ud800); no UTF-8 file or database holds them
 

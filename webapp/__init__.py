@@ -7,11 +7,9 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from indexer.backend import open_backend
-from indexer.config import Settings
-from indexer.errors import BadRequest
+from indexer.api import BadRequest, Settings, open_backend
 
-from . import facets, i18n
+from . import api, export, facets, i18n, meta, views
 from .params import link_args
 
 CSP = (
@@ -28,8 +26,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["govsearch"] = {"settings": settings, "backend": open_backend(settings)}
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
-    from . import api, export, meta, views
-
     for bp in (views.bp, api.bp, export.bp, meta.bp):
         app.register_blueprint(bp)
     app.register_error_handler(BadRequest, _bad_request)

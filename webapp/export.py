@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, stream_with_context, url_for
 
-from indexer.export import EXPORTERS, MEDIA_TYPES, manifest, write_xlsx
+from indexer.api import EXPORTERS, MEDIA_TYPES, manifest, write_xlsx
 
 from .api import backend, request_from_url
 from .params import link_args

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from flask import url_for
 
-from indexer.models import FacetBucket, SearchRequest
+from indexer.api import FacetBucket, SearchRequest
 
 from .i18n import t
 

@@ -7,10 +7,7 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from indexer.engine.whoosh.schema import FACET_FIELDS
-from indexer.errors import BadRequest
-from indexer.models import SearchRequest
-from indexer.region import filter_value
+from indexer.api import FACET_FIELDS, BadRequest, SearchRequest, filter_value
 
 MAX_QUERY_CHARS = 1000  # a longer query is refused: nobody types more, and it costs every clause
 MAX_PAGE = 1_000_000  # a larger page number is refused; pages past the deepest reachable hit come back empty

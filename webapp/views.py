@@ -7,10 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from markupsafe import Markup
 
-from indexer.highlight import mark_all
-from indexer.models import Hit
-from indexer.query import parse
-from indexer.search import MAX_WINDOW
+from indexer.api import MAX_WINDOW, Hit, mark_all, query_terms
 
 from .api import backend, request_from_url, run_search
 from .facets import Args, chips, facet_views, pager, results_url, year_chart
@@ -82,7 +79,7 @@ def document_context(doc_id: str, q: str) -> dict[str, Any]:
     rec = b.document(doc_id)
     if rec is None:
         abort(404)
-    terms = parse(q).terms() if q else []
+    terms = query_terms(q) if q else []
     body = mark_all(rec.get("body") or "", terms).replace("<mark>", '<mark id="first-match">', 1)
     cites, cited_by = b.citations(doc_id)
     return {

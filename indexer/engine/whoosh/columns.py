@@ -121,7 +121,7 @@ class Columns:
 
 def _dates(reader: Any, field: str, size: int) -> np.ndarray | None:
     """Read a yyyymmdd column into an array (None for an index written before the column existed)."""
-    # an index written before the field existed (a legacy index) has no such field at all
+    # an index written before the field existed has it in neither its schema nor its columns
     days = reader.column_reader(field) if field in reader.schema and reader.has_column(field) else None
     # `is not None`: a column reader over several segments has len() 0 (whoosh's MultiColumnReader)
     return np.fromiter((int(v or 0) for v in days), dtype=np.int64, count=size) if days is not None else None
