@@ -11,8 +11,8 @@ from indexer.backend import open_backend
 from indexer.config import Settings
 from indexer.search import BadRequest
 
-from . import facets, i18n
-from .params import link_args
+from . import facets, hosts, i18n
+from .params import link_args, refuse_long_url
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -25,13 +25,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Create the app on an index; the backend is opened once and shared, searchers per thread."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    app.extensions["govsearch"] = {"settings": settings, "backend": open_backend(settings)}
+    base_url = hosts.valid_base_url(settings.base_url or hosts.DEFAULT_BASE_URL)
+    app.extensions["govsearch"] = {"settings": settings, "backend": open_backend(settings), "base_url": base_url}
+    app.wsgi_app = hosts.HostGuard(app.wsgi_app, base_url)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
     from . import api, export, meta, views
 
     for bp in (views.bp, api.bp, export.bp, meta.bp):
         app.register_blueprint(bp)
+    app.before_request(hosts.refuse_bad_host)
+    app.before_request(refuse_long_url)
     app.register_error_handler(BadRequest, _bad_request)
     app.register_error_handler(HTTPException, _http_error)
     app.url_defaults(i18n.add_lang_to_urls)
@@ -41,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         t=i18n.t,
         lang=i18n.lang,
         switch_lang_url=switch_lang_url,
+        external_url=hosts.external_url,
         chart_w=facets.CHART_W,
         chart_h=facets.CHART_H,
         more_after=facets.MORE_AFTER,
@@ -66,7 +71,7 @@ def _wants_json() -> bool:
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Any:
     if _wants_json():
         return jsonify(ok=False, error=message), status, headers or {}
-    titles = {400: "error_400", 404: "error_404", 405: "error_405"}
+    titles = {400: "error_400", 404: "error_404", 405: "error_405", 414: "error_414"}
     title = i18n.t(titles[status]) if status in titles else str(status)
     return render_template("error.html", status=status, title=title, message=message, q=""), status, headers or {}
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, jsonify, request, stream_with_context
 
 from indexer.export import EXPORTERS, MEDIA_TYPES, manifest, write_xlsx
 
 from .api import backend, request_from_url
+from .hosts import external_url
 from .params import link_args
 
 bp = Blueprint("export", __name__)
@@ -28,7 +29,7 @@ def export(fmt: str) -> Any:
     records = backend().iter_records(req)
     headers = {
         "Content-Disposition": f'attachment; filename="govsearch-export.{fmt}"',
-        "Link": f'<{url_for("export.export_manifest", _external=True, fmt=fmt, **_args())}>; rel="describedby"',
+        "Link": f'<{external_url("export.export_manifest", fmt=fmt, **_args())}>; rel="describedby"',
     }
     if fmt == "xlsx":  # a zip container cannot be streamed: spool to a temporary file on disk
         spool = tempfile.TemporaryFile()
@@ -50,5 +51,5 @@ def export_manifest() -> Any:
     req = request_from_url()
     fmt = request.args.get("fmt", "csv")
     args = {k: v for k, v in _args().items() if k != "fmt"}
-    rerun = url_for("export.export", fmt=fmt if fmt in MEDIA_TYPES else "csv", _external=True, **args)
+    rerun = external_url("export.export", fmt=fmt if fmt in MEDIA_TYPES else "csv", **args)
     return jsonify(manifest(req, backend().version(), backend().iter_records(req), rerun, fmt))

@@ -109,6 +109,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error_400": ("请求有误", "Bad request"),
     "error_404": ("找不到该页面或文件", "Page or document not found"),
     "error_405": ("不支持该请求方法", "Method not allowed"),
+    "error_414": ("请求地址过长", "URL too long"),
     "home": ("返回首页", "Back to the home page"),
     "api_docs": ("API（OpenAPI）", "API (OpenAPI)"),
     "opensearch": ("政府文件检索", "Government documents"),
