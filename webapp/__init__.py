@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer.backend import open_backend
 from indexer.config import Settings
 from indexer.search import BadRequest
 
-from . import facets, hosts, i18n
+from . import facets, hosts, i18n, saved
 from .params import link_args, refuse_long_url
 
 CSP = (
@@ -26,7 +26,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     base_url = hosts.valid_base_url(settings.base_url or hosts.DEFAULT_BASE_URL)
-    app.extensions["govsearch"] = {"settings": settings, "backend": open_backend(settings), "base_url": base_url}
+    app.extensions["govsearch"] = {
+        "settings": settings,
+        "backend": open_backend(settings),
+        "base_url": base_url,
+        "saved": saved.SavedQueries(settings.index_dir / saved.FILE_NAME, settings.saved_queries_max),
+    }
     app.wsgi_app = hosts.HostGuard(app.wsgi_app, base_url)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
@@ -82,7 +87,8 @@ def _bad_request(e: BadRequest) -> Any:
 
 def _http_error(e: HTTPException) -> Any:
     if e.code == 404:
-        return _error(404, "not found" if _wants_json() else "")
+        own = e.description != NotFound.description  # a message of ours, such as an unknown query id
+        return _error(404, e.description if own else "not found" if _wants_json() else "")
     allow = getattr(e, "valid_methods", None)  # a 405 must say which methods are allowed (RFC 9110)
     return _error(e.code or 500, e.description or e.name, {"Allow": ", ".join(allow)} if allow else None)
 

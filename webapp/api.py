@@ -12,6 +12,7 @@ from indexer.models import SearchPage, SearchRequest
 from indexer.search import MAX_WINDOW
 
 from .params import search_request
+from .saved import resolve
 
 bp = Blueprint("api", __name__)
 
@@ -29,7 +30,7 @@ def settings() -> Settings:
 def request_from_url() -> SearchRequest:
     """Return the SearchRequest of this request's query string."""
     s = settings()
-    return search_request(request.args, s.page_size, s.max_page_size)
+    return search_request(resolve(request.args), s.page_size, s.max_page_size)
 
 
 def run_search(req: SearchRequest) -> SearchPage:

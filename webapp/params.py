@@ -22,7 +22,7 @@ TRUE_WORDS, FALSE_WORDS = ("1", "true", "on"), ("0", "false", "off")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # exactly YYYY-MM-DD, as the OpenAPI document says
 
 
-LINK_PARAMS = ("q", "page", "per_page", "sort", "from", "to", "synonyms", "all", "lang", *FACET_FIELDS)
+LINK_PARAMS = ("q", "qid", "page", "per_page", "sort", "from", "to", "synonyms", "all", "lang", *FACET_FIELDS)
 
 
 def link_args(args: MultiDict[str, str]) -> dict[str, list[str]]:
