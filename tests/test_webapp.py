@@ -416,8 +416,13 @@ def test_query_with_a_punctuation_word_is_not_a_server_error(client, q):
 def test_wrong_method_is_405_with_allow(client):
     r = client.post("/api/search?q=x")
     assert r.status_code == 405 and r.get_json()["ok"] is False and "GET" in r.headers["Allow"]
-    r = client.post("/search?q=x")
-    assert r.status_code == 405 and "GET" in r.headers["Allow"] and "<h1>405" in r.get_data(as_text=True)
+    r = client.delete("/search?q=x")
+    assert (
+        r.status_code == 405
+        and "GET" in r.headers["Allow"]
+        and "POST" in r.headers["Allow"]
+        and "<h1>405" in r.get_data(as_text=True)
+    )
 
 
 # --- language ----------------------------------------------------------------------------------------------------

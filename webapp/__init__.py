@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request, url_for
@@ -30,14 +31,14 @@ def create_app(settings: Settings | None = None) -> Flask:
         "settings": settings,
         "backend": open_backend(settings),
         "base_url": base_url,
-        "saved": saved.SavedQueries(settings.index_dir / saved.FILE_NAME, settings.saved_queries_max),
+        "saved": saved.SavedQueries(Path(settings.index_dir) / saved.FILE_NAME, settings.saved_queries_max),
     }
     app.wsgi_app = hosts.HostGuard(app.wsgi_app, base_url)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
-    from . import api, export, meta, views
+    from . import advanced, api, export, meta, views
 
-    for bp in (views.bp, api.bp, export.bp, meta.bp):
+    for bp in (views.bp, advanced.bp, api.bp, export.bp, meta.bp):
         app.register_blueprint(bp)
     app.before_request(hosts.refuse_bad_host)
     app.before_request(refuse_long_url)
@@ -64,7 +65,7 @@ def switch_lang_url() -> str:
     """Return this page's URL in the other interface language."""
     other = "zh" if i18n.lang() == "en" else "en"
     args = {**link_args(request.args), "lang": [other]}
-    if request.endpoint and request.endpoint.startswith("search.") and request.view_args is not None:
+    if request.endpoint and request.endpoint.startswith(("search.", "advanced.")) and request.view_args is not None:
         return url_for(request.endpoint, **request.view_args, **args)
     return url_for("search.home", lang=other)
 

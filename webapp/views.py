@@ -11,7 +11,7 @@ from markupsafe import Markup
 from indexer.highlight import mark_all
 from indexer.models import Hit
 from indexer.query import parse
-from indexer.search import MAX_WINDOW
+from indexer.search import MAX_WINDOW, BadRequest
 
 from .api import backend, request_from_url, run_search, settings
 from .facets import Args, chips, facet_views, pager, results_url, year_chart
@@ -80,6 +80,8 @@ def results() -> Any:
 @bp.post("/search")
 def post_search() -> Any:
     """Take a query by POST (up to the query limit) and show its results under a shareable ?qid= URL."""
+    if "q" not in request.form:
+        raise BadRequest("POST /search takes the query in the form field q (application/x-www-form-urlencoded)")
     search_request(request.form, settings().page_size, settings().max_page_size)  # refuse what GET refuses
     args = {k: v for k, v in link_args(request.form).items() if k not in (QID_PARAM, "page", "lang")}
     try:
