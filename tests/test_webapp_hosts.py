@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+from werkzeug.wrappers import Response
 
 from indexer.config import Settings
 from webapp import create_app
@@ -19,6 +22,17 @@ JSON_PAGES = ("/api/search?q=条例", "/export.csv?q=条例", "/export.manifest.
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
+def raw_get(app: Flask, path: str, headers: dict[str, str]) -> Response:
+    """GET path through the bare WSGI interface (Flask's test client decodes the Host itself, before and after)."""
+    path, _, query = path.partition("?")
+    builder = EnvironBuilder(path=path, query_string=query, headers=headers)
+    try:
+        body, status, response_headers = run_wsgi_app(app, builder.get_environ(), buffered=True)
+    finally:
+        builder.close()
+    return Response(b"".join(body), status=status, headers=response_headers)
+
+
 @pytest.fixture(scope="module")
 def based_app(index_dir: Path) -> Flask:
     """The app on the session index with a public base URL that has a path."""
@@ -26,14 +40,14 @@ def based_app(index_dir: Path) -> Flask:
 
 
 @pytest.mark.parametrize("path", PAGES + JSON_PAGES)
-@pytest.mark.parametrize("host", ["a..b", "a b", "x:99999", "-..", "evil.example/x", "a\u00e9b.example"])
-def test_malformed_host_is_our_400_without_a_traceback(client, caplog, path: str, host: str) -> None:
+@pytest.mark.parametrize("host", ["a..b", "a b", "x:99999", "-..", "evil.example/x", "a\u00e9b.example", "xn--"])
+def test_malformed_host_is_our_400_without_a_traceback(app, caplog, path: str, host: str) -> None:
     caplog.set_level(logging.DEBUG)
-    resp = client.get(path, headers={"Host": host})
+    resp = raw_get(app, path, {"Host": host})
     assert resp.status_code == 400, (path, host, resp.status_code)
     assert resp.headers["Content-Security-Policy"] and resp.headers["X-Content-Type-Options"] == "nosniff"
     if path.startswith(("/api", "/export", "/healthz")):
-        assert resp.get_json() == {"ok": False, "error": "malformed Host header"}
+        assert json.loads(resp.get_data()) == {"ok": False, "error": "malformed Host header"}
     else:
         html = resp.get_data(as_text=True)
         assert "400 · 请求有误" in html and "malformed Host header" in html and 'href="/"' in html

@@ -68,10 +68,12 @@ def _chunks(fh: Any, size: int = 1 << 16) -> Any:
             yield chunk
 
 
-@bp.get("/export.manifest.json")
+@bp.route("/export.manifest.json", methods=["GET", "HEAD"])
 def export_manifest() -> Any:
     """Return the provenance manifest of an export: query, index version, a SHA-256 per document."""
     req = request_from_url()
+    if request.method == "HEAD":  # the manifest hashes every record: HEAD does none of that work
+        return Response(status=200, content_type="application/json")
     fmt = request.args.get("fmt", "csv")
     fmt = fmt if fmt in MEDIA_TYPES else "csv"
     args = {k: v for k, v in _args().items() if k != "fmt"}

@@ -49,8 +49,8 @@ def well_formed_host(host: str) -> bool:
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     if name.startswith("["):
         return True
-    try:
-        name.encode("idna")  # empty or over-long labels fail here, as werkzeug's routing would
+    try:  # empty or over-long labels and broken punycode (xn--) fail here, as in werkzeug's routing and URLs
+        name.encode("idna").decode("idna")
     except UnicodeError:
         return False
     return True

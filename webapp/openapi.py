@@ -6,7 +6,7 @@ from typing import Any
 
 from indexer.schema import FACET_FIELDS
 
-from .openapi_site import QID, site_paths
+from .openapi_site import QID, site_paths, with_head
 from .params import FALSE_WORDS, MAX_PAGE, MAX_QUERY_CHARS, SORTS, TRUE_WORDS
 
 NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
@@ -202,7 +202,7 @@ def _api_paths(params: list[dict[str, Any]]) -> dict[str, Any]:
                 "responses": record,
             }
         },
-        "/export.{fmt}": {"get": export, "head": {**export, "operationId": "export_head"}},
+        "/export.{fmt}": with_head({"get": export}),
         "/healthz": {
             "get": {
                 "operationId": "health",

@@ -128,6 +128,7 @@ def _machine(search_params: list[dict[str, Any]]) -> dict[str, Any]:
     )
     fmt = _param("fmt", {"type": "string"}, "csv, jsonl or xlsx (default csv).")
     atom = {"200": {"description": "The feed.", "content": {"application/atom+xml": {"schema": {"type": "string"}}}}}
+    atom |= _errors(_page("A parameter is malformed."), _page("Too long."), _page("Unknown saved query id."))
     osd = {"application/opensearchdescription+xml": {"schema": {"type": "string"}}}
     files = {"text/css": {"schema": {"type": "string"}}, "image/svg+xml": {"schema": {"type": "string"}}}
     name = _param("filename", {"type": "string", "minLength": 1}, "app.css or favicon.svg.", "path")
@@ -136,13 +137,15 @@ def _machine(search_params: list[dict[str, Any]]) -> dict[str, Any]:
             "feed",
             "The newest documents of a search as Atom; links under the base URL.",
             [*search_params, QID],
-            {**atom, **errors},
+            atom,
         ),
-        "/export.manifest.json": _get(
-            "export_manifest",
-            "The provenance manifest of an export: query, index version, a SHA-256 per document.",
-            [*search_params, QID, fmt],
-            {"200": _json(MANIFEST, "The manifest."), **errors},
+        "/export.manifest.json": with_head(
+            _get(
+                "export_manifest",
+                "The provenance manifest of an export: query, index version, a SHA-256 per document.",
+                [*search_params, QID, fmt],
+                {"200": _json(MANIFEST, "The manifest."), **errors},
+            )
         ),
         "/opensearch.xml": _get(
             "opensearch", "The OpenSearch description.", [LANG], {"200": {"description": "It.", "content": osd}}
@@ -155,6 +158,14 @@ def _machine(search_params: list[dict[str, Any]]) -> dict[str, Any]:
             {"200": {"description": "The file.", "content": files}, "404": _page("No such file.")},
         ),
     }
+
+
+def with_head(item: dict[str, Any]) -> dict[str, Any]:
+    """Return a path item with a HEAD operation beside its GET: the same parameters, headers only."""
+    get = item["get"]
+    head = {**get, "operationId": get["operationId"] + "_head", "summary": "The headers only: no export work."}
+    head["responses"] = {k: {"description": v["description"]} for k, v in get["responses"].items()}
+    return {**item, "head": head}
 
 
 def _get(op: str, summary: str, params: list[dict[str, Any]], responses: dict[str, Any]) -> dict[str, Any]:
