@@ -230,6 +230,8 @@ def test_advanced_form_leads_to_the_same_results_as_a_typed_query(browser, live_
         assert state["q"] == ["title:条例 title:管理 -title:废止"] and state["from"] == ["2010-01-01"]
         total = api(live_server.url, "/api/search?" + urlsplit(pg.url).query)["total"]
         assert total > 0 and f"找到 {total} 篇文件" in pg.locator("h1").inner_text()
+        alternate = pg.locator("link[rel=alternate][type='application/json']").get_attribute("href")
+        assert api(live_server.url, alternate)["total"] == total  # the page's own JSON
 
 
 @pytest.mark.parametrize("size", WIDTHS)
