@@ -168,5 +168,7 @@ def test_the_cli_export_has_no_limit_and_continues_long_texts(long_index, tmp_pa
         main, ["export", "", "--index", str(long_index), "--format", "xlsx", "--output", str(out)], env=env
     )
     assert result.exit_code == 0, result.output
-    rows = list(openpyxl.load_workbook(out, read_only=True)["results"].iter_rows(values_only=True))
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(out.read_bytes()), read_only=True)["results"].iter_rows(values_only=True)
+    )
     assert len(rows) - 1 == len(long_records) and rows[0][-1] == "body_4"
