@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
-from indexer.build import ingest
 from indexer.config import Settings
+from indexer.ingest import ingest
 from indexer.models import SkipDocument
 from indexer.pipeline import to_document
 from webapp.params import MAX_QUERY_CHARS

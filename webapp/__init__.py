@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer.backend import open_backend
 from indexer.config import Settings
-from indexer.search import BadRequest
+from indexer.errors import BadRequest
 
 from . import facets, hosts, i18n, saved
 from .params import link_args, refuse_long_url

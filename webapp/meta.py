@@ -14,6 +14,7 @@ from indexer.export import software_version
 from .api import request_from_url, run_search, settings
 from .hosts import base_url, external_url
 from .i18n import t
+from .openapi import openapi_document
 from .params import link_args
 
 bp = Blueprint("meta", __name__)
@@ -63,6 +64,4 @@ def opensearch() -> Any:
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """Return the OpenAPI 3.1 document of the JSON API and the exports."""
-    from .openapi import openapi_document
-
     return jsonify(openapi_document(settings().max_page_size, software_version()))
