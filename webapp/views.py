@@ -8,10 +8,11 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from indexer.errors import BadRequest
 from indexer.highlight import mark_all
 from indexer.models import Hit
 from indexer.query import parse
-from indexer.search import MAX_WINDOW, BadRequest
+from indexer.search import MAX_WINDOW
 
 from .api import backend, request_from_url, run_search, settings
 from .facets import Args, chips, facet_views, pager, results_url, year_chart
