@@ -253,7 +253,7 @@ def test_a_long_passage_is_posted_and_its_results_stay_shareable(browser, live_s
         assert pg.locator("h1").inner_text() == heading
         resp = pg.goto("/search?q=" + "字" * 1001)
         assert resp.status == 400 and resp.headers["content-security-policy"]
-        assert "at most 1000 are allowed" in pg.locator("main").inner_text()
+        assert "查询有 1001 个字，最多 1000 个字" in pg.locator("main").inner_text()
         check_page(pg, "query-too-long", size)
 
 

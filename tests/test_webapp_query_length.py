@@ -34,7 +34,9 @@ def test_a_query_of_the_documented_length_is_answered_and_one_more_character_is_
     }
     page = client.get("/search", query_string={"q": TOO_LONG})
     html = page.get_data(as_text=True)
-    assert page.status_code == 400 and "400 · 请求有误" in html and "at most 1000 are allowed" in html
+    assert page.status_code == 400 and "400 · 请求有误" in html and "查询有 1001 个字，最多 1000 个字" in html
+    english = client.get("/search", query_string={"q": TOO_LONG, "lang": "en"}).get_data(as_text=True)
+    assert "The query is 1001 characters long; at most 1000 are allowed" in english
     assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
 
 
@@ -65,7 +67,7 @@ def test_a_posted_query_gets_a_shareable_id_that_is_a_hash_of_its_content(client
 def test_a_posted_query_over_the_limit_is_refused_and_nothing_is_saved(client, app):
     before = app.extensions["govsearch"]["saved"].count()
     resp = client.post("/search", data={"q": TOO_LONG})
-    assert resp.status_code == 400 and "at most 1000 are allowed" in resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "最多 1000 个字" in resp.get_data(as_text=True)
     assert app.extensions["govsearch"]["saved"].count() == before
 
 

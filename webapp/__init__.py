@@ -13,7 +13,7 @@ from indexer.config import Settings
 from indexer.errors import BadRequest
 
 from . import facets, hosts, i18n, saved
-from .params import link_args, refuse_long_url
+from .params import MAX_QUERY_CHARS, QueryTooLong, link_args, refuse_long_url
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -83,6 +83,8 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 def _bad_request(e: BadRequest) -> Any:
+    if isinstance(e, QueryTooLong) and not _wants_json():  # the API keeps its message; pages say it plainly
+        return _error(400, i18n.t("query_too_long", n=e.chars, limit=MAX_QUERY_CHARS))
     return _error(400, str(e))
 
 

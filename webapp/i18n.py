@@ -138,6 +138,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error_404": ("找不到该页面或文件", "Page or document not found"),
     "error_405": ("不支持该请求方法", "Method not allowed"),
     "error_414": ("请求地址过长", "URL too long"),
+    "query_too_long": (
+        "查询有 {n} 个字，最多 {limit} 个字。请缩短查询，或在高级搜索页粘贴一段文字。",
+        "The query is {n} characters long; at most {limit} are allowed. Shorten it, or paste text on /advanced.",
+    ),
     "home": ("返回首页", "Back to the home page"),
     "api_docs": ("API（OpenAPI）", "API (OpenAPI)"),
     "opensearch": ("政府文件检索", "Government documents"),

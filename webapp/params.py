@@ -33,6 +33,14 @@ def link_args(args: MultiDict[str, str]) -> dict[str, list[str]]:
     return {k: args.getlist(k) for k in LINK_PARAMS if k in args}
 
 
+class QueryTooLong(BadRequest):
+    """A query over MAX_QUERY_CHARS characters; pages explain it in the reader's language."""
+
+    def __init__(self, chars: int) -> None:
+        super().__init__(f"query is {chars} characters long; at most {MAX_QUERY_CHARS} are allowed")
+        self.chars = chars
+
+
 def refuse_long_url() -> None:
     """Answer a request whose query string is over the app's own limit with 414 (before_request hook)."""
     size = len(request.environ.get("QUERY_STRING", ""))
@@ -77,7 +85,7 @@ def search_request(args: MultiDict[str, str], page_size: int = 20, max_page_size
     """Read q, page, per_page, sort, from, to, synonyms, all and the facet filters from the URL."""
     q = args.get("q", "")
     if len(q) > MAX_QUERY_CHARS:
-        raise BadRequest(f"query is {len(q)} characters long; at most {MAX_QUERY_CHARS} are allowed")
+        raise QueryTooLong(len(q))
     sort = args.get("sort") or "relevance"
     if sort not in SORTS:
         raise BadRequest(f"unknown sort {sort[:20]!r}: use relevance, date or date_asc")
