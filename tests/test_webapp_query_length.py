@@ -45,6 +45,7 @@ def test_an_over_long_query_string_is_our_414(client):
     assert resp.status_code == 414 and "at most 32768" in resp.get_json()["error"]
     page = client.get("/search?q=" + "x" * 40_000)
     assert page.status_code == 414 and "请求地址过长" in page.get_data(as_text=True)
+    assert len(page.get_data()) < 10_000  # its links do not repeat the URL it refused
 
 
 def test_a_posted_query_gets_a_shareable_id_that_is_a_hash_of_its_content(client):

@@ -13,7 +13,7 @@ from indexer.config import Settings
 from indexer.errors import BadRequest
 
 from . import facets, hosts, i18n, saved
-from .params import MAX_QUERY_CHARS, QueryTooLong, link_args, refuse_long_url
+from .params import MAX_QUERY_CHARS, MAX_QUERY_STRING_BYTES, QueryTooLong, link_args, refuse_long_url
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -64,6 +64,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 def switch_lang_url() -> str:
     """Return this page's URL in the other interface language."""
     other = "zh" if i18n.lang() == "en" else "en"
+    if len(request.environ.get("QUERY_STRING", "")) > MAX_QUERY_STRING_BYTES:  # a 414 page: not its huge URL
+        return url_for("search.home", lang=other)
     args = {**link_args(request.args), "lang": [other]}
     if request.endpoint and request.endpoint.startswith(("search.", "advanced.")) and request.view_args is not None:
         return url_for(request.endpoint, **request.view_args, **args)
