@@ -59,6 +59,7 @@ bench-sphinx: install
 
 eval: install
 	$(BIN)/python -m bench.eval
+	$(BIN)/python -m bench.crawl_eval
 
 clean:
 	rm -rf var .venv build *.egg-info

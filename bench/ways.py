@@ -239,9 +239,10 @@ def array_queries(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[l
     import indexer.search as search_module
     from bench.ours import request
     from indexer.engine.whoosh import evaluate
+    from indexer.engine.whoosh.matches import collect_with_whoosh
     from indexer.engine.whoosh.searcher import open_searcher
     from indexer.generations import open_index
-    from indexer.search import collect, collect_with_whoosh, search
+    from indexer.search import collect, search
 
     path = _bench_index(work, recs)
     queries = [q for kind_qs in make_queries(recs, 10).values() for q in kind_qs]

@@ -14,10 +14,13 @@ import click
 from .backend import ingest_paths, open_backend
 from .check import check_index
 from .config import Settings
+from .coverage import store_coverage
 from .crawl.command import crawl_cmd
 from .errors import BadRequest, IndexBusy, IndexError_
 from .export import EXPORTERS, manifest, write_xlsx
+from .generations import store_path
 from .models import SearchRequest
+from .region import filter_value
 from .sources import input_files, stdin_is_tty, total_bytes
 
 
@@ -92,7 +95,7 @@ def parse_filters(filters: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         name, sep, value = f.partition("=")
         if not sep or not name.strip() or not value.strip():
             raise UserError(f"bad --filter {f!r}: expected FIELD=VALUE, e.g. topic=安全生产")
-        out.append((name.strip(), value.strip()))
+        out.append((name.strip(), filter_value(name.strip(), value.strip())))
     return tuple(out)
 
 
@@ -227,6 +230,9 @@ def stats_cmd(index_dir: Path | None) -> None:
     page = backend.search(SearchRequest(per_page=1, collapse=False))
     for name, buckets in page.facets.items():
         click.echo(f"{name}: " + ", ".join(f"{b.value} ({b.count})" for b in buckets[:10]))
+    store = store_path(settings_for(index_dir).index_dir)
+    if store.exists():  # coverage of each metadata field, per source file or crawled host
+        click.echo(store_coverage(store).table())
 
 
 @main.command("check")

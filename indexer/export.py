@@ -14,24 +14,12 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
-from .models import SearchRequest
+from .models import RECORD_FIELDS, SearchRequest
 
-COLUMNS = (
-    "id",
-    "title",
-    "url",
-    "agency",
-    "doc_number",
-    "index_no",
-    "date",
-    "date_issued",
-    "topics",
-    "doc_type",
-    "region",
-    "status",
-    "source",
-    "text_sha256",
-    "body",
+TEXT_SHA256_COLUMN = 14  # the place of the one derived column among the record fields' (models.RECORD_FIELDS)
+COLUMNS = tuple(
+    key
+    for _, key in sorted([(f.column, f.key) for f in RECORD_FIELDS if f.column] + [(TEXT_SHA256_COLUMN, "text_sha256")])
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # cells a spreadsheet would run as formulas
 XLSX_CELL_MAX = 32_767  # characters Excel holds in one cell; a longer body continues in body_2, body_3 ...

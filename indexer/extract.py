@@ -84,7 +84,12 @@ CHROME_LINES = re.compile(
     r"^(?:扫一扫在手机打开当前页|扫一扫|附件下载[:：]?|相关附件[:：]?|分享到?[:：]?|打印(?:本页)?|关闭(?:窗口)?"
     r"|返回顶部|收藏|浏览次数[:：]?.*|【?\s*(?:字体|字号)?[:：]?\s*大\s*中\s*小\s*】?|[【\[]\s*(?:打印|关闭|关闭窗口"
     r"|返回顶部|收藏)\s*[】\]](?:\s*[【\[]\s*(?:打印|关闭|关闭窗口|返回顶部|收藏)\s*[】\]])*|下载文字版|下载图片版"
-    r"|微信|微博|QQ空间|上一篇[:：].*|下一篇[:：].*|当前位置[:：].*|点击查看政策解读[:：].*|-|—|·)$"
+    r"|微信|微博|QQ空间|上一篇[:：].*|下一篇[:：].*|当前位置[:：].*|点击查看政策解读[:：].*|-|—|·"
+    # share bars, scan-to-phone, font size, print/close rows and ICP/公安备案 footers, in their common spellings
+    r"|分享到?[:：]?\s*(?:微信|微博|QQ空间|QQ|朋友圈|新浪微博|腾讯微博|\s)*|扫一扫[，,]?\s*(?:在手机(?:上)?打开当前页|分享到朋友圈|用手机看)"
+    r"|(?:【\s*)?(?:字号|字体)\s*[:：]?\s*[【\[]?\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小\s*[】\]]?(?:\s*】)?"
+    r"|(?:[【\[]?\s*(?:打印(?:本页|此页)?|关闭(?:本页|窗口)?|返回顶部|收藏|纠错)\s*[】\]]?\s*){1,5}"
+    r"|.{0,40}ICP备\s*\d+号.{0,60}|.{0,40}公网安备\s*\d+号.{0,40})$"
 )
 # metadata labels (政府信息公开目录) -> field; labels are matched with spaces removed
 LABELS = {
@@ -116,18 +121,43 @@ LABELS = {
     "文种": "doc_type",
     "内容概述": "summary",
     "摘要": "summary",
+    "生成日期": "issued",
     "实施日期": "effective",
     "失效日期": "expires",
     "统一编号": "unified_no",
     "来源": "source_name",
     "信息来源": "source_name",
 }
-LABEL_RE = re.compile(rf"^({'|'.join(sorted(LABELS, key=len, reverse=True))})[:：]$")
+# labels a 政府信息公开 table also writes without a colon (<td>生成日期</td>): none is an ordinary word
+BARE_LABELS = (
+    "索引号",
+    "文号",
+    "发文字号",
+    "发文机关",
+    "发布机构",
+    "成文日期",
+    "发布日期",
+    "生成日期",
+    "主题分类",
+    "有效性",
+)
+LABEL_RE = re.compile(
+    rf"^(?:({'|'.join(sorted(LABELS, key=len, reverse=True))})[:：]|({'|'.join(BARE_LABELS)})[:：]?)$"
+)
+# a date after its label, with or without a colon: "生成日期 2015年3月2日", "成文日期：二〇一五年三月二日"
+DATE_LABEL = re.compile(
+    r"(生成日期|成文日期|发文日期|发布日期|发布时间)\s*[:：]?\s*"
+    r"(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|[〇○零一二三四五六七八九]{4}\s*年[十一二三四五六七八九]{1,2}月[十一二三四五六七八九]{1,3}日)"
+)
 INLINE_LABEL = re.compile(rf"({'|'.join(sorted(LABELS, key=len, reverse=True))})[:：]\s*")
 # cells of the 政府信息公开 catalogue whose emptiness is worth a note
 TABLE_CELLS = {"index_no", "title", "agency", "doc_number", "issued", "published", "topics", "status"}
 SITE_SUFFIX = re.compile(r"\s*(?:[-_|—－]+\s*)[^-_|—－]*(?:网站|门户网站|政府网|人民政府|政务网|网)\s*$")
 TITLE_DECOR = re.compile(r"^(?:[（(]转载[)）]|【[^】]{1,4}】)\s*")
+# what no text has many of: U+FFFD (undecodable bytes), C0/C1 controls, private use (GB18030 decoding junk)
+_NOT_TEXT = re.compile(r"[\ufffd\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
+TEXT_SAMPLE = 20_000  # characters looked at by check_text (a bounded cost per record)
+MAX_BAD_PERCENT = 10  # a real page with a few broken characters stays far below this
 NOT_AGENCY = re.compile(r"^(?:本网|本站|南方\+|.*(?:日报|晚报|新闻|公众号|官网|数据库|网站|客户端).*)$")
 
 
@@ -166,6 +196,15 @@ def decode_page(body: bytes, content_type: str = "") -> tuple[str, str | None]:
     encoding = best.encoding if best else "utf-8"
     note = f"charset declared {declared} but the page is {encoding}" if declared else None
     return body.decode(encoding, "replace"), note or f"charset guessed: {encoding}"
+
+
+def check_text(text: str, what: str) -> None:
+    """Refuse text that is mostly U+FFFD, control or private-use characters: binary, not a page or text."""
+    sample = text[:TEXT_SAMPLE]
+    visible = len(sample) - sum(map(sample.count, " \n\t\r\u3000"))
+    bad = len(_NOT_TEXT.findall(sample))
+    if visible and bad * 100 > visible * MAX_BAD_PERCENT:
+        raise SkipDocument(f"not text: {bad * 100 // visible}% of the {what}'s characters are U+FFFD or control")
 
 
 def decode_html(body: bytes, content_type: str = "") -> str:
@@ -222,7 +261,7 @@ def _meta(soup: BeautifulSoup) -> dict[str, str]:
 def _is_label(tag: Tag | NavigableString) -> str | None:
     text = tag.get_text() if isinstance(tag, Tag) else str(tag)
     m = LABEL_RE.match(re.sub(r"[\s\u3000\xa0]+", "", text))
-    return LABELS[m[1]] if m else None
+    return LABELS[m[1] or m[2]] if m else None
 
 
 def _labelled(soup: BeautifulSoup) -> dict[str, str]:
@@ -251,6 +290,8 @@ def _inline_labels(text: str) -> dict[str, str]:
         for m, nxt in zip(matches, matches[1:] + [None], strict=True):
             value = _squash(line[m.end() : nxt.start() if nxt else None])
             found.setdefault(LABELS[m[1]], value)
+    for m in DATE_LABEL.finditer(text):  # a labelled date without a colon is still a date
+        found.setdefault(LABELS[m[1]], m[2])
     return found
 
 
@@ -398,6 +439,7 @@ def extract(page: RawPage) -> Document:
         SkipDocument: the page has no usable text at all.
     """
     html, charset_note = decode_page(page.body, page.content_type)
+    check_text(html, "page")
     soup = BeautifulSoup(html, "lxml")
     notes = [charset_note] if charset_note else []
     meta = _meta(soup)

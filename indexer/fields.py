@@ -43,6 +43,7 @@ def index_fields(doc: Document, dup_of: str | None) -> dict[str, Any]:
         "year": str(day.year) if day else "",
         "has_attachment": "有附件" if doc.attachments else "无附件",
         "date_num": int(day.strftime("%Y%m%d")) if day else 0,
+        "issued_num": int(doc.issued.strftime("%Y%m%d")) if doc.issued else 0,
         "cites": ",".join(cite_key(c) for c in doc.cites),
         "title_key": fold(doc.title),
         "dup_of": dup_of or doc.doc_id,

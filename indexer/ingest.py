@@ -20,7 +20,8 @@ from .generations import store_errors, store_path, write_lock
 from .models import SkipDocument
 from .pipeline import content_hash, record_id, scrub, to_document
 from .sources import Item, input_files, read_items
-from .store import RecordStore
+from .store import RecordStore, pack_raw
+from .upgrade import upgrade
 from .writes import BATCH, regroup_duplicates
 
 PARALLEL_AFTER = 2000  # items taken in this process before workers prepare records (small ingests never fork)
@@ -42,6 +43,7 @@ class IngestReport:
     rebuilt: bool = False
     seconds: float = 0.0
     workers: int = 0  # processes that prepared records beside this one (0: all prepared here)
+    upgraded: int = 0  # stored records made again by a newer pipeline (indexer.upgrade)
 
     def skip(self, source: str, reason: str) -> None:
         """Count one skipped input and remember why."""
@@ -85,6 +87,7 @@ def ingest_items(
     with write_lock(index_dir, lock_timeout), store_errors(index_dir):
         store = RecordStore(store_path(index_dir))
         try:
+            report.upgraded = upgrade(store)  # records made by an older pipeline, made again from their raw input
             for n, item in enumerate(taken(store, items, report), start=1):
                 if progress:
                     progress(item.size)
@@ -154,7 +157,7 @@ class _Checked:
     doc_id: str = ""
     digest: str = ""
     skip: str | None = None
-    prepared: tuple[str, str, bytes] | str | None = None  # what _prepare gave, when a worker prepared it
+    prepared: tuple[str, str, bytes, bytes | None] | str | None = None  # what _prepare gave, when a worker prepared it
 
 
 def _check(item: Item) -> _Checked:
@@ -172,16 +175,17 @@ def _changed(store: RecordStore, c: _Checked) -> bool:
     return state is None or state[0] != c.digest
 
 
-def _prepare(record: dict[str, Any], source: str) -> tuple[str, str, bytes] | str:
-    """Return a record's (doc_id, stored JSON, MinHash signature), or the reason it is skipped."""
+def _prepare(record: dict[str, Any], source: str) -> tuple[str, str, bytes, bytes | None] | str:
+    """Return a record's (doc_id, stored JSON, MinHash signature, packed raw input), or why it is skipped."""
     try:
         doc = to_document(record, source=source)
     except SkipDocument as e:
         return e.reason
-    return doc.doc_id, json.dumps(doc.to_record(), ensure_ascii=False), signature(doc.title, doc.body)
+    stored = json.dumps(doc.to_record(), ensure_ascii=False)
+    return doc.doc_id, stored, signature(doc.title, doc.body), pack_raw(record)
 
 
-def _prepare_all(todo: list[tuple[dict[str, Any], str]]) -> list[tuple[str, str, bytes] | str]:
+def _prepare_all(todo: list[tuple[dict[str, Any], str]]) -> list[tuple[str, str, bytes, bytes | None] | str]:
     return [_prepare(record, source) for record, source in todo]
 
 
@@ -208,7 +212,7 @@ def _store_checked(store: RecordStore, c: _Checked, report: IngestReport) -> Non
     if isinstance(prepared, str):
         report.skip(c.item.source, prepared)
         return
-    store.put_json(*prepared[:2], c.digest, prepared[2])
+    store.put_json(*prepared[:2], c.digest, prepared[2], raw=prepared[3])
     if state is None:
         report.added += 1
     else:

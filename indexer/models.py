@@ -68,26 +68,7 @@ class Document:
 
     def to_record(self) -> dict[str, Any]:
         """Return the INTERFACE.md record (JSON-ready) of this document."""
-        rec: dict[str, Any] = {
-            "id": self.doc_id,
-            "url": self.url,
-            "title": self.title,
-            "body": self.body,
-            "agency": self.agency,
-            "doc_number": self.doc_number,
-            "index_no": self.index_no,
-            "date": self.published.isoformat() if self.published else None,
-            "date_issued": self.issued.isoformat() if self.issued else None,
-            "topics": list(self.topics),
-            "doc_type": self.doc_type,
-            "region": self.region,
-            "status": self.status,
-            "summary": self.summary,
-            "keywords": list(self.keywords),
-            "attachments": [asdict(a) for a in self.attachments],
-            "cites": list(self.cites),
-            "source": self.source,
-        }
+        rec = {f.key: _record_value(f.kind, getattr(self, f.attr)) for f in RECORD_FIELDS}
         if self.notes:
             rec["notes"] = list(self.notes)
         for key, value in self.extra.items():
@@ -97,50 +78,71 @@ class Document:
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> Document:
         """Rebuild a Document from what to_record() produced."""
-        names = {f.name for f in fields(cls)}
-        known = {
-            "id",
-            "url",
-            "title",
-            "body",
-            "agency",
-            "doc_number",
-            "index_no",
-            "date",
-            "date_issued",
-            "topics",
-            "doc_type",
-            "region",
-            "status",
-            "summary",
-            "keywords",
-            "attachments",
-            "cites",
-            "source",
-            "notes",
-        }
+        known = RECORD_KEYS | {"notes"} | {f.name for f in fields(cls)}
+        values = {f.attr: _document_value(f.kind, rec.get(f.key)) for f in RECORD_FIELDS}
         return cls(
-            doc_id=rec["id"],
-            url=rec.get("url") or "",
-            title=rec.get("title") or "",
-            body=rec.get("body") or "",
-            agency=rec.get("agency"),
-            doc_number=rec.get("doc_number"),
-            index_no=rec.get("index_no"),
-            published=_iso(rec.get("date")),
-            issued=_iso(rec.get("date_issued")),
-            topics=tuple(rec.get("topics") or ()),
-            doc_type=rec.get("doc_type"),
-            region=rec.get("region"),
-            status=rec.get("status"),
-            summary=rec.get("summary"),
-            keywords=tuple(rec.get("keywords") or ()),
-            attachments=tuple(Attachment(**a) for a in rec.get("attachments") or ()),
-            cites=tuple(rec.get("cites") or ()),
-            source=rec.get("source"),
+            **{**values, "doc_id": rec["id"]},
             notes=tuple(rec.get("notes") or ()),
-            extra={k: v for k, v in rec.items() if k not in known and k not in names},
+            extra={k: v for k, v in rec.items() if k not in known},
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordField:
+    """One field of the INTERFACE.md record: its key, the Document attribute, its kind and export column."""
+
+    key: str
+    attr: str
+    kind: str = "optional"  # text ("" when absent), optional (None), date, list, attachments
+    column: int = 0  # place among the export columns (0: not exported)
+    given: bool = True  # read from input records (cites are found in the body, never taken as given)
+
+
+# the record's fields, declared once: to_record/from_record, the pipeline's known fields, the export
+# columns and the fuzz tests derive from this (its order is the stored record's key order)
+RECORD_FIELDS = (
+    RecordField("id", "doc_id", "text", column=1),
+    RecordField("url", "url", "text", column=3),
+    RecordField("title", "title", "text", column=2),
+    RecordField("body", "body", "text", column=15),
+    RecordField("agency", "agency", column=4),
+    RecordField("doc_number", "doc_number", column=5),
+    RecordField("index_no", "index_no", column=6),
+    RecordField("date", "published", "date", column=7),
+    RecordField("date_issued", "issued", "date", column=8),
+    RecordField("topics", "topics", "list", column=9),
+    RecordField("doc_type", "doc_type", column=10),
+    RecordField("region", "region", column=11),
+    RecordField("status", "status", column=12),
+    RecordField("summary", "summary"),
+    RecordField("keywords", "keywords", "list"),
+    RecordField("attachments", "attachments", "attachments"),
+    RecordField("cites", "cites", "list", given=False),
+    RecordField("source", "source", column=13),
+)
+RECORD_KEYS = frozenset(f.key for f in RECORD_FIELDS)
+
+
+def _record_value(kind: str, value: Any) -> Any:
+    if kind == "date":
+        return value.isoformat() if value else None
+    if kind == "list":
+        return list(value)
+    if kind == "attachments":
+        return [asdict(a) for a in value]
+    return value
+
+
+def _document_value(kind: str, value: Any) -> Any:
+    if kind == "text":
+        return value or ""
+    if kind == "date":
+        return _iso(value)
+    if kind == "list":
+        return tuple(value or ())
+    if kind == "attachments":
+        return tuple(Attachment(**a) for a in value or ())
+    return value
 
 
 def _iso(value: str | None) -> date | None:
@@ -158,6 +160,8 @@ class SearchRequest:
     per_page: int = 20
     date_from: date | None = None
     date_to: date | None = None
+    issued_from: date | None = None  # 成文日期 range (date_issued)
+    issued_to: date | None = None
     synonyms: bool = True  # expand with the government synonym dictionary
     collapse: bool = True  # show one copy of a notice republished at several places
 

@@ -43,6 +43,7 @@ FULL_NUMBER = re.compile(rf"(?P<prefix>[{CJK}A-Za-z]{{1,20}}?)\s*{_NUMBER}")
 FULL_LOOSE = re.compile(
     rf"(?P<prefix>[{CJK}A-Za-z]{{1,20}}?)\s*[{OPEN_RE}]\s*(?P<y1>\d{{4}})\s*[{CLOSE_RE}]\s*(?P<n1>\d{{1,5}})"
     rf"|(?P<p2>[{CJK}]{{1,20}}?)第(?P<n3>\d{{1,5}})号令"
+    rf"|(?P<p3>[{CJK}、]{{1,40}}?令)\s*(?P<n4>\d{{1,5}})\s*[号號]"  # 国务院令291号: a 令 written without 第
 )
 TEXT_NUMBER = re.compile(rf"(?P<prefix>[{CJK}]{{1,24}})\s*{_NUMBER}")
 
@@ -107,6 +108,8 @@ def parse_doc_number(text: str | None) -> DocNumber | None:
     m = FULL_LOOSE.fullmatch(value)
     if m and m["p2"]:
         return _make(m["p2"] + "令", None, m["n3"])
+    if m and m["p3"]:
+        return _make(m["p3"], None, m["n4"])
     return _from_match(m, m["prefix"]) if m else None
 
 
@@ -595,7 +598,7 @@ def normalize(doc: Document) -> Document:
     if doc.doc_number and number is None:
         notes.append(f"unparsed 文号 kept as written: {doc.doc_number}")
     doc_number = number.canonical if number else (doc.doc_number or None)
-    region = doc.region or region_of(doc.agency, doc_number, None if doc.agency else doc.body)
+    region = doc.region or region_of(doc.agency, doc_number)  # never from the body: it only mentions places
     agency = canonical_agency(doc.agency, region) or agency_of_prefix(doc_number)
     status = status_of(doc.status) if doc.status else None
     if doc.status and status is None:

@@ -8,11 +8,12 @@ import re
 from typing import Any
 
 from .analysis import strip_pinyin
-from .extract import extract
-from .models import Attachment, Document, RawPage, SkipDocument
-from .normalize import extract_citations, normalize, parse_date
+from .extract import check_text, extract
+from .metadata import settle
+from .models import RECORD_FIELDS, Attachment, Document, RawPage, SkipDocument
+from .normalize import extract_citations, normalize, parse_date, parse_doc_number
 
-PIPELINE_VERSION = "2"  # bump when cleaning or normalisation changes: every record is processed again
+PIPELINE_VERSION = "3"  # bump when cleaning or normalisation changes: every record is processed again
 MAX_TEXT_CHARS = 1_000_000  # a body longer than this is truncated, with a note (the longest law: 110,000)
 MAX_TITLE_CHARS = 1000  # a longer title is cut, with a note
 MAX_DEPTH = 32  # nesting of lists and objects a record may have (unknown fields are kept as they came)
@@ -40,27 +41,7 @@ ALIASES = {
     "有效性": "status",
     "sources": "source",
 }
-KNOWN = {
-    "id",
-    "url",
-    "title",
-    "body",
-    "html",
-    "html_bytes",
-    "attachments",
-    "agency",
-    "doc_number",
-    "index_no",
-    "date",
-    "date_issued",
-    "topics",
-    "doc_type",
-    "region",
-    "status",
-    "source",
-    "summary",
-    "keywords",
-}
+KNOWN = frozenset({f.key for f in RECORD_FIELDS if f.given} | {"html", "html_bytes"})  # the rest is kept as extra
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")  # lone surrogates too
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # JSON may escape them (\ud800); no UTF-8 file or database holds them
 
@@ -75,10 +56,14 @@ def record_id(rec: dict[str, Any]) -> str:
 
 
 def clean_id(doc_id: str) -> str:
-    """Refuse ids that are empty, too long or carry control characters; ids never touch the disk."""
+    """Refuse ids that are empty, too long, carry control characters or cannot be a URL path."""
     doc_id = doc_id.strip()
     if not doc_id or len(doc_id) > 200 or _CONTROL.search(doc_id) or "\n" in doc_id:
         raise SkipDocument(f"invalid id {doc_id[:40]!r}: 1-200 printable characters expected")
+    # /doc/<id> is a path: browsers and proxies remove . and .. segments and merge empty ones, so such
+    # an id would be stored but never reached from the site
+    if any(part in ("", ".", "..") for part in doc_id.replace("\\", "/").split("/")):
+        raise SkipDocument(f"invalid id {doc_id[:40]!r}: no empty, '.' or '..' path segments allowed")
     return doc_id
 
 
@@ -92,8 +77,8 @@ def content_hash(rec: dict[str, Any]) -> str:
 def to_document(raw: dict[str, Any], source: str = "") -> Document:
     """Map a record's fields and aliases, extract HTML, clean the text, normalise."""
     rec = {ALIASES.get(k, k): v for k, v in raw.items() if not (k in ALIASES and ALIASES[k] in raw)}
-    if not any(_text(rec.get(k)) for k in ("title", "body", "html")) and not rec.get("html_bytes"):
-        raise SkipDocument("empty record: no title, body or html", source=source)
+    if not any(_text(rec.get(k)) for k in ("title", "body", "html", "doc_number", "url")) and not rec.get("html_bytes"):
+        raise SkipDocument("empty record: no title, body, html, 文号 or url", source=source)
     doc_id = record_id(raw)
     notes: list[str] = []
     base = Document(doc_id=doc_id, url=_text(rec.get("url")))
@@ -112,12 +97,19 @@ def to_document(raw: dict[str, Any], source: str = "") -> Document:
         title = title[:MAX_TITLE_CHARS] + "…"
         notes.append(f"title truncated to {MAX_TITLE_CHARS} characters")
     body, cut = _truncate(_text(rec.get("body")) or base.body)  # cut before cleaning: bounded work per record
+    check_text(body, "body")
     body = clean_text(body)
     if cut:
         notes.append(f"body truncated to {MAX_TEXT_CHARS} characters")
-    if not title:
+    if not title and body:
         title, body_note = title_from_body(body)
         notes.append(body_note)
+    elif not title:  # a metadata-only record: shown by its 文号 (found by it too), else by its URL
+        number = parse_doc_number(_text(rec.get("doc_number")) or base.doc_number)
+        title = number.canonical if number else _text(rec.get("doc_number")) or base.doc_number or base.url
+        notes.append(
+            "no title in record; shown by its 文号" if title != base.url else "no title in record; shown by its url"
+        )
     doc = base.with_(
         title=title,
         body=body,
@@ -137,7 +129,7 @@ def to_document(raw: dict[str, Any], source: str = "") -> Document:
         extra={k: v for k, v in raw.items() if k not in KNOWN and k not in ALIASES},
         notes=tuple(notes),
     )
-    doc = normalize(doc)
+    doc = settle(normalize(doc), given=doc)
     return doc.with_(cites=extract_citations(doc.body))
 
 
@@ -204,6 +196,14 @@ def title_from_body(body: str) -> tuple[str, str]:
         end = max(cut.rfind(p) for p in "。；，,;")
         first = (cut[:end] if end >= 12 else cut) + "…"
     return first, "no title in record; title taken from the first line of the text"
+
+
+def stand_in_title(doc_number: str, url: str) -> tuple[str, str]:
+    """Title a metadata-only record by its 文号 (so it is shown and found by it), else by its URL."""
+    number = parse_doc_number(doc_number)
+    if number or doc_number:
+        return (number.canonical if number else doc_number), "no title in record; shown by its 文号"
+    return url, "no title in record; shown by its url"
 
 
 def _truncate(text: str) -> tuple[str, bool]:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.collectors import ScoredCollector
 from whoosh.searching import Results, Searcher
 
 from .engine.whoosh.columns import Columns, columns
-from .engine.whoosh.evaluate import evaluate
+from .engine.whoosh.matches import Matches, collect
 from .engine.whoosh.schema import FACET_FIELDS, date_num_range
 from .errors import BadRequest
 from .highlight import snippet
@@ -37,6 +34,8 @@ def filter_query(req: SearchRequest) -> wq.Query | None:
     parts: list[wq.Query] = [wq.Or([wq.Term(f, v) for v in vs]) for f, vs in by_field.items()]
     if req.date_from or req.date_to:
         parts.append(wq.NumericRange("date_num", *date_num_range(req.date_from, req.date_to)))
+    if req.issued_from or req.issued_to:
+        parts.append(wq.NumericRange("issued_num", *date_num_range(req.issued_from, req.issued_to)))
     if req.collapse:
         parts.append(wq.Term("canonical", "1"))
     return wq.And(parts) if parts else None
@@ -75,64 +74,6 @@ def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None, fa
     hits = tuple(to_hit(r, bodies.get(r["id"], {}), terms, sizes) for r in rows)
     suggestion = suggest(s, parsed, lambda text: _count(s, text, req)) if not total and req.q else None
     return SearchPage(req, total, hits, facets, tuple(expanded), suggestion, tuple(parsed.warnings))
-
-
-class _AllMatches(ScoredCollector):  # type: ignore[misc]
-    """Collect every matching document with its score (no heap: filters and top-k are done on arrays)."""
-
-    def __init__(self, scored: bool) -> None:
-        super().__init__()
-        self.scored = scored
-        self.docnums: array[int] = array("q")
-        self.scores: array[float] = array("d")
-
-    def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
-        super().prepare(top_searcher, q, context if self.scored else context.set(weighting=None))
-
-    def collect(self, sub_docnum: int) -> None:
-        self.docnums.append(self.offset + sub_docnum)
-        if self.scored:
-            self.scores.append(self.matcher.score())
-
-    def results(self) -> Any:
-        return None
-
-
-@dataclass(frozen=True)
-class Matches:
-    """Every document a query matches (before filters), with scores when ranked by relevance."""
-
-    docnums: np.ndarray
-    scores: np.ndarray | None
-
-    def allowed(self, cols: Columns, req: SearchRequest, without: str | None = None) -> np.ndarray:
-        """Return a boolean array over docnums: which matches the request shows (see Columns.allowed)."""
-        return cols.allowed(self.docnums, req, without)
-
-
-def collect(s: Searcher, q: wq.Query, scored: bool) -> Matches:
-    """Run a query once and return all its matches (and scores): on arrays (indexer/engine/whoosh/evaluate.py), with
-    Whoosh's matchers for the parts of the query that are not plain words."""
-    if q is wq.NullQuery:
-        return Matches(np.zeros(0, dtype=np.int64), np.zeros(0) if scored else None)
-    docs, scores = evaluate(s, q, lambda part: _whoosh_arrays(s, part))
-    return Matches(docs, scores if scored else None)
-
-
-def _whoosh_arrays(s: Searcher, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
-    m = collect_with_whoosh(s, q, scored=True)
-    return m.docnums, m.scores if m.scores is not None else np.zeros(len(m.docnums))
-
-
-def collect_with_whoosh(s: Searcher, q: wq.Query, scored: bool) -> Matches:
-    """Run a query through Whoosh's matchers, one document at a time (the reference evaluate must equal)."""
-    if q is wq.NullQuery:
-        return Matches(np.zeros(0, dtype=np.int64), np.zeros(0) if scored else None)
-    c = _AllMatches(scored)
-    s.search_with_collector(q, c)
-    docnums = np.frombuffer(c.docnums, dtype=np.int64) if len(c.docnums) else np.zeros(0, dtype=np.int64)
-    scores = (np.frombuffer(c.scores, dtype=np.float64) if len(c.scores) else np.zeros(0)) if scored else None
-    return Matches(docnums, scores)
 
 
 def _run(

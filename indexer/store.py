@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,23 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+def pack_raw(raw: dict[str, Any] | None) -> bytes | None:
+    """Compress an input record for the raw column (bytes values, such as a page read from a file, as hex)."""
+    if raw is None:
+        return None
+    data = {k: ({"__bytes__": v.hex()} if isinstance(v, bytes) else v) for k, v in raw.items()}
+    return zlib.compress(json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass"), 1)
+
+
+def unpack_raw(blob: bytes | None) -> dict[str, Any] | None:
+    """Return the input record stored by pack_raw."""
+    if blob is None:
+        return None
+    data = json.loads(zlib.decompress(blob).decode("utf-8", "surrogatepass"))
+    packed = {k for k, v in data.items() if isinstance(v, dict) and "__bytes__" in v}
+    return {k: (bytes.fromhex(v["__bytes__"]) if k in packed else v) for k, v in data.items()}
+
+
 class RecordStore:
     """SQLite file of records: written by ingest, read by the web app and exports."""
 
@@ -41,6 +59,9 @@ class RecordStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA_SQL)
+            if "raw" not in {row[1] for row in self.db.execute("PRAGMA table_info(records)")}:
+                # the input record as read (zlib JSON), so that a new pipeline can redo a record without its source
+                self.db.execute("ALTER TABLE records ADD COLUMN raw BLOB")
             if not self.get_meta(SIGNATURE_KEY) and not self.db.execute("SELECT 1 FROM records LIMIT 1").fetchone():
                 self.set_meta(SIGNATURE_KEY, SIGNATURE_SCHEME)  # a new store: its signatures are of this scheme
                 self.db.commit()
@@ -58,13 +79,16 @@ class RecordStore:
         """Insert or replace a record, marked as not yet indexed."""
         self.put_json(doc.doc_id, json.dumps(doc.to_record(), ensure_ascii=False), digest, sig)
 
-    def put_json(self, doc_id: str, record: str, digest: str, sig: bytes | None) -> None:
-        """Insert or replace a record given as its JSON (Document.to_record), marked as not yet indexed."""
+    def put_json(self, doc_id: str, record: str, digest: str, sig: bytes | None, raw: bytes | None = None) -> None:
+        """Insert or replace a record given as its JSON (Document.to_record), marked as not yet indexed.
+
+        raw is the input record it was made from (pack_raw), kept for the next pipeline (see indexer.upgrade).
+        """
         self.db.execute(
-            "INSERT INTO records (id, hash, record, sig, indexed, dup_of) VALUES (?, ?, ?, ?, 0, ?) "
+            "INSERT INTO records (id, hash, record, sig, indexed, dup_of, raw) VALUES (?, ?, ?, ?, 0, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET hash = excluded.hash, record = excluded.record, "
-            "sig = excluded.sig, indexed = 0, updated = datetime('now')",
-            (doc_id, digest, record, sig, doc_id),  # a new record is its own group until regrouped
+            "sig = excluded.sig, raw = excluded.raw, indexed = 0, updated = datetime('now')",
+            (doc_id, digest, record, sig, doc_id, raw),  # a new record is its own group until regrouped
         )
 
     def commit(self) -> None:

@@ -13,7 +13,7 @@ from indexer.crawl.attachments import attachment_text
 from indexer.crawl.crawler import CrawlStats
 from indexer.crawl.fetch import Fetcher, FetchError, FetchPolicy, _decode
 from indexer.crawl.links import Scope, attachment_links, json_links, list_page_links, script_pages
-from indexer.crawl.netguard import PinnedHTTPConnection, address_problem
+from indexer.crawl.netguard import BlockedAddress, PinnedHTTPConnection, address_problem, embedded_ipv4, resolve
 from indexer.crawl.politeness import HostSlots, Robots
 from indexer.crawl.profiles import ProfileError, guess_profile, load_profile
 from indexer.crawl.progress import ProgressLine
@@ -59,11 +59,35 @@ def test_canonical_url_refuses_what_cannot_be_fetched():
         ("224.0.0.1", "multicast"),
         ("8.8.8.8", None),
         ("2001:4860:4860::8888", None),
+        ("2002:7f00:1::1", "loopback address 127.0.0.1 (inside 2002:7f00:1::1)"),  # 6to4
+        ("2002:c0a8:101::1", "private address 192.168.1.1"),
+        ("2002:808:808::1", None),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback address 127.0.0.1"),  # Teredo client 127.0.0.1
+        ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", "private address 2001:0:4136"),  # Teredo is never global
+        ("::ffff:10.0.0.1", "private address 10.0.0.1"),  # IPv4-mapped
+        ("::ffff:8.8.8.8", None),
+        ("64:ff9b::7f00:1", "loopback address 127.0.0.1 (inside 64:ff9b::7f00:1)"),  # NAT64 well-known prefix
+        ("64:ff9b::a9fe:a9fe", "link-local address 169.254.169.254"),
+        ("64:ff9b::808:808", None),  # a public IPv4 host behind DNS64: allowed
+        ("64:ff9b:1::7f00:1", "loopback address 127.0.0.1"),  # NAT64 local-use prefix, /96 translator
+        ("64:ff9b:1:7f00:0:100::", "unspecified address 0.0.0.0"),  # /48 layout, 127.0.0.1 around the u octet
+        ("64:ff9b:1:808:8:800:808:808", None),  # 8.8.8.8 in both layouts
     ],
 )
 def test_address_problem(ip, problem):
     found = address_problem(ipaddress.ip_address(ip))
     assert (found or "").startswith(problem or "") and (found is None) == (problem is None)
+
+
+def test_nat64_local_prefix_decodes_the_rfc6052_48_layout():
+    inner, translated = embedded_ipv4(ipaddress.IPv6Address("64:ff9b:1:7f00:0:100::"))
+    assert translated and ipaddress.IPv4Address("127.0.0.1") in inner
+
+
+@pytest.mark.parametrize("literal", ["2002:7f00:1::1", "64:ff9b::7f00:1", "::ffff:127.0.0.1", "64:ff9b:1::7f00:1"])
+def test_resolve_refuses_ipv6_spellings_of_loopback_in_process(literal):
+    with pytest.raises(BlockedAddress, match="127.0.0.1"):
+        resolve(literal, 80, allow_private=False)
 
 
 @pytest.fixture

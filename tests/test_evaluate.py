@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from indexer.analysis import fold, words
+from indexer.engine.whoosh.matches import collect, collect_with_whoosh
 from indexer.query import parse, to_whoosh
 from indexer.ranking import ranking_searcher
-from indexer.search import collect, collect_with_whoosh
 
 from .test_golden import GOLDEN
 from .test_sphinx_parity import GOLDEN as PARITY_GOLDEN
@@ -120,8 +120,8 @@ def whoosh_positions(s, docnums, words) -> dict:
 
 @pytest.mark.parametrize("text", ["人民政府 应当", "安全生产 监督管理 部门", "如何申请政府信息公开？", "国务院"])
 def test_positions_for_reranking_equal_whoosh_matchers(backend, text):
+    from indexer.engine.whoosh.matches import collect
     from indexer.ranking import positions
-    from indexer.search import collect
 
     s = ranking_searcher(backend._searcher())
     words_ = [w for w, _, _ in words(fold(text)) if len(w) > 1]

@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from indexer.config import Settings
 from indexer.ingest import ingest
 from indexer.models import SkipDocument
-from indexer.pipeline import to_document
+from indexer.pipeline import ALIASES, KNOWN, to_document
 from webapp.params import MAX_QUERY_CHARS
 
 from .conftest import LAWS, head_jsonl, need_shared
@@ -559,31 +559,9 @@ def records() -> st.SearchStrategy[dict[str, Any]]:
         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
         max_leaves=6,
     )
-    fields = st.sampled_from(
-        [
-            "id",
-            "url",
-            "title",
-            "body",
-            "html",
-            "agency",
-            "doc_number",
-            "index_no",
-            "date",
-            "date_issued",
-            "topics",
-            "doc_type",
-            "region",
-            "status",
-            "source",
-            "category",
-            "date_published",
-            "发布日期",
-            "文号",
-            "keywords",
-            "summary",
-        ]
-    )
+    # every field a record may carry (models.RECORD_FIELDS via pipeline.KNOWN) and every alias; html_bytes
+    # only comes from the crawler, as bytes, which JSON cannot hold
+    fields = st.sampled_from(sorted(KNOWN - {"html_bytes"}) + sorted(ALIASES))
     return st.dictionaries(st.one_of(fields, st.text(max_size=8)), value, max_size=10)
 
 

@@ -45,18 +45,15 @@ XSS = [
 ]
 FORMULAS = ['=HYPERLINK("http://evil.example","点击")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\t=1+1", "\r=1+1"]
 PATH_IDS = [
-    "../../etc/passwd",
-    "/etc/passwd",
-    "..\\..\\windows\\win.ini",
-    "gen-x/../../escape",
     "%2e%2e%2fsecret",
     "records.sqlite",
     "CURRENT",
     ".lock",
-    " ../spaced",
     "a" * 200,
 ]
-REFUSED_IDS = ["a\x00b", "a" * 201, "\x1b[31m"]
+# ids a URL path cannot carry (dot or empty segments) are refused at ingest, like control characters
+DOT_IDS = ["../../etc/passwd", "/etc/passwd", "..\\..\\windows\\win.ini", "gen-x/../../escape", " ../spaced"]
+REFUSED_IDS = ["a\x00b", "a" * 201, "\x1b[31m", *DOT_IDS]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MB = 1024 * 1024
 

@@ -8,11 +8,9 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, NotFound
 
-from indexer.backend import open_backend
-from indexer.config import Settings
-from indexer.errors import BadRequest
+from indexer.api import BadRequest, Settings, open_backend
 
-from . import facets, hosts, i18n, saved
+from . import advanced, api, export, facets, hosts, i18n, meta, saved, views
 from .params import MAX_QUERY_CHARS, MAX_QUERY_STRING_BYTES, QueryTooLong, link_args, refuse_long_url
 
 CSP = (
@@ -36,8 +34,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.wsgi_app = hosts.HostGuard(app.wsgi_app, base_url)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
-    from . import advanced, api, export, meta, views
-
     for bp in (views.bp, advanced.bp, api.bp, export.bp, meta.bp):
         app.register_blueprint(bp)
     app.before_request(hosts.refuse_bad_host)

@@ -8,8 +8,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from indexer.errors import BadRequest
-from indexer.models import SearchRequest
+from indexer.api import BadRequest, SearchRequest
 
 from .api import run_search, settings
 from .params import MAX_QUERY_CHARS, search_request

@@ -7,9 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from indexer.config import Settings
-from indexer.models import SearchPage, SearchRequest
-from indexer.search import MAX_WINDOW
+from indexer.api import MAX_WINDOW, SearchPage, SearchRequest, Settings
 
 from .params import search_request
 from .saved import resolve

@@ -7,9 +7,16 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, stream_with_context
 
-from indexer.errors import BadRequest
-from indexer.export import EXPORTERS, MEDIA_TYPES, content_disposition, file_name, manifest, write_xlsx
-from indexer.models import SearchRequest
+from indexer.api import (
+    EXPORTERS,
+    MEDIA_TYPES,
+    BadRequest,
+    SearchRequest,
+    content_disposition,
+    file_name,
+    manifest,
+    write_xlsx,
+)
 
 from .api import backend, request_from_url, settings
 from .hosts import external_url

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from flask import url_for
 
-from indexer.models import FacetBucket, SearchRequest
+from indexer.api import FacetBucket, SearchRequest
 
 from .i18n import t
 
@@ -132,6 +132,10 @@ def chips(req: SearchRequest, args: Args) -> list[Chip]:
         a = req.date_from.isoformat() if req.date_from else "…"
         b = req.date_to.isoformat() if req.date_to else "…"
         out.append(Chip(t("date_chip", a=a, b=b), results_url(args, **{"from": None, "to": None})))
+    if req.issued_from or req.issued_to:
+        a = req.issued_from.isoformat() if req.issued_from else "…"
+        b = req.issued_to.isoformat() if req.issued_to else "…"
+        out.append(Chip(t("issued_chip", a=a, b=b), results_url(args, issued_from=None, issued_to=None)))
     return out
 
 

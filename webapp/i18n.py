@@ -75,6 +75,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "apply": ("应用", "Apply"),
     "facet_chip": ("{facet}：{value}", "{facet}: {value}"),
     "date_chip": ("日期：{a} 至 {b}", "Date: {a} to {b}"),
+    "issued_chip": ("成文日期：{a} 至 {b}", "Written: {a} to {b}"),
+    "status_unknown": ("未知", "Unknown"),
     "sort": ("排序：", "Sort: "),
     "sort_relevance": ("相关度", "Relevance"),
     "sort_date": ("最新", "Newest"),

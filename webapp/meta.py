@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from indexer.export import software_version
+from indexer.api import software_version
 
 from .api import request_from_url, run_search, settings
 from .hosts import base_url, external_url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.engine.whoosh.schema import FACET_FIELDS
+from indexer.api import FACET_FIELDS
 
 from .openapi_site import QID, site_paths, with_head
 from .params import FALSE_WORDS, MAX_PAGE, MAX_QUERY_CHARS, SORTS, TRUE_WORDS
@@ -39,6 +39,8 @@ def search_parameters(max_page_size: int) -> list[dict[str, Any]]:
         ),
         _param("from", day, "Published on or after this day (YYYY-MM-DD); empty for no bound."),
         _param("to", day, "Published on or before this day (YYYY-MM-DD); empty for no bound."),
+        _param("issued_from", day, "Written (成文日期) on or after this day (YYYY-MM-DD); empty for no bound."),
+        _param("issued_to", day, "Written (成文日期) on or before this day (YYYY-MM-DD); empty for no bound."),
         _param("synonyms", flags, "Also search the synonyms of the query words (default on)."),
         _param("all", flags, "Show every copy of a notice republished at several places (default off)."),
     ]

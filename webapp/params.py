@@ -8,9 +8,7 @@ from datetime import date
 from flask import abort, request
 from werkzeug.datastructures import MultiDict
 
-from indexer.engine.whoosh.schema import FACET_FIELDS
-from indexer.errors import BadRequest
-from indexer.models import SearchRequest
+from indexer.api import FACET_FIELDS, BadRequest, SearchRequest, filter_value
 
 MAX_QUERY_CHARS = 1000  # a longer query is refused: nobody types more, and it costs every clause
 MAX_PAGE = 1_000_000  # a larger page number is refused; pages past the deepest reachable hit come back empty
@@ -22,7 +20,21 @@ TRUE_WORDS, FALSE_WORDS = ("1", "true", "on"), ("0", "false", "off")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # exactly YYYY-MM-DD, as the OpenAPI document says
 
 
-LINK_PARAMS = ("q", "qid", "page", "per_page", "sort", "from", "to", "synonyms", "all", "lang", *FACET_FIELDS)
+LINK_PARAMS = (
+    "q",
+    "qid",
+    "page",
+    "per_page",
+    "sort",
+    "from",
+    "to",
+    "issued_from",
+    "issued_to",
+    "synonyms",
+    "all",
+    "lang",
+    *FACET_FIELDS,
+)
 
 
 def link_args(args: MultiDict[str, str]) -> dict[str, list[str]]:
@@ -89,7 +101,7 @@ def search_request(args: MultiDict[str, str], page_size: int = 20, max_page_size
     sort = args.get("sort") or "relevance"
     if sort not in SORTS:
         raise BadRequest(f"unknown sort {sort[:20]!r}: use relevance, date or date_asc")
-    filters = tuple((name, v) for name in FACET_FIELDS for v in args.getlist(name) if v)
+    filters = tuple((name, filter_value(name, v)) for name in FACET_FIELDS for v in args.getlist(name) if v)
     return SearchRequest(
         q=q,
         filters=filters,
@@ -98,6 +110,8 @@ def search_request(args: MultiDict[str, str], page_size: int = 20, max_page_size
         per_page=_int(args, "per_page", page_size, 1, max_page_size),
         date_from=_day(args, "from"),
         date_to=_day(args, "to"),
+        issued_from=_day(args, "issued_from"),
+        issued_to=_day(args, "issued_to"),
         synonyms=_flag(args, "synonyms", True),
         collapse=not _flag(args, "all", False),
     )

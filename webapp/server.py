@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.analysis import segmenter
-from indexer.config import Settings
+from indexer.api import Settings, segmenter
 
 from . import create_app
 from .hosts import listening_base_url

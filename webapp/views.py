@@ -8,15 +8,12 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from indexer.errors import BadRequest
-from indexer.highlight import mark_all
-from indexer.models import Hit
-from indexer.query import parse
-from indexer.search import MAX_WINDOW
+from indexer.api import MAX_WINDOW, BadRequest, Hit, mark_all, query_terms
 
 from .api import backend, request_from_url, run_search, settings
 from .facets import Args, chips, facet_views, pager, results_url, year_chart
 from .params import MAX_QUERY_CHARS, link_args, search_request
+from .richtext import render_text
 from .saved import QID_PARAM, saved_queries
 
 bp = Blueprint("search", __name__)
@@ -99,7 +96,7 @@ def document_context(doc_id: str, q: str) -> dict[str, Any]:
     rec = b.document(doc_id)
     if rec is None:
         abort(404)
-    terms = parse(q).terms() if q else []
+    terms = query_terms(q) if q else []
     body = mark_all(rec.get("body") or "", terms).replace("<mark>", '<mark id="first-match">', 1)
     cites, cited_by = b.citations(doc_id)
     return {
@@ -107,7 +104,7 @@ def document_context(doc_id: str, q: str) -> dict[str, Any]:
         "q": q,
         "doc_id": doc_id,
         "rows": METADATA_ROWS,
-        "body_html": Markup(body),
+        "body_html": render_text(body),
         "has_match": "<mark" in body,  # our highlighter's output: escaped text + <mark>
         "original": rec.get("url") if is_http(rec.get("url")) else None,
         "attachments": [

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -16,20 +15,15 @@ from indexer.errors import IndexBusy, IndexError_
 from indexer.ingest import IngestReport
 
 from .crawler import CrawlConfig, Crawler, Job, RunResult
+from .explain import no_notice
 from .fetch import USER_AGENT, FetchPolicy
-from .netguard import BlockedAddress, resolve
+from .preview import UsageError, check_public, preview
 from .profiles import Profile, ProfileError, available, guess_profile, load_profile
 from .progress import ProgressLine, ingest_summary, summary
 from .records import ingest_pending
 from .seeds import SeedListMissing, notice_columns
 from .state import CrawlState
 from .urls import BadURL, canonical_url
-
-
-class UsageError(click.ClickException):
-    """Bad input or usage: one line on stderr, exit status 2."""
-
-    exit_code = 2
 
 
 def _list_profiles(ctx: click.Context, _: click.Parameter, value: bool) -> None:
@@ -72,7 +66,22 @@ def _list_profiles(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     callback=_list_profiles,
     help="Show the shipped profiles and exit.",
 )
-@click.option("--dry-run", is_flag=True, help="Print the profiles and start URLs, fetch nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Show the list pages, notices and attachments a crawl would take, and why; write nothing.",
+)
+@click.option(
+    "--suggest-profile",
+    is_flag=True,
+    help="Crawl as --dry-run, then write a site profile (TOML) with the selectors it inferred.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Where --suggest-profile writes (default: standard output); an existing file is not overwritten.",
+)
 @click.option("--allow-private", is_flag=True, help="Allow loopback, private and link-local addresses.")
 @click.option(
     "--delay", type=click.FloatRange(0), default=1.0, show_default=True, help="Seconds between requests to one host."
@@ -93,6 +102,18 @@ def _list_profiles(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     help="Seconds before the first retry (doubled for each further one).",
 )
 @click.option("--max-pages", type=click.IntRange(0), default=0, help="Stop after N requests; the next crawl resumes.")
+@click.option(
+    "--max-depth",
+    type=click.IntRange(0),
+    default=0,
+    help="List pages at most N deep, the start URL being 1 (0: the profile's [list] max_pages).",
+)
+@click.option(
+    "--max-site-pages",
+    type=click.IntRange(0),
+    default=0,
+    help="Queue at most N URLs per host in one run (0: no limit).",
+)
 @click.option("--max-bytes", type=click.IntRange(1024), default=10 * 2**20, show_default=True, help="Page size limit.")
 @click.option("--max-attachment-bytes", type=click.IntRange(1024), default=50 * 2**20, show_default=True)
 @click.option("--user-agent", default=USER_AGENT, show_default=True)
@@ -117,6 +138,8 @@ def crawl_cmd(
     profile_name: str | None,
     from_list: str | None,
     dry_run: bool,
+    suggest_profile: bool,
+    output: Path | None,
     state_path: Path | None,
     warc_dir: Path | None,
     no_ingest: bool,
@@ -129,24 +152,24 @@ def crawl_cmd(
     """
     settings = Settings.from_env(index_dir=index_dir)
     jobs = make_jobs(targets, profile_name, from_list)
-    if dry_run:
-        for job in jobs:
-            click.echo(f"{job.profile.name}: " + " ".join(job.start_urls))
-        return
     config = make_config(settings.index_dir, state_path, warc_dir, **opts)
+    if dry_run or suggest_profile:
+        preview(jobs, config, suggest_profile, output)
+        return
     if not config.policy.allow_private:
         check_public(u for job in jobs for u in job.start_urls)
     with crawl_lock(config.state_path):
         state = CrawlState(config.state_path)
         try:
             results = [(job, crawl_job(job, config, state)) for job in jobs]
+            empty = [no_notice(job, state.pages(r.run)) for job, r in results if r.finished]
             report = None if no_ingest else ingest(results, state, config, settings)
             for _, result in results:
                 if result.finished and not no_ingest:
                     state.finish_run(result.run)  # only now: a crash before this resumes and ingests again
         finally:
             state.close()
-    report_all(results, report, no_ingest, fail_on_error)
+    report_all(results, report, no_ingest, fail_on_error, [line for line in empty if line])
 
 
 def make_jobs(targets: tuple[str, ...], profile_name: str | None, from_list: str | None) -> list[Job]:
@@ -207,19 +230,9 @@ def make_config(index_dir: Path, state_path: Path | None, warc_dir: Path | None,
         workers=o["concurrency"],
         max_pages=o["max_pages"],
         max_attachment_bytes=o["max_attachment_bytes"],
+        max_depth=o["max_depth"],
+        max_site_pages=o["max_site_pages"],
     )
-
-
-def check_public(urls: Iterator[str]) -> None:
-    """Refuse start URLs on private addresses up front (each request checks again at connect time)."""
-    for url in urls:
-        parts = urlsplit(url)
-        try:
-            resolve(parts.hostname or "", parts.port or 80, allow_private=False)
-        except BlockedAddress as e:
-            raise UsageError(f"refused {url}: {e}") from None
-        except OSError:
-            continue  # unresolvable now: the crawl reports it with the other failures
 
 
 @contextmanager
@@ -257,7 +270,11 @@ def ingest(
 
 
 def report_all(
-    results: list[tuple[Job, RunResult]], report: IngestReport | None, no_ingest: bool, fail_on_error: bool
+    results: list[tuple[Job, RunResult]],
+    report: IngestReport | None,
+    no_ingest: bool,
+    fail_on_error: bool,
+    empty: list[str],
 ) -> None:
     """Print every job's summary and the ingest's (failures on stderr); fail when a site gave nothing at all."""
     lines = [text for job, result in results for text in summary(result, job.profile.name)]
@@ -267,6 +284,8 @@ def report_all(
     dead = [job.profile.name for job, r in results if r.stats.failed and not (r.stats.fetched or r.stats.unchanged)]
     if dead:
         raise click.ClickException(f"nothing could be fetched for {', '.join(dead)}")
+    if empty:
+        raise click.ClickException("\n".join(empty))
     failed = sum(result.stats.failed for _, result in results)
     if failed and fail_on_error:
         raise click.ClickException(f"{failed} URLs failed (see above)")

@@ -6,26 +6,22 @@ import hashlib
 import threading
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bs4 import BeautifulSoup
 from lxml import etree
 
-from indexer.extract import decode_html
-
 from .archive import Archived, WarcArchive, iter_responses
-from .attachments import attachment_text
 from .fetch import Fetcher, FetchError, FetchPolicy, Response
-from .links import Scope, attachment_links, json_links, list_page_links, sitemap_links, start_kind
+from .links import Scope, start_kind
 from .politeness import HostSlots, Robots
 from .profiles import Profile
+from .reader import PageReader
 from .state import CrawlState, Link, Task, Visit
 from .urls import canonical_url, host_of
-
-NOT_HTML = ("application/pdf", "application/msword", "application/vnd.", "application/zip", "image/", "audio/")
 
 
 @dataclass(frozen=True)
@@ -41,6 +37,9 @@ class CrawlConfig:
     max_pages: int = 0  # stop after this many requests (0: no limit); the next crawl resumes the run
     max_attachment_bytes: int = 50 * 1024 * 1024
     parse_timeout: float = 30.0  # seconds to read one attachment's text
+    max_depth: int = 0  # list pages at most this many links from a start URL (0: the profile's [list] max_pages)
+    max_site_pages: int = 0  # URLs queued per host in one run (0: no limit); links past it are counted, not queued
+    dry_run: bool = False  # no WARC, attachments listed but not fetched, every link's evidence kept for the report
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,7 @@ class CrawlStats:
     failed: int = 0
     skipped: int = 0  # robots.txt or off-site
     recovered: int = 0  # archived by a killed crawl, processed now
+    capped: int = 0  # links not queued: their host reached max_site_pages
     bytes: int = 0
     queued: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -94,28 +94,39 @@ class Crawler:
     ) -> None:
         self.job, self.config, self.state, self.on_progress = job, config, state, on_progress
         self.profile = job.profile
+        if config.max_depth:
+            self.profile = replace(self.profile, max_list_pages=min(self.profile.max_list_pages, config.max_depth))
         self.seeds = [canonical_url(u) for u in job.start_urls]
         self.scope = Scope(self.profile.allowed_hosts or tuple(sorted({host_of(u).split(":")[0] for u in self.seeds})))
         self.slots = HostSlots(self.profile.delay if self.profile.delay is not None else config.delay, config.per_host)
         pacer = Fetcher(config.policy, gate=lambda url: self.slots.pace(host_of(url)))
         self.robots = Robots(pacer, state, self.slots)
         self.fetcher = Fetcher(config.policy, gate=self._gate)
+        self.reader = PageReader(
+            self.profile, self.scope, config.policy.max_bytes, config.parse_timeout, config.dry_run
+        )
         self.stats = CrawlStats()
         self._lock = threading.Lock()
         self._unrecorded = False
         self.run_id = 0
         self.archive: WarcArchive | None = None
+        self.found: dict[str, tuple[str, str, str]] = {}  # dry run: url -> (kind, why, the page linking it)
+        self._queued: set[str] = set()  # URLs of this run, for max_site_pages
+        self._per_host: Counter[str] = Counter()
 
     def run(self) -> RunResult:
         """Resume or start the run, crawl until the queue is empty or max_pages, and report."""
         seeds = [Link(u, start_kind(self.profile, u), 0) for u in self.seeds]
         self.run_id, resumed = self.state.begin_run(self.job.key(), seeds)
-        self.archive = WarcArchive(self.config.warc_dir, f"crawl-{self.run_id:06d}")
+        self._queued = {url for url, *_ in self.state.pages(self.run_id)}
+        if not self.config.dry_run:
+            self.archive = WarcArchive(self.config.warc_dir, f"crawl-{self.run_id:06d}")
         try:
             self._recover()
             stopped = self._loop()
         finally:
-            self.archive.close()
+            if self.archive is not None:
+                self.archive.close()
         return RunResult(
             self.run_id,
             resumed,
@@ -185,6 +196,8 @@ class Crawler:
 
     def _save(self, task: Task, visit: Visit, archive: Response | None = None) -> None:
         with self._lock:  # archive then state, in one order for all threads: the WARC tail is the redo log
+            if visit.links:
+                visit.links = self._admit(task, visit.links)
             if archive is not None and self.archive is not None:
                 visit.warc, visit.offset, visit.warc_end = self.archive.write(archive, task.url, self._new_warc)
                 if self._unrecorded:
@@ -195,6 +208,29 @@ class Crawler:
                 self._unrecorded = True  # archived but not recorded: the next run replays it from the WARC
                 raise
             self._count(visit)
+
+    def _admit(self, task: Task, links: list[Link]) -> list[Link]:
+        """Keep the links a run may queue (max_site_pages per host); a dry run notes them all, fetches no attachment."""
+        if self.config.dry_run:
+            for link in links:
+                self.found.setdefault(link.url, (link.kind, link.why, task.url))
+            links = [lk for lk in links if lk.kind != "attachment"]
+        cap = self.config.max_site_pages
+        if not cap:
+            return links
+        if not self._per_host and self._queued:
+            self._per_host.update(host_of(u) for u in self._queued)
+        kept = []
+        for link in links:
+            host = host_of(link.url)
+            if link.url not in self._queued:
+                if self._per_host[host] >= cap:
+                    self.stats.capped += 1
+                    continue
+                self._queued.add(link.url)
+                self._per_host[host] += 1
+            kept.append(link)
+        return kept
 
     def _new_warc(self, name: str) -> None:
         self.state.add_warc(name, self.run_id)  # before its first byte: a killed crawl's tail is found again
@@ -230,32 +266,11 @@ class Crawler:
         if digest == task.hash:
             return visit
         try:
-            visit.links, visit.text, visit.note = self._parse(task, page)
+            visit.links, visit.text, visit.note, visit.kind = self.reader.read(task, page)
         except (ValueError, etree.XMLSyntaxError, zlib.error) as e:  # JSON, XML or gzip errors in the page itself
             return Visit(task.url, "failed", status=200, error=f"unreadable {task.kind} page: {str(e)[:200]}")
         visit.changed = True
         return visit
-
-    def _parse(self, task: Task, page: Response | Archived) -> tuple[list[Link], str | None, str | None]:
-        kind, depth = task.kind, task.depth
-        if kind == "attachment":
-            found = attachment_text(page.body, page.url.rsplit("/", 1)[-1], self.config.parse_timeout)
-            return [], found.text, found.note
-        if kind == "api":
-            return json_links(self.profile, page.url, page.body, depth, self.scope), None, None
-        if kind == "sitemap":
-            return (
-                sitemap_links(self.profile, _gunzip(page.body, self.config.policy.max_bytes), depth, self.scope),
-                None,
-                None,
-            )
-        if page.content_type.lower().startswith(NOT_HTML):
-            raise ValueError(f"not an HTML page ({page.content_type})")
-        html = decode_html(page.body, page.content_type)
-        soup = BeautifulSoup(html, "lxml")
-        if kind == "list":
-            return list_page_links(self.profile, page.url, soup, html, depth, self.scope), None, None
-        return attachment_links(self.profile, page.url, soup, depth, self.scope), None, None
 
     def _recover(self) -> None:
         """Process responses a killed crawl archived but did not record (the WARC tail is its redo log)."""
@@ -274,14 +289,3 @@ class Crawler:
                 self.state.save(self.run_id, visit, task.depth)
                 self._count(visit)
                 self.stats.recovered += 1
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    """Unpack a .xml.gz sitemap, refusing one that inflates past limit."""
-    if not body.startswith(b"\x1f\x8b"):
-        return body
-    inflater = zlib.decompressobj(47)
-    out = inflater.decompress(body, limit + 1)
-    if len(out) > limit:
-        raise ValueError(f"sitemap inflates to more than {limit} bytes")
-    return out

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from bs4 import BeautifulSoup, Tag
 from lxml import etree
 
+from .evidence import anchor_text, groups, in_chrome, more_text, notice_groups, pager_text
 from .profiles import Profile
 from .state import Link
 from .urls import BadURL, canonical_url, directory_of, host_allowed
@@ -58,27 +59,88 @@ def _anchors(soup: BeautifulSoup | Tag, base: str, scope: Scope) -> Iterator[tup
             yield url, a
 
 
-def list_page_links(profile: Profile, url: str, soup: BeautifulSoup, raw: str, depth: int, scope: Scope) -> list[Link]:
-    """Return the detail pages and further list pages (pagination) linked from a list page."""
+def list_page_links(
+    profile: Profile,
+    url: str,
+    soup: BeautifulSoup,
+    raw: str,
+    depth: int,
+    scope: Scope,
+    blocks: dict[str, set[str]] | None = None,
+) -> list[Link]:
+    """Return the detail pages and further list pages (pagination, nested columns) linked from a list page.
+
+    blocks maps a column folder to the keys of its notice blocks seen so far; it is read and updated.
+    """
+    found: dict[str, Link] = {}
+    for link in detail_links(profile, url, soup, depth, scope, blocks):
+        found.setdefault(link.url, link)
+    if depth + 1 < profile.max_list_pages:
+        for link in more_list_pages(profile, url, soup, raw, depth, scope):
+            if link.url not in found:
+                found[link.url] = link
+    found.pop(url, None)
+    return list(found.values())
+
+
+def detail_links(
+    profile: Profile, url: str, soup: BeautifulSoup, depth: int, scope: Scope, blocks: dict[str, set[str]] | None = None
+) -> list[Link]:
+    """Return a list page's notices: known URL patterns, the profile's selector, else the page's evidence."""
     found: dict[str, Link] = {}
     area = soup.select(profile.list_selector) if profile.list_selector else [soup]
     chosen = {id(a) for a in soup.select(profile.detail_selector)} if profile.detail_selector else set()
+    checked = "candidate" if profile.verify else "detail"
     for part in area:
         for link, a in _anchors(part, url, scope):
-            if _matches(profile.detail_patterns, link) or id(a) in chosen:
-                found.setdefault(link, Link(link, "detail", depth + 1))
-    if depth + 1 >= profile.max_list_pages:
-        return list(found.values())
+            if in_chrome(a):
+                continue  # navigation, header and footer links are not the column's notices
+            if _matches(profile.detail_patterns, link):
+                found.setdefault(link, Link(link, "detail", depth + 1, why="URL pattern of a known CMS"))
+            elif id(a) in chosen and not _is_file(profile, link):
+                found.setdefault(link, Link(link, checked, depth + 1, why="[detail] link_selector"))
+        if profile.infer and not profile.detail_selector:
+            column = directory_of(url)
+            known = blocks.setdefault(column, set()) if blocks is not None else set()
+            picked = notice_groups(groups(part, url, column, scope.allows), known)
+            known.update(g.key() for g in picked)
+            for group in picked:
+                for link, _, text in group.links:
+                    if pager_text(text) or more_text(text) or _is_file(profile, link):
+                        continue  # a pager in the list block (more_list_pages takes it), or a file, not a page
+                    found.setdefault(link, Link(link, checked, depth + 1, why=group.why()))
+    return list(found.values())
+
+
+def _is_file(profile: Profile, url: str) -> bool:
+    """Tell whether a link is a file (PDF, DOC ...): listed files have no notice page to check or index."""
+    return bool(profile.attachment_pattern.search(urlsplit(url).path))
+
+
+def more_list_pages(profile: Profile, url: str, soup: BeautifulSoup, raw: str, depth: int, scope: Scope) -> list[Link]:
+    """Return the further list pages of a column: pager links, list URLs and 更多 links in its folder, script."""
+    found: dict[str, Link] = {}
     column = directory_of(url)
     nexts = {id(a) for a in soup.select(profile.next_selector)} if profile.next_selector else set()
     for link, a in _anchors(soup, url, scope):
         in_column = profile.list_scope == "site" or link.startswith(column)
-        if link not in found and (id(a) in nexts or (in_column and _matches(profile.list_patterns, link))):
-            found.setdefault(link, Link(link, "list", depth + 1))
+        text = anchor_text(a)
+        if id(a) in nexts:
+            why = "[list] next_selector"
+        elif not in_column:
+            continue
+        elif _matches(profile.list_patterns, link):
+            why = "list URL pattern, in the column folder"
+        elif pager_text(text):
+            why = f"pager link {text!r}, in the column folder"
+        elif more_text(text):
+            why = f"{text!r} link, in the column folder"
+        else:
+            continue
+        found.setdefault(link, Link(link, "list", depth + 1, why=why))
     for link in script_pages(profile, url, raw):
         if scope.allows(link):
-            found.setdefault(link, Link(link, "list", depth + 1))
-    found.pop(url, None)
+            found.setdefault(link, Link(link, "list", depth + 1, why="pagination written by script"))
     return list(found.values())
 
 
@@ -102,7 +164,12 @@ def attachment_links(profile: Profile, url: str, soup: BeautifulSoup, depth: int
             path = urlsplit(link).path
             label = " ".join(a.get_text(" ", strip=True).split()) or a.get("title", "")
             if profile.attachment_pattern.search(path) or profile.attachment_pattern.search(label):
-                found.setdefault(link, Link(link, "attachment", depth + 1, name=label or path.rsplit("/", 1)[-1]))
+                found.setdefault(
+                    link,
+                    Link(
+                        link, "attachment", depth + 1, name=label or path.rsplit("/", 1)[-1], why=f"file link {label!r}"
+                    ),
+                )
     return list(found.values())
 
 
@@ -133,9 +200,9 @@ def sitemap_links(profile: Profile, body: bytes, depth: int, scope: Scope) -> li
         if not scope.allows(url):
             continue
         if nested:
-            links.append(Link(url, "sitemap", depth + 1))
+            links.append(Link(url, "sitemap", depth + 1, why="nested sitemap"))
         elif not profile.detail_patterns or _matches(profile.detail_patterns, url):
-            links.append(Link(url, "detail", depth + 1))
+            links.append(Link(url, "detail", depth + 1, why="listed in the sitemap"))
     return links
 
 
@@ -151,10 +218,10 @@ def json_links(profile: Profile, url: str, body: bytes, depth: int, scope: Scope
         except BadURL:
             continue
         if scope.allows(link):
-            links.append(Link(link, "detail", depth + 1, hints=_hints(item, spec.get("hints", {}))))
+            links.append(Link(link, "detail", depth + 1, hints=_hints(item, spec.get("hints", {})), why="JSON listing"))
     nxt = _next_page(url, spec, data, len(items) if isinstance(items, list) else 0)
     if nxt and depth + 1 < profile.max_list_pages:
-        links.append(Link(nxt, "api", depth + 1))
+        links.append(Link(nxt, "api", depth + 1, why="next page of the JSON listing"))
     return links
 
 

@@ -14,10 +14,41 @@ class BlockedAddress(Exception):
     """The host resolves to an address the crawler must not contact."""
 
 
+NAT64_WKP = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix: IPv4 in the last 32 bits
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215 local-use prefix
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> tuple[list[ipaddress.IPv4Address], bool]:
+    """Return the IPv4 addresses an IPv6 address carries, and whether it is only a translation of them.
+
+    IPv4-mapped and NAT64 addresses are the IPv4 host itself; 6to4 and Teredo are tunnels whose IPv6 address
+    is judged too.
+    """
+    n = int(ip)
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped], True
+    if ip in NAT64_WKP:
+        return [ipaddress.IPv4Address(n & 0xFFFFFFFF)], True
+    if ip in NAT64_LOCAL:
+        # a /96 translator under the prefix (the usual set-up) puts it last; RFC 6052's /48 layout puts
+        # 16 bits after the prefix, skips the reserved u octet, then 16 bits: the host may be either
+        last = ipaddress.IPv4Address(n & 0xFFFFFFFF)
+        split = ipaddress.IPv4Address(((n >> 64) & 0xFFFF) << 16 | ((n >> 40) & 0xFFFF))
+        return [last, split], True
+    found = [ip.sixtofour] if ip.sixtofour is not None else []
+    return found + list(ip.teredo or ()), False  # Teredo: (server, client); packets reach the client
+
+
 def address_problem(ip: Address) -> str | None:
     """Say why an address is not a public internet address, or None when it is."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner, translated = embedded_ipv4(ip)
+        for v4 in inner:  # ipaddress calls 64:ff9b::7f00:1 global although it is 127.0.0.1
+            problem = address_problem(v4)
+            if problem:
+                return f"{problem} (inside {ip})"
+        if translated:
+            return None
     for name in ("loopback", "link_local", "unspecified", "multicast", "private", "reserved"):
         if getattr(ip, f"is_{name}"):
             return f"{name.replace('_', '-')} address {ip}"

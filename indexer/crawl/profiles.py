@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import soupsieve
+
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "data" / "profiles"
 MODES = ("html", "gkmlpt", "sitemap")
 FIELDS = ("title", "body", "agency", "doc_number", "index_no", "date", "date_issued", "topics", "doc_type", "status")
@@ -36,6 +38,8 @@ class Profile:
     max_list_pages: int = 200  # list pages followed from one start URL (pagination depth)
     detail_patterns: tuple[re.Pattern[str], ...] = ()
     detail_selector: str = ""  # CSS: links that are detail pages whatever their URL
+    infer: bool = True  # without detail link_selector: take links that read as notices (see crawl/evidence.py)
+    verify: bool = True  # check pages not matched by a URL pattern once fetched: a title, a body and a date
     attachment_pattern: re.Pattern[str] = re.compile(r"\.(?:pdf|docx?|wps|xlsx?|et)$", re.I)
     attachment_selector: str = ""  # CSS: only links inside these elements are attachments
     fields: dict[str, str] = field(default_factory=dict)  # record field -> CSS selector on detail pages
@@ -96,6 +100,15 @@ def _build(d: dict[str, Any]) -> Profile:
     unknown = set(d.get("fields", {})) - set(FIELDS)
     if unknown:
         raise ProfileError(f"{where}: unknown [fields] {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}")
+    _check_selectors(
+        where,
+        {
+            "[list] link_selector": lst.get("link_selector", ""),
+            "[list] next_selector": lst.get("next_selector", ""),
+            "[detail] link_selector": det.get("link_selector", ""),
+            "[attachments] link_selector": att.get("link_selector", ""),
+        },
+    )
     try:
         return Profile(
             name=d["name"],
@@ -113,6 +126,8 @@ def _build(d: dict[str, Any]) -> Profile:
             max_list_pages=int(lst.get("max_pages", 200)),
             detail_patterns=_patterns(det.get("url_patterns", ())),
             detail_selector=det.get("link_selector", ""),
+            infer=_flag(where, det, "infer"),
+            verify=_flag(where, det, "verify"),
             attachment_pattern=re.compile(att.get("url_pattern", Profile.attachment_pattern.pattern), re.I),
             attachment_selector=att.get("link_selector", ""),
             fields=dict(d.get("fields", {})),
@@ -122,6 +137,25 @@ def _build(d: dict[str, Any]) -> Profile:
         )
     except (re.error, TypeError, ValueError) as e:
         raise ProfileError(f"{where}: {e}") from None
+
+
+def _flag(where: str, table: dict[str, Any], key: str) -> bool:
+    """Read a true/false key of [detail]; a string such as "false" would read as true, so refuse it."""
+    value = table.get(key, True)
+    if not isinstance(value, bool):
+        raise ProfileError(f"{where}: [detail] {key} must be true or false, not {value!r}")
+    return value
+
+
+def _check_selectors(where: str, selectors: dict[str, Any]) -> None:
+    """Refuse a CSS selector that does not parse now, rather than in the middle of a crawl."""
+    for key, selector in selectors.items():
+        if not selector:
+            continue
+        try:
+            soupsieve.compile(str(selector))
+        except soupsieve.SelectorSyntaxError as e:
+            raise ProfileError(f"{where}: {key} is not a CSS selector: {str(e).splitlines()[0]}") from None
 
 
 def _patterns(items: Any) -> tuple[re.Pattern[str], ...]:

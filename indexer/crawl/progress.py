@@ -58,6 +58,8 @@ def summary(result: RunResult, label: str) -> list[str]:
         + stats_line(result.stats)
         + (f", recovered {result.stats.recovered} from the archive" if result.stats.recovered else ""),
     ]
+    if result.stats.capped:
+        lines.append(f"  {result.stats.capped} links not queued: their site reached --max-site-pages")
     reasons = Counter(_reason_key(reason) for _, _, reason in result.problems)
     if result.problems:
         lines.append(

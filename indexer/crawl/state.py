@@ -14,7 +14,7 @@ from typing import Any
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS urls (
     url TEXT PRIMARY KEY,          -- canonical URL
-    kind TEXT NOT NULL,            -- list | detail | attachment | sitemap | api
+    kind TEXT NOT NULL,            -- list | detail | attachment | sitemap | api | candidate | page
     depth INTEGER NOT NULL DEFAULT 0,
     run INTEGER NOT NULL,          -- the last run that queued it
     state TEXT NOT NULL,           -- queued | done | failed | skipped
@@ -41,7 +41,9 @@ ENQUEUE_SQL = """
 INSERT INTO urls (url, kind, depth, run, state, hints) VALUES (?, ?, ?, ?, 'queued', ?)
 ON CONFLICT(url) DO UPDATE SET
     state = CASE WHEN urls.run < excluded.run THEN 'queued' ELSE urls.state END,
-    kind = CASE WHEN urls.run < excluded.run THEN excluded.kind ELSE urls.kind END,
+    kind = CASE WHEN urls.run < excluded.run
+        AND NOT (excluded.kind = 'candidate' AND urls.kind IN ('detail', 'list', 'page'))  -- checked before: keep
+        THEN excluded.kind ELSE urls.kind END,
     depth = CASE WHEN urls.run < excluded.run THEN excluded.depth ELSE min(urls.depth, excluded.depth) END,
     run = max(urls.run, excluded.run),
     hints = coalesce(excluded.hints, urls.hints)
@@ -53,10 +55,11 @@ class Link:
     """A URL found on a page, with what the profile says it is."""
 
     url: str
-    kind: str  # list | detail | attachment | sitemap | api
+    kind: str  # list | detail | attachment | sitemap | api | candidate (a detail page to check once fetched)
     depth: int = 0
     name: str = ""  # link text (an attachment's name)
     hints: dict[str, Any] | None = None  # metadata a listing gave for the page
+    why: str = ""  # the evidence it was taken on (shown by --dry-run)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class Visit:
     text: str | None = None
     note: str | None = None
     size: int = 0  # bytes received
+    kind: str | None = None  # what a candidate turned out to be: detail, list or page (neither)
 
 
 class CrawlState:
@@ -169,15 +173,16 @@ class CrawlState:
 
     def _update_url(self, db: sqlite3.Connection, v: Visit) -> None:
         db.execute(
-            "UPDATE urls SET state = ?, status = ?, error = ?, fetched_at = datetime('now'), "
+            "UPDATE urls SET state = ?, status = ?, error = ?, fetched_at = datetime('now'), kind = coalesce(?, kind), "
             "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified), hash = coalesce(?, hash), "
             "content_type = coalesce(?, content_type), warc = coalesce(?, warc), offset = coalesce(?, offset), "
             "text = CASE WHEN ? THEN ? ELSE text END, note = CASE WHEN ? THEN ? ELSE note END, "
-            "pending = CASE WHEN ? AND kind = 'detail' THEN 1 ELSE pending END WHERE url = ?",
+            "pending = CASE WHEN ? AND coalesce(?, kind) = 'detail' THEN 1 ELSE pending END WHERE url = ?",
             (
                 v.state,
                 v.status,
                 v.error,
+                v.kind,
                 v.etag,
                 v.last_modified,
                 v.hash,
@@ -189,6 +194,7 @@ class CrawlState:
                 v.changed,
                 v.note,
                 v.changed,
+                v.kind,
                 v.url,
             ),
         )
@@ -253,6 +259,13 @@ class CrawlState:
                 "SELECT url, note FROM urls WHERE run = ? AND kind = 'attachment' "
                 "AND state = 'done' AND coalesce(note, '') != '' ORDER BY rowid",
                 (run,),
+            ).fetchall()
+
+    def pages(self, run: int) -> list[tuple[str, str, str, str]]:
+        """Return (url, kind, state, note or error) of every URL of the run, in the order they were queued."""
+        with self.lock:
+            return self.db.execute(
+                "SELECT url, kind, state, coalesce(error, note, '') FROM urls WHERE run = ? ORDER BY rowid", (run,)
             ).fetchall()
 
     def queued_task(self, run: int, url: str) -> Task | None:

@@ -19,6 +19,7 @@ from ...generations import current_generation, open_index, store_path
 from ...models import Hit, SearchPage, SearchRequest
 from ...search import iter_ids, search, to_hit
 from ...store import RecordStore
+from . import check_whoosh_version
 from .searcher import open_searcher
 
 REFRESH_SECONDS = 1.0  # how often a thread checks for a newer index
@@ -34,6 +35,7 @@ class WhooshBackend:
         self._local = threading.local()
         self._pages: OrderedDict[tuple[Any, ...], SearchPage] = OrderedDict()
         self._pages_lock = threading.Lock()
+        check_whoosh_version()
         open_index(self.index_dir).close()  # fail now, with a clear message, if there is no index
 
     def _searcher(self) -> Searcher:

@@ -26,6 +26,7 @@ from .schema import FACET_FIELDS, MULTI_VALUED, date_num_range
 
 VERSIONS = 4  # index versions whose columns are kept (a rebuild while serving has two alive for a while)
 DATE_FIELD = "date_num"
+ISSUED_FIELD = "issued_num"  # 成文日期
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,8 @@ class Columns:
         reader = s.reader()
         self.size = reader.doc_count_all()
         self.facets = {name: _facet(reader, field, self.size) for name, field in FACET_FIELDS.items()}
-        dates = reader.column_reader(DATE_FIELD) if reader.has_column(DATE_FIELD) else None
-        # `is not None`: a column reader over several segments has len() 0 (whoosh's MultiColumnReader)
-        self.dates = (
-            np.fromiter((int(v or 0) for v in dates), dtype=np.int64, count=self.size) if dates is not None else None
-        )
+        self.dates = _dates(reader, DATE_FIELD, self.size)
+        self.issued = _dates(reader, ISSUED_FIELD, self.size)
         copies = np.fromiter(s.docs_for_query(wq.Term("canonical", "0")), dtype=np.int64)
         self.shown = np.ones(self.size, dtype=bool)  # collapse: every document but the non-canonical copies
         self.shown[copies] = False
@@ -110,11 +108,22 @@ class Columns:
         for name, values in by_name.items():
             m = self.facets[name].mask(values, self.size)
             out = m if out is None else out & m
-        if (req.date_from or req.date_to) and self.dates is not None:
-            lo, hi = date_num_range(req.date_from, req.date_to)
-            m = (self.dates >= lo) & (self.dates <= hi)
-            out = m if out is None else out & m
+        for days, start, end in (
+            (self.dates, req.date_from, req.date_to),
+            (self.issued, req.issued_from, req.issued_to),
+        ):
+            if (start or end) and days is not None:
+                lo, hi = date_num_range(start, end)
+                m = (days >= lo) & (days <= hi)
+                out = m if out is None else out & m
         return out
+
+
+def _dates(reader: Any, field: str, size: int) -> np.ndarray | None:
+    """Read a yyyymmdd column into an array (None for an index written before the column existed)."""
+    days = reader.column_reader(field) if reader.has_column(field) else None
+    # `is not None`: a column reader over several segments has len() 0 (whoosh's MultiColumnReader)
+    return np.fromiter((int(v or 0) for v in days), dtype=np.int64, count=size) if days is not None else None
 
 
 def _groups(s: Searcher, copies: np.ndarray, shown: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.scoring import BM25FScorer, WeightScorer
+from whoosh.scoring import BM25FScorer, WeightScorer, bm25
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
@@ -157,11 +157,8 @@ class _Evaluator:
         docs, weights, vals = postings(reader, fieldname, text, values)
         if isinstance(scorer, BM25FScorer):
             lengths = field_lengths(reader, fieldname)[docs]
-            scores = (
-                scorer.idf
-                * (weights * (scorer.K1 + 1))
-                / (weights + scorer.K1 * ((1 - scorer.B) + scorer.B * lengths / scorer.avgfl))
-            )
+            # Whoosh's own formula (BM25FScorer.score calls it per document): it takes arrays as well
+            scores = bm25(scorer.idf, weights, lengths, scorer.avgfl, scorer.B, scorer.K1)
         else:
             scores = weights
         return docs, scores, vals

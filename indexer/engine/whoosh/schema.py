@@ -21,7 +21,7 @@ FACET_FIELDS: dict[str, str] = {
     "attachment": "has_attachment",
 }
 MULTI_VALUED = frozenset({"topics", "region"})  # keyword fields: one document, several values
-SCHEMA_VERSION = "7"  # bump when the schema or the analysis changes: forces a rebuild
+SCHEMA_VERSION = "8"  # bump when the schema or the analysis changes: forces a rebuild
 LAST_DAY_NUM = 99991231  # the upper bound of an open date range in date_num
 
 
@@ -89,6 +89,7 @@ def make_schema() -> Schema:
         has_attachment=ID(stored=True, sortable=True),
         date=STORED(),  # 发布日期 as shown; searches, ranges and sorts use date_num (8 fewer terms per document)
         date_num=NUMERIC(sortable=True, signed=False),  # yyyymmdd for fast date sort, 0 when unknown
+        issued_num=NUMERIC(sortable=True, signed=False),  # 成文日期 as yyyymmdd, 0 when unknown
         cites=KEYWORD(commas=True),  # keys of the 文号 and folded 《titles》 this document cites
         title_key=ID(),  # folded title: the target of 《title》 citations
         dup_of=ID(stored=True, sortable=True),  # canonical id of the duplicate group (a column: collapsing)

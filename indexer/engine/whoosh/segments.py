@@ -38,7 +38,7 @@ import traceback
 import zlib
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from hashlib import md5
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,10 @@ Shard = Callable[[], Iterable[dict[str, Any]]]  # yields the index fields of eac
 _ONE: list[bytes] = []  # position -> the Positions value of a posting with that one position (_single_values)
 MEMO_POSITIONS = 100_000  # positions memoised in _ONE (a few MB)
 CHUNK = 1 << 20  # postings of a field turned into Python lists at a time when written (about 100 MB)
+# _layout: postings in blocks (indices, documents, counts), term ends, gaps, block and term statistics
+Layout = tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, Iterator[tuple[Any, ...]], Iterator[tuple[Any, ...]]
+]
 MEMO_VALUES = 50_000  # distinct values of one keyword/number field remembered with their terms
 
 
@@ -297,42 +301,9 @@ class SegmentBuilder:
         fixed = field.format.fixed_value_size()
         lbytes = self.length_bytes.get(name)  # (written by _write_lengths; none: the field keeps no lengths)
         lbytes = (np.zeros(self.docnum, dtype=np.uint8) if lbytes is None else lbytes)[docs]
-        firsts, ends = term_starts[:-1], term_starts[1:]
-        sizes = ends - firsts
-        only = sizes >= ARRAY_MIN_DF if arrays else np.zeros(len(sizes), dtype=bool)  # in arrays, not in blocks
-        written = np.flatnonzero(np.repeat(~only, sizes)) if only.any() else np.arange(len(docs))  # in blocks
-        b_docs, b_counts, b_lbytes = docs[written], counts[written], lbytes[written]
-        b_sizes = np.where(only, 0, sizes)  # (the postings written in blocks, one term after the other)
-        b_ends = np.cumsum(b_sizes)
-        b_firsts = b_ends - b_sizes
-        nblocks = -(-b_sizes // BLOCK)
-        block_starts = np.repeat(b_firsts, nblocks) + BLOCK * (
-            np.arange(int(nblocks.sum())) - np.repeat(np.cumsum(nblocks) - nblocks, nblocks)
+        written, b_docs, b_counts, b_ends, gaps, block_stats, term_stats = _layout(
+            term_starts, docs, counts, lbytes, arrays
         )
-        block_ends = np.append(block_starts[1:], len(b_docs))
-        block_stats = zip(  # each block's start, end, maximum and minimum weight, shortest and longest document
-            block_starts.tolist(),
-            block_ends.tolist(),
-            *(f.reduceat(x, block_starts).tolist() if len(x) else [] for f, x in _BLOCK_STATS(b_counts, b_lbytes)),
-            strict=True,
-        )
-        term_stats = zip(  # each term's first posting and end in blocks, blocks, weight, max weight, lengths, ids
-            b_firsts.tolist(),
-            b_ends.tolist(),
-            nblocks.tolist(),
-            np.add.reduceat(counts, firsts).tolist(),
-            np.maximum(np.maximum.reduceat(counts, firsts), 0).tolist(),  # (W3 counts a maximum from 0)
-            np.minimum.reduceat(lbytes, firsts).tolist(),
-            np.maximum.reduceat(lbytes, firsts).tolist(),
-            docs[firsts].tolist(),
-            docs[ends - 1].tolist(),
-            only.tolist(),
-            firsts.tolist(),
-            ends.tolist(),
-            strict=True,
-        )
-        gaps = np.diff(b_docs.astype(np.int64), prepend=0)  # W3's delta-coded document numbers, from each
-        gaps[block_starts] = b_docs[block_starts]  # block's first document
         joined = fixed is not None and fixed >= 0
         infos, parts, offset, top = [], [], postfile.tell(), 0
         pack_info, dumps, magic = W3TermInfo._struct.pack, pickle.dumps, WHOOSH3_HEADER_MAGIC
@@ -365,20 +336,8 @@ class SegmentBuilder:
             start = offset
             parts.append(magic)
             offset += len(magic)
-            for i in range(k):
-                s, e, bmaxw, bminw, bminlb, bmaxlb = next(block_stats)
-                s, e = s - base, e - base
-                w = None if bmaxw == 1 and bminw == 1 else weight_list[s] if bmaxw == bminw else tuple(weight_list[s:e])
-                # (as W3PostingsWriter.add_posting, which keeps non-empty values only)
-                vs = None if values is None else b"".join(values[s:e]) if joined else tuple(filter(None, values[s:e]))
-                data = dumps((tuple(gap_list[s:e]), w, vs), DATA_PROTOCOL)
-                comp = COMPRESSION if len(data) >= MIN_COMPRESS else 0
-                if comp:
-                    data = zlib.compress(data, comp)
-                head = dumps((e - s, doc_list[e - 1], float(max(bmaxw, 0)), comp, bminlb, bmaxlb), 2)
-                size = len(head) + len(data)
-                parts += (pack_int(-size if i == k - 1 else size), head, data)
-                offset += 4 + size
+            chunk = (base, gap_list, doc_list, weight_list, values, joined)
+            offset += _write_blocks(parts, [next(block_stats) for _ in range(k)], chunk)
             infos.append(
                 pack_info(0, weight, n, minlb, maxlb, maxw, mind, maxd) + pack_long(start) + pack_int(offset - start)
             )
@@ -388,6 +347,71 @@ class SegmentBuilder:
         postfile.file.write(b"".join(parts))
         _add_terms(tindex, [key + t for t in terms], infos)
         fw.finish_field()
+
+
+def _write_blocks(parts: list[bytes], stats: list[tuple[Any, ...]], chunk: tuple[Any, ...]) -> int:
+    """Append one term's blocks in W3's format to parts, each block's statistics given; return the bytes added.
+    chunk: the postings' first index, gaps, documents, weights and values (or None) as lists, and whether
+    the values are of fixed size (joined into one string per block)."""
+    base, gap_list, doc_list, weight_list, values, joined = chunk
+    added, dumps = 0, pickle.dumps
+    for i, (s, e, bmaxw, bminw, bminlb, bmaxlb) in enumerate(stats):
+        s, e = s - base, e - base
+        w = None if bmaxw == 1 and bminw == 1 else weight_list[s] if bmaxw == bminw else tuple(weight_list[s:e])
+        # (as W3PostingsWriter.add_posting, which keeps non-empty values only)
+        vs = None if values is None else b"".join(values[s:e]) if joined else tuple(filter(None, values[s:e]))
+        data = dumps((tuple(gap_list[s:e]), w, vs), DATA_PROTOCOL)
+        comp = COMPRESSION if len(data) >= MIN_COMPRESS else 0
+        if comp:
+            data = zlib.compress(data, comp)
+        head = dumps((e - s, doc_list[e - 1], float(max(bmaxw, 0)), comp, bminlb, bmaxlb), 2)
+        size = len(head) + len(data)
+        parts += (pack_int(-size if i == len(stats) - 1 else size), head, data)
+        added += 4 + size
+    return added
+
+
+def _layout(term_starts: np.ndarray, docs: np.ndarray, counts: np.ndarray, lbytes: np.ndarray, arrays: bool) -> Layout:
+    """Lay a field's postings out in blocks, all terms at once: return the postings written in blocks (their
+    indices, documents, counts), each term's end among them, the delta-coded documents, and iterators over
+    every block's statistics and every term's (see SegmentBuilder._write_terms)."""
+    firsts, ends = term_starts[:-1], term_starts[1:]
+    sizes = ends - firsts
+    only = sizes >= ARRAY_MIN_DF if arrays else np.zeros(len(sizes), dtype=bool)  # in arrays, not in blocks
+    written = np.flatnonzero(np.repeat(~only, sizes)) if only.any() else np.arange(len(docs))  # in blocks
+    b_docs, b_counts, b_lbytes = docs[written], counts[written], lbytes[written]
+    b_sizes = np.where(only, 0, sizes)  # (the postings written in blocks, one term after the other)
+    b_ends = np.cumsum(b_sizes)
+    b_firsts = b_ends - b_sizes
+    nblocks = -(-b_sizes // BLOCK)
+    block_starts = np.repeat(b_firsts, nblocks) + BLOCK * (
+        np.arange(int(nblocks.sum())) - np.repeat(np.cumsum(nblocks) - nblocks, nblocks)
+    )
+    block_ends = np.append(block_starts[1:], len(b_docs))
+    block_stats = zip(  # each block's start, end, maximum and minimum weight, shortest and longest document
+        block_starts.tolist(),
+        block_ends.tolist(),
+        *(f.reduceat(x, block_starts).tolist() if len(x) else [] for f, x in _BLOCK_STATS(b_counts, b_lbytes)),
+        strict=True,
+    )
+    term_stats = zip(  # each term's first posting and end in blocks, blocks, weight, max weight, lengths, ids
+        b_firsts.tolist(),
+        b_ends.tolist(),
+        nblocks.tolist(),
+        np.add.reduceat(counts, firsts).tolist(),
+        np.maximum(np.maximum.reduceat(counts, firsts), 0).tolist(),  # (W3 counts a maximum from 0)
+        np.minimum.reduceat(lbytes, firsts).tolist(),
+        np.maximum.reduceat(lbytes, firsts).tolist(),
+        docs[firsts].tolist(),
+        docs[ends - 1].tolist(),
+        only.tolist(),
+        firsts.tolist(),
+        ends.tolist(),
+        strict=True,
+    )
+    gaps = np.diff(b_docs.astype(np.int64), prepend=0)  # W3's delta-coded document numbers, from each
+    gaps[block_starts] = b_docs[block_starts]  # block's first document
+    return written, b_docs, b_counts, b_ends, gaps, block_stats, term_stats
 
 
 def _BLOCK_STATS(counts: np.ndarray, lbytes: np.ndarray) -> list[tuple[np.ufunc, np.ndarray]]:

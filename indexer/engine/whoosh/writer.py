@@ -28,6 +28,7 @@ from ...generations import (
 from ...models import Document
 from ...store import RecordStore
 from ...writes import WriteReport, delete_records, put_documents
+from . import check_whoosh_version
 from .schema import SCHEMA_VERSION, make_schema
 from .segments import Shard, build_segments
 
@@ -38,6 +39,7 @@ MIN_SHARD_DOCS = 5000  # fewer records per worker than this: not worth a process
 
 def sync_index(store: RecordStore, index_dir: Path, rebuild: bool = False) -> tuple[int, bool]:
     """Index every pending record: a new generation when many changed, else in place."""
+    check_whoosh_version()
     pending, total = store.count(pending_only=True), store.count()
     gen = current_generation(index_dir)
     if gen is not None and not (index_dir / gen).is_dir():
@@ -105,6 +107,7 @@ class WhooshWriter:
     """Batch writes into the record store and the Whoosh index of one index directory."""
 
     def __init__(self, settings: Settings) -> None:
+        check_whoosh_version()
         self.index_dir = Path(settings.index_dir)
         self.lock_timeout = settings.lock_timeout
 
