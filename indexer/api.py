@@ -8,7 +8,7 @@ from .backend import SearchBackend, open_backend
 from .config import Settings
 from .engine.whoosh.schema import FACET_FIELDS
 from .errors import BadRequest, IndexError_
-from .export import EXPORTERS, MEDIA_TYPES, manifest, software_version, write_xlsx
+from .export import EXPORTERS, MEDIA_TYPES, content_disposition, file_name, manifest, software_version, write_xlsx
 from .highlight import mark_all
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import parse
@@ -28,6 +28,8 @@ __all__ = [
     "SearchPage",
     "SearchRequest",
     "Settings",
+    "content_disposition",
+    "file_name",
     "manifest",
     "mark_all",
     "filter_value",

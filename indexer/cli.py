@@ -204,7 +204,7 @@ def export_cmd(query: str, index_dir: Path | None, fmt: str, output: Path, **opt
     try:
         with output.open("wb") as out:
             if fmt == "xlsx":
-                write_xlsx(records, out)
+                write_xlsx(records, out, None, backend.store().max_chars("body"))
             else:
                 out.writelines(EXPORTERS[fmt](records))
     except BadRequest as e:

@@ -24,6 +24,9 @@ class Settings:
     backend: str = "whoosh"  # whoosh | sphinx
     sphinx_nodes: tuple[str, ...] = ()  # host:sql_port of each searchd node, node 1 first
     lock_timeout: float = 10.0  # seconds to wait for the index writer lock
+    base_url: str = ""  # public root of absolute links (feeds, exports); "" = the address `serve` listens on
+    export_max_rows: int = 100_000  # most records one HTTP export may hold (the CLI has no limit)
+    saved_queries_max: int = 10_000  # rows of the table of POSTed queries kept for their shareable ids
     extras: dict[str, Any] = field(default_factory=dict)  # knobs for experiments and tests
 
     @classmethod
@@ -47,6 +50,10 @@ class Settings:
             values["sphinx_nodes"] = tuple(n for n in env["GOVSEARCH_SPHINX_NODES"].split(",") if n)
         if env.get("GOVSEARCH_LOCK_TIMEOUT"):
             values["lock_timeout"] = float(env["GOVSEARCH_LOCK_TIMEOUT"])
+        if env.get("GOVSEARCH_BASE_URL"):
+            values["base_url"] = env["GOVSEARCH_BASE_URL"]
+        if env.get("GOVSEARCH_EXPORT_MAX_ROWS"):
+            values["export_max_rows"] = int(env["GOVSEARCH_EXPORT_MAX_ROWS"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "index_dir" in values:
             values["index_dir"] = Path(values["index_dir"])

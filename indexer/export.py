@@ -6,10 +6,13 @@ import csv
 import hashlib
 import io
 import json
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from .models import RECORD_FIELDS, SearchRequest
 
@@ -19,7 +22,10 @@ COLUMNS = tuple(
     for _, key in sorted([(f.column, f.key) for f in RECORD_FIELDS if f.column] + [(TEXT_SHA256_COLUMN, "text_sha256")])
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # cells a spreadsheet would run as formulas
-XLSX_CELL_MAX = 32_000  # Excel refuses longer cells
+XLSX_CELL_MAX = 32_767  # characters Excel holds in one cell; a longer body continues in body_2, body_3 ...
+CHINA_TIME = timezone(timedelta(hours=8), "Asia/Shanghai")  # no daylight saving since 1991: a fixed offset
+NAME_CHARS = 40  # characters of the query kept in an export's file name
+NOT_IN_NAMES = re.compile(r'[\\/:*?"<>|%;,\s]+')  # not allowed in file names somewhere, or ambiguous in headers
 
 
 def software_version() -> str:
@@ -70,18 +76,43 @@ def to_jsonl(records: Iterable[dict[str, Any]]) -> Iterator[bytes]:
         yield (json.dumps({**rec, "text_sha256": text_sha256(rec)}, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def write_xlsx(records: Iterable[dict[str, Any]], out: BinaryIO, manifest: dict[str, Any] | None = None) -> int:
-    """Write an XLSX workbook in constant memory; return the number of rows written."""
+def body_columns(max_body_chars: int) -> tuple[str, ...]:
+    """Return the XLSX columns a body of max_body_chars characters needs: body, body_2, body_3 ..."""
+    n = max(1, -(-max_body_chars // XLSX_CELL_MAX))
+    return ("body", *(f"body_{i}" for i in range(2, n + 1)))
+
+
+def xlsx_row(rec: dict[str, Any], n_body: int) -> list[str]:
+    """Return one record's XLSX cells: the body cut into n_body cells of at most XLSX_CELL_MAX characters."""
+    cells = row(rec)
+    body = cells.pop()  # COLUMNS ends with body
+    parts = [body[i : i + XLSX_CELL_MAX] for i in range(0, len(body), XLSX_CELL_MAX)] or [""]
+    if len(parts) > n_body:  # the columns are fixed by the first row: never cut a text silently
+        raise ValueError(f"record {rec.get('id')!r}: a body of {len(body)} characters needs {len(parts)} columns")
+    return [*cells, *parts]
+
+
+def write_xlsx(
+    records: Iterable[dict[str, Any]],
+    out: BinaryIO,
+    manifest: dict[str, Any] | None = None,
+    max_body_chars: int = 0,
+) -> int:
+    """Write an XLSX workbook in constant memory; return the number of rows written.
+
+    max_body_chars, the longest stored body, fixes the number of body columns before the first row.
+    """
     import xlsxwriter
 
     book = xlsxwriter.Workbook(
         out, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "in_memory": False}
     )
     sheet = book.add_worksheet("results")
-    sheet.write_row(0, 0, COLUMNS)
+    bodies = body_columns(max_body_chars)
+    sheet.write_row(0, 0, (*COLUMNS[:-1], *bodies))
     n = 0
     for n, rec in enumerate(records, start=1):
-        sheet.write_row(n, 0, [c[:XLSX_CELL_MAX] for c in row(rec)])
+        sheet.write_row(n, 0, xlsx_row(rec, len(bodies)))
     if manifest is not None:
         info = book.add_worksheet("manifest")
         for i, (k, v) in enumerate((k, v) for k, v in manifest.items() if k != "documents"):
@@ -113,10 +144,29 @@ def manifest(
         "software": {"govsearch": software_version()},
         "rerun": rerun_url,
     }
+    if fmt == "xlsx":
+        out["xlsx_text"] = (
+            f"a body longer than {XLSX_CELL_MAX} characters continues in the next columns (body_2, body_3 ...); "
+            "join them to get the text that text_sha256 hashes"
+        )
     if docs is not None:
         out["count"] = len(docs)
         out["documents"] = docs
     return out
+
+
+def file_name(q: str, fmt: str, now: datetime | None = None) -> str:
+    """Return an export's file name: the query, cut short and made safe, and the day in Asia/Shanghai."""
+    day = (now or datetime.now(UTC)).astimezone(CHINA_TIME).date().isoformat()
+    words = "".join(c for c in unicodedata.normalize("NFC", q) if unicodedata.category(c)[0] not in "CZ" or c == " ")
+    words = NOT_IN_NAMES.sub("_", words).strip("._-")[:NAME_CHARS].rstrip("._-")
+    return f"govsearch-{words}-{day}.{fmt}" if words else f"govsearch-{day}.{fmt}"
+
+
+def content_disposition(name: str) -> str:
+    """Return an attachment header for a file name: an ASCII fallback plus RFC 6266's UTF-8 filename*."""
+    fallback = name if name.isascii() else "govsearch-" + "-".join(name.rsplit("-", 3)[-3:])  # the day only
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 EXPORTERS: dict[str, Callable[[Iterable[dict[str, Any]]], Iterator[bytes]]] = {"csv": to_csv, "jsonl": to_jsonl}

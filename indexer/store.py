@@ -144,6 +144,11 @@ class RecordStore:
         sql = "SELECT count(*) FROM records" + (" WHERE indexed = 0" if pending_only else "")
         return int(self.db.execute(sql).fetchone()[0])
 
+    def max_chars(self, field: str) -> int:
+        """Return the length in characters of the longest value of a record field (0 when there is none)."""
+        sql = "SELECT max(length(json_extract(record, ?))) FROM records"
+        return int(self.db.execute(sql, (f"$.{field}",)).fetchone()[0] or 0)
+
     def duplicates_of(self, canonical: str) -> list[str]:
         """Return the ids of every record in a duplicate group."""
         return [r[0] for r in self.db.execute("SELECT id FROM records WHERE dup_of = ? ORDER BY id", (canonical,))]

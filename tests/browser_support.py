@@ -190,6 +190,7 @@ def screenshot(pg: Any, name: str, full_page: bool = True, max_height: int = 400
     """Save a screenshot (the whole page, cut at max_height CSS pixels) into tests/artifacts/; return its path."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    print(f"[screenshot] {path}")
     if full_page:
         size = pg.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
         pg.screenshot(
@@ -198,6 +199,38 @@ def screenshot(pg: Any, name: str, full_page: bool = True, max_height: int = 400
     else:
         pg.screenshot(path=str(path))
     return path
+
+
+def all_violations(pg: Any) -> list[str]:
+    """Run axe-core in the page; return every violation, whatever its impact, one line each."""
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python is not installed")
+    found = axe.Axe().run(pg).response["violations"]
+    return [f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])}: {v['nodes'][0]['target']})" for v in found]
+
+
+# Interactive elements too small for a finger (under 44 x 44 CSS px), among those shown. Not counted: links inside
+# running text (document text, metadata values, URLs), the year chart's bars (the year facet offers the same), skip
+# links (off-screen until focused) and radio buttons (their label is the target).
+SMALL_TARGETS_JS = """
+() => [...document.querySelectorAll('a[href], button, input, select, textarea, summary')]
+  .filter(e => !e.closest('.chart, .body, .metadata, .skip, a.url'))
+  .filter(e => !e.matches('input[type=radio], input[type=hidden]'))
+  .map(e => [e, e.getBoundingClientRect()])
+  .filter(([e, r]) => r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden')
+  .filter(([e, r]) => r.width < 43.5 || r.height < 43.5)
+  .map(([e, r]) => `${e.tagName.toLowerCase()}.${e.className} "${(e.textContent || e.name || '').trim().slice(0, 20)}"`
+                   + ` ${Math.round(r.width)}x${Math.round(r.height)}`)
+"""
+
+
+def small_targets(pg: Any) -> list[str]:
+    """Return the shown controls smaller than 44 x 44 CSS pixels (see SMALL_TARGETS_JS for what is not counted)."""
+    return list(pg.evaluate(SMALL_TARGETS_JS))
+
+
+def scrolls_sideways(pg: Any) -> bool:
+    """Tell whether the page is wider than the window (a reader would have to scroll sideways)."""
+    return bool(pg.evaluate("document.documentElement.scrollWidth > window.innerWidth"))
 
 
 def serious_violations(pg: Any) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import string
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -18,19 +19,34 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict
 
 from indexer.config import Settings
 from indexer.ingest import ingest
 from indexer.models import SkipDocument
 from indexer.pipeline import ALIASES, KNOWN, to_document
+from webapp.params import MAX_QUERY_CHARS
 
 from .conftest import LAWS, head_jsonl, need_shared
+from .test_webapp_hosts import raw_get
 
 N_DOCS, BODY_CHARS = 12, 300  # a tiny real index: the input handling is under test, not the ranking
+EXPORT_LIMIT = 5  # records an HTTP export of the limited app may hold: fewer than the index's N_DOCS
 REQUESTS = 10_000  # generated requests all tests of this module must send together
-EXAMPLES = {"q": 600, "params": 3000, "raw": 2600, "paths": 3600, "schemathesis": 300}
+EXAMPLES = {
+    "q": 600,
+    "params": 3000,
+    "raw": 2600,
+    "paths": 3600,
+    "schemathesis": 300,
+    "hosts": 400,
+    "length": 80,
+    "post": 300,
+    "exports": 150,
+}
 JSON_PATHS = ("/api/", "/export", "/healthz", "/openapi")
 SENT: Counter[str] = Counter()  # requests sent, per test
+OPERATIONS: Counter[str] = Counter()  # schemathesis cases per operation of /openapi.json
 FUZZ = settings(
     deadline=None,
     database=None,
@@ -227,6 +243,28 @@ def fuzz_client(fuzz_app: Flask) -> FlaskClient:
     return fuzz_app.test_client()
 
 
+@pytest.fixture(scope="module")
+def limited_app(fuzz_app: Flask) -> Flask:
+    """The same index served with an HTTP export limit below its size, counting into the same counter."""
+    from webapp import create_app
+
+    app = create_app(fuzz_app.extensions["govsearch"]["settings"].with_(export_max_rows=EXPORT_LIMIT))
+    counter = fuzz_app.wsgi_app  # type: ignore[attr-defined]
+    app.wsgi_app = _Counted(app.wsgi_app, counter)  # type: ignore[method-assign]
+    return app
+
+
+class _Counted:
+    """WSGI middleware that adds its requests to another counter."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], counter: CountRequests) -> None:
+        self.app, self.counter = app, counter
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        self.counter.count += 1
+        return self.app(environ, start_response)
+
+
 @pytest.fixture
 def counted(fuzz_app: Flask, request: pytest.FixtureRequest) -> Iterator[None]:
     """Count the requests one test sends."""
@@ -388,6 +426,124 @@ def test_arbitrary_document_ids_never_fail(fuzz_client: FlaskClient, counted: No
     assert resp.status_code in (200, 404, 308), (resp.status_code, doc_id)
 
 
+BASE_URL = "http://127.0.0.1:8000"  # the fuzzed app's base URL (the default: no base_url setting)
+NAMESPACES = ("http://www.w3.org/2005/Atom", "http://a9.com/-/spec/opensearch/1.1/")
+HOST_PATHS = (
+    "/",
+    "/search?q=条例",
+    "/search.atom?q=条例",
+    "/opensearch.xml",
+    "/api/search?q=条例",
+    "/export.csv?q=条例",
+    "/export.manifest.json?q=条例",
+    "/no-such-page",
+    "/doc/no-such-doc",
+)
+ABSOLUTE = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def hosts() -> st.SearchStrategy[str]:
+    """Host headers: malformed (a..b, spaces, bad ports, non-ASCII), well-formed foreign, and ours."""
+    latin = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=30)
+    return st.one_of(
+        st.text("abcdefghijklmnopqrstuvwxyz0123456789.-:[]_ %@/", max_size=30),
+        latin,
+        st.sampled_from(
+            ["a..b", ".", "..", "-", "[::1]", "[::1]:80", "evil.example", "evil.example:8443", "x:0", "x:65536"]
+            + ["a" * 64 + ".cn", "évil.cn", "ex ample", "127.0.0.1:8000", "localhost", "a.b.", "xn--"]
+        ),
+    )
+
+
+@pytest.mark.slow
+@settings(FUZZ, max_examples=EXAMPLES["hosts"])
+@given(host=hosts(), path=st.sampled_from(HOST_PATHS))
+def test_any_host_header_is_served_or_refused_and_never_reflected(
+    fuzz_app: Flask, counted: None, host: str, path: str
+) -> None:
+    """A malformed Host is a 400 (not a 500); any other is served, every absolute URL under the base URL."""
+    resp = raw_get(fuzz_app, path, {"Host": host})
+    assert_clean(resp, f"{path} Host: {host!r}")
+    if resp.status_code == 400:
+        assert "Host" in resp.get_data(as_text=True)
+        return
+    text = resp.get_data(as_text=True) + resp.headers.get("Link", "")
+    urls = [u for u in ABSOLUTE.findall(text) if not u.startswith(NAMESPACES)]
+    assert all(u.startswith(BASE_URL + "/") for u in urls), (host, urls[:3])
+
+
+@pytest.mark.slow
+@settings(FUZZ, max_examples=EXAMPLES["length"])
+@given(
+    n=st.integers(MAX_QUERY_CHARS - 10, MAX_QUERY_CHARS + 10),
+    piece=st.sampled_from(["条例 ", "管理", "国务院 OR ", '"规定" ', "-委员会 ", "本市"]),
+    how=st.sampled_from(["/api/search", "/search", "POST"]),
+)
+def test_queries_around_the_length_limit_are_answered_or_refused_by_us(
+    fuzz_client: FlaskClient, counted: None, n: int, piece: str, how: str
+) -> None:
+    """Up to 1,000 characters a query is answered, by GET or POST; one more is our 400."""
+    q = (piece * (n // len(piece) + 1))[:n]
+    if how == "POST":
+        resp = fuzz_client.post("/search", data={"q": q, "per_page": "5"})
+        assert resp.status_code == (303 if n <= MAX_QUERY_CHARS else 400), (n, resp.status_code)
+        if n <= MAX_QUERY_CHARS:
+            resp = fuzz_client.get(resp.headers["Location"])
+            assert_clean(resp, "qid")
+            assert resp.status_code == 200
+        return
+    resp = fuzz_client.get(how, query_string={"q": q, "per_page": "5"})
+    assert_clean(resp, f"{how}?q=<{n} characters>")
+    assert resp.status_code == (200 if n <= MAX_QUERY_CHARS else 400), (n, resp.status_code)
+
+
+@pytest.mark.slow
+@settings(FUZZ, max_examples=EXAMPLES["post"])
+@given(
+    form=st.lists(st.tuples(st.one_of(st.sampled_from([*PARAMS, "qid"]), st.text(max_size=10)), values()), max_size=8),
+    qid=st.one_of(
+        st.none(), st.text(max_size=24).filter(_encodable), st.text("0123456789abcdef", min_size=20, max_size=20)
+    ),
+)
+def test_posted_forms_and_query_ids_never_fail(
+    fuzz_client: FlaskClient, counted: None, form: list[tuple[str, str]], qid: str | None
+) -> None:
+    """POST /search with any fields: a 303 to a qid page that answers, or our 400; any qid: a page or a 404."""
+    form = [(k, v) for k, v in form if _encodable(k) and _encodable(v)]
+    resp = fuzz_client.post("/search", data=MultiDict(form))
+    assert_clean(resp, f"POST /search {form!r}")
+    assert resp.status_code in (303, 400), resp.status_code
+    if resp.status_code == 303:
+        assert_clean(fuzz_client.get(resp.headers["Location"]), resp.headers["Location"])
+    if qid is not None:
+        for path in ("/search", "/api/search", "/export.manifest.json"):
+            got = fuzz_client.get(path, query_string={"qid": qid})
+            assert_clean(got, f"{path}?qid={qid!r}")
+            assert got.status_code in (200, 404), got.status_code
+
+
+@pytest.mark.slow
+@settings(FUZZ, max_examples=EXAMPLES["exports"])
+@given(
+    q=st.sampled_from(["", "条例", "管理 OR 规定", "国务院", "-条例", "不存在的词语"]),
+    fmt=st.sampled_from(["csv", "jsonl", "xlsx", "manifest.json"]),
+    method=st.sampled_from(["GET", "HEAD"]),
+)
+def test_http_exports_keep_to_their_cost_limit(
+    limited_app: Flask, fuzz_client: FlaskClient, counted: None, q: str, fmt: str, method: str
+) -> None:
+    """Over the limit an export is our clear 400, under it the whole set; HEAD answers the headers only."""
+    resp = limited_app.test_client().open(f"/export.{fmt}", method=method, query_string={"q": q})
+    assert_clean(resp, f"{method} /export.{fmt}?q={q}")
+    total = fuzz_client.get("/api/search", query_string={"q": q, "all": "1"}).get_json()["total"]
+    if method == "HEAD":
+        assert resp.status_code == 200 and resp.get_data() == b""
+    elif total > EXPORT_LIMIT:
+        assert resp.status_code == 400 and f"at most {EXPORT_LIMIT}" in resp.get_json()["error"]
+    else:
+        assert resp.status_code == 200
+
+
 def records() -> st.SearchStrategy[dict[str, Any]]:
     """Arbitrary JSON records: known fields with values of any JSON type, and unknown fields."""
     leaf = st.one_of(
@@ -448,6 +604,7 @@ def test_openapi_operations_answer_as_documented(
     )
 
     case = data.draw(api_cases)
+    OPERATIONS[f"{case.method} {case.path}"] += 1
     resp = case.call()
     case.validate_response(
         resp,
@@ -459,7 +616,7 @@ def test_openapi_operations_answer_as_documented(
             negative_data_rejection,
         ],
     )
-    if resp.status_code >= 400:
+    if resp.status_code >= 400 and case.method != "HEAD" and case.path.startswith(JSON_PATHS):
         body = resp.json()
         assert body["ok"] is False and body["error"], body
 
@@ -469,4 +626,16 @@ def test_generated_requests_add_up() -> None:
     if len(SENT) < 5:
         pytest.skip(f"only part of the fuzz tests ran: {dict(SENT)}")
     print(f"\n[fuzz] generated requests: {sum(SENT.values())} {dict(SENT)}")
+    print(f"[fuzz] schemathesis cases per operation: {dict(OPERATIONS)}")
     assert sum(SENT.values()) >= REQUESTS, dict(SENT)
+    if OPERATIONS:
+        from webapp.openapi import openapi_document
+
+        spec = openapi_document(100, "")
+        ops = {
+            f"{m.upper()} {p}"
+            for p, item in spec["paths"].items()
+            for m, op in item.items()
+            if op.get("parameters") or op.get("requestBody")  # without input there is nothing to vary
+        }
+        assert ops <= set(OPERATIONS), f"every operation with input gets cases: {dict(OPERATIONS)}"

@@ -319,7 +319,7 @@ def test_atom_feed_is_newest_first_and_linked_from_the_page(client):
     assert entries and feed.findtext(f"{ATOM}id") and feed.findtext(f"{ATOM}updated")
     stamps = [e.findtext(f"{ATOM}updated") for e in entries]
     assert stamps == sorted(stamps, reverse=True)
-    assert all(e.findtext(f"{ATOM}id").startswith("http://localhost/doc/") for e in entries)
+    assert all(e.findtext(f"{ATOM}id").startswith("http://127.0.0.1:8000/doc/") for e in entries)
     assert all("<mark>" in (e.findtext(f"{ATOM}summary") or "<mark>") for e in entries)
 
 
@@ -332,7 +332,7 @@ def test_opensearch_description_is_linked_from_head(client):
     doc = ET.fromstring(r.get_data())
     ns = "{http://a9.com/-/spec/opensearch/1.1/}"
     templates = {u.get("type"): u.get("template") for u in doc.iter(f"{ns}Url")}
-    assert templates["text/html"].startswith("http://localhost/search?q={searchTerms}")
+    assert templates["text/html"].startswith("http://127.0.0.1:8000/search?q={searchTerms}")
     assert "application/atom+xml" in templates and len(doc.findtext(f"{ns}ShortName")) <= 16
 
 
@@ -416,8 +416,13 @@ def test_query_with_a_punctuation_word_is_not_a_server_error(client, q):
 def test_wrong_method_is_405_with_allow(client):
     r = client.post("/api/search?q=x")
     assert r.status_code == 405 and r.get_json()["ok"] is False and "GET" in r.headers["Allow"]
-    r = client.post("/search?q=x")
-    assert r.status_code == 405 and "GET" in r.headers["Allow"] and "<h1>405" in r.get_data(as_text=True)
+    r = client.delete("/search?q=x")
+    assert (
+        r.status_code == 405
+        and "GET" in r.headers["Allow"]
+        and "POST" in r.headers["Allow"]
+        and "<h1>405" in r.get_data(as_text=True)
+    )
 
 
 # --- language ----------------------------------------------------------------------------------------------------

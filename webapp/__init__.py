@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer.api import BadRequest, Settings, open_backend
 
-from . import api, export, facets, i18n, meta, views
-from .params import link_args
+from . import advanced, api, export, facets, hosts, i18n, meta, saved, views
+from .params import MAX_QUERY_CHARS, MAX_QUERY_STRING_BYTES, QueryTooLong, link_args, refuse_long_url
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -23,11 +24,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Create the app on an index; the backend is opened once and shared, searchers per thread."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    app.extensions["govsearch"] = {"settings": settings, "backend": open_backend(settings)}
+    base_url = hosts.valid_base_url(settings.base_url or hosts.DEFAULT_BASE_URL)
+    app.extensions["govsearch"] = {
+        "settings": settings,
+        "backend": open_backend(settings),
+        "base_url": base_url,
+        "saved": saved.SavedQueries(Path(settings.index_dir) / saved.FILE_NAME, settings.saved_queries_max),
+    }
+    app.wsgi_app = hosts.HostGuard(app.wsgi_app, base_url)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
-    for bp in (views.bp, api.bp, export.bp, meta.bp):
+    for bp in (views.bp, advanced.bp, api.bp, export.bp, meta.bp):
         app.register_blueprint(bp)
+    app.before_request(hosts.refuse_bad_host)
+    app.before_request(refuse_long_url)
     app.register_error_handler(BadRequest, _bad_request)
     app.register_error_handler(HTTPException, _http_error)
     app.url_defaults(i18n.add_lang_to_urls)
@@ -37,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         t=i18n.t,
         lang=i18n.lang,
         switch_lang_url=switch_lang_url,
+        external_url=hosts.external_url,
         chart_w=facets.CHART_W,
         chart_h=facets.CHART_H,
         more_after=facets.MORE_AFTER,
@@ -49,8 +60,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 def switch_lang_url() -> str:
     """Return this page's URL in the other interface language."""
     other = "zh" if i18n.lang() == "en" else "en"
+    if len(request.environ.get("QUERY_STRING", "")) > MAX_QUERY_STRING_BYTES:  # a 414 page: not its huge URL
+        return url_for("search.home", lang=other)
     args = {**link_args(request.args), "lang": [other]}
-    if request.endpoint and request.endpoint.startswith("search.") and request.view_args is not None:
+    if request.endpoint and request.endpoint.startswith(("search.", "advanced.")) and request.view_args is not None:
         return url_for(request.endpoint, **request.view_args, **args)
     return url_for("search.home", lang=other)
 
@@ -62,18 +75,21 @@ def _wants_json() -> bool:
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Any:
     if _wants_json():
         return jsonify(ok=False, error=message), status, headers or {}
-    titles = {400: "error_400", 404: "error_404", 405: "error_405"}
+    titles = {400: "error_400", 404: "error_404", 405: "error_405", 414: "error_414"}
     title = i18n.t(titles[status]) if status in titles else str(status)
     return render_template("error.html", status=status, title=title, message=message, q=""), status, headers or {}
 
 
 def _bad_request(e: BadRequest) -> Any:
+    if isinstance(e, QueryTooLong) and not _wants_json():  # the API keeps its message; pages say it plainly
+        return _error(400, i18n.t("query_too_long", n=e.chars, limit=MAX_QUERY_CHARS))
     return _error(400, str(e))
 
 
 def _http_error(e: HTTPException) -> Any:
     if e.code == 404:
-        return _error(404, "not found" if _wants_json() else "")
+        own = e.description != NotFound.description  # a message of ours, such as an unknown query id
+        return _error(404, e.description if own else "not found" if _wants_json() else "")
     allow = getattr(e, "valid_methods", None)  # a 405 must say which methods are allowed (RFC 9110)
     return _error(e.code or 500, e.description or e.name, {"Allow": ", ".join(allow)} if allow else None)
 

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from indexer.api import MAX_WINDOW, SearchPage, SearchRequest, Settings
 
 from .params import search_request
+from .saved import resolve
 
 bp = Blueprint("api", __name__)
 
@@ -27,7 +28,7 @@ def settings() -> Settings:
 def request_from_url() -> SearchRequest:
     """Return the SearchRequest of this request's query string."""
     s = settings()
-    return search_request(request.args, s.page_size, s.max_page_size)
+    return search_request(resolve(request.args), s.page_size, s.max_page_size)
 
 
 def run_search(req: SearchRequest) -> SearchPage:

@@ -43,10 +43,11 @@ class FacetView:
 
 @dataclass
 class Chip:
-    """A selection the reader made, with the link that removes it."""
+    """A selection the reader made, with the link that removes it (value: the data part, in Chinese)."""
 
     label: str
     url: str
+    value: str = ""
 
 
 @dataclass
@@ -121,8 +122,9 @@ def chips(req: SearchRequest, args: Args) -> list[Chip]:
     """Return the removable selections: each facet value, and the date range."""
     out = [
         Chip(
-            t("facet_chip", facet=t(f"facet_{name}"), value=value),
+            t("facet_chip", facet=t(f"facet_{name}"), value=""),
             results_url(args, **{name: toggled(args.get(name, []), name, value)}),
+            value,
         )
         for name, value in req.filters
     ]

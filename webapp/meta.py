@@ -7,11 +7,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from indexer.api import software_version
 
 from .api import request_from_url, run_search, settings
+from .hosts import base_url, external_url
 from .i18n import t
 from .openapi import openapi_document
 from .params import link_args
@@ -43,8 +44,8 @@ def feed() -> Any:
         "feed.atom.xml",
         page=page,
         q=req.q,
-        self_url=url_for("meta.feed", _external=True, **args),
-        html_url=url_for("search.results", _external=True, sort="date", **args),
+        self_url=external_url("meta.feed", **args),
+        html_url=external_url("search.results", sort="date", **args),
         updated=_stamp(newest) if newest else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         stamp=_stamp,
     )
@@ -54,7 +55,7 @@ def feed() -> Any:
 @bp.get("/opensearch.xml")
 def opensearch() -> Any:
     """Return the OpenSearch description, so browsers can add the site as a search engine."""
-    root = url_for("search.home", _external=True).rstrip("/")
+    root = base_url()
     lang = "&lang=en" if request.args.get("lang") == "en" else ""
     body = render_template("opensearch.xml", root=root, lang_arg=lang, short_name=t("opensearch"))
     return Response(body, mimetype="application/opensearchdescription+xml")

@@ -6,6 +6,7 @@ from typing import Any
 
 from indexer.api import FACET_FIELDS
 
+from .openapi_site import QID, site_paths, with_head
 from .params import FALSE_WORDS, MAX_PAGE, MAX_QUERY_CHARS, SORTS, TRUE_WORDS
 
 NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
@@ -149,10 +150,7 @@ def components() -> dict[str, Any]:
     return {"schemas": {"Hit": hit, "FacetBucket": bucket, "SearchPage": page, "Record": record, "Error": error}}
 
 
-def openapi_document(max_page_size: int, version: str) -> dict[str, Any]:
-    """Return the OpenAPI 3.1 document of the API."""
-    params = search_parameters(max_page_size)
-    bad, missing = _json(ERROR, "A parameter is malformed or out of range."), _json(ERROR, "No such document.")
+def _export_op(params: list[dict[str, Any]]) -> dict[str, Any]:
     exports = {
         f: {"schema": {"type": "string"}}
         for f in (
@@ -162,67 +160,71 @@ def openapi_document(max_page_size: int, version: str) -> dict[str, Any]:
         )
     }
     return {
+        "operationId": "export",
+        "summary": "Every hit of a search as CSV, JSON Lines or XLSX, streamed; HEAD does no export work.",
+        "parameters": [
+            {"name": "fmt", "in": "path", "required": True, "schema": {"type": "string", "enum": list(FORMATS)}},
+            *params,
+            QID,
+        ],
+        "responses": {
+            "200": {"description": "The whole result set, named govsearch-<query>-<day>.<fmt>.", "content": exports},
+            "400": _json(ERROR, "A parameter is malformed, or the export is over the HTTP limit (export_max_rows)."),
+            "404": _json(ERROR, "No such format, or an unknown saved query id."),
+            "414": _json(ERROR, "The query string is too long."),
+        },
+    }
+
+
+def _api_paths(params: list[dict[str, Any]]) -> dict[str, Any]:
+    doc_id = {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+    health = {"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}, "index": {"type": "object"}}}
+    export = _export_op(params)
+    search = {
+        "200": _json({"$ref": "#/components/schemas/SearchPage"}, "A page."),
+        "400": _json(ERROR, "A parameter is malformed or out of range."),
+        "404": _json(ERROR, "Unknown saved query id."),
+        "414": _json(ERROR, "The query string is too long."),
+    }
+    record = {"200": _json({"$ref": "#/components/schemas/Record"}, "The record."), "404": _json(ERROR, "No such one.")}
+    return {
+        "/api/search": {
+            "get": {
+                "operationId": "search",
+                "summary": "Search; hits plus facet counts.",
+                "parameters": [*params, QID],
+                "responses": search,
+            }
+        },
+        "/api/doc/{doc_id}": {
+            "get": {
+                "operationId": "document",
+                "summary": "The full record of one document.",
+                "parameters": [doc_id],
+                "responses": record,
+            }
+        },
+        "/export.{fmt}": with_head({"get": export}),
+        "/healthz": {
+            "get": {
+                "operationId": "health",
+                "summary": "Whether the index answers.",
+                "responses": {"200": _json(health, "The index answers.")},
+            }
+        },
+    }
+
+
+def openapi_document(max_page_size: int, version: str) -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document of every public path: the JSON API, exports, feeds and pages."""
+    params = search_parameters(max_page_size)
+    return {
         "openapi": "3.1.0",
         "info": {
             "title": "govsearch API",
             "version": version,
-            "description": "Full-text search over Chinese government documents.",
+            "description": "Full-text search over Chinese government documents. Every HTML page links to its JSON.",
         },
-        "paths": {
-            "/api/search": {
-                "get": {
-                    "operationId": "search",
-                    "summary": "Search documents; hits plus facet counts.",
-                    "parameters": params,
-                    "responses": {"200": _json({"$ref": "#/components/schemas/SearchPage"}, "A page."), "400": bad},
-                }
-            },
-            "/api/doc/{doc_id}": {
-                "get": {
-                    "operationId": "document",
-                    "summary": "The full record of one document.",
-                    "parameters": [
-                        {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
-                    ],
-                    "responses": {"200": _json({"$ref": "#/components/schemas/Record"}, "The record."), "404": missing},
-                }
-            },
-            "/export.{fmt}": {
-                "get": {
-                    "operationId": "export",
-                    "summary": "Every hit of a search as CSV, JSON Lines or XLSX, streamed.",
-                    "parameters": [
-                        {
-                            "name": "fmt",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string", "enum": list(FORMATS)},
-                        },
-                        *params,
-                    ],
-                    "responses": {
-                        "200": {"description": "The whole result set.", "content": exports},
-                        "400": bad,
-                        "404": _json(ERROR, "No such format."),
-                    },
-                }
-            },
-            "/healthz": {
-                "get": {
-                    "operationId": "health",
-                    "summary": "Whether the index answers.",
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "required": ["ok"],
-                                "properties": {"ok": {"const": True}, "index": {"type": "object"}},
-                            },
-                            "The index answers.",
-                        )
-                    },
-                }
-            },
-        },
+        "paths": {**_api_paths(params), **site_paths(params)},
         "components": components(),
     }

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from flask import abort, request
 from werkzeug.datastructures import MultiDict
 
 from indexer.api import FACET_FIELDS, BadRequest, SearchRequest, filter_value
 
 MAX_QUERY_CHARS = 1000  # a longer query is refused: nobody types more, and it costs every clause
 MAX_PAGE = 1_000_000  # a larger page number is refused; pages past the deepest reachable hit come back empty
+# a URL's query string may be this long: a query of MAX_QUERY_CHARS Chinese characters, percent-encoded
+# (9 bytes each), plus filters; gunicorn's own limit is lifted so that this check answers, not gunicorn's 414
+MAX_QUERY_STRING_BYTES = 32_768
 SORTS = ("relevance", "date", "date_asc")
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "on"), ("0", "false", "off")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # exactly YYYY-MM-DD, as the OpenAPI document says
@@ -18,6 +22,7 @@ ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # exactly YYYY-MM-DD, as the OpenAPI
 
 LINK_PARAMS = (
     "q",
+    "qid",
     "page",
     "per_page",
     "sort",
@@ -38,6 +43,21 @@ def link_args(args: MultiDict[str, str]) -> dict[str, list[str]]:
     Anything else (e.g. _external, endpoint, fmt, doc_id) would be taken by url_for as its own argument.
     """
     return {k: args.getlist(k) for k in LINK_PARAMS if k in args}
+
+
+class QueryTooLong(BadRequest):
+    """A query over MAX_QUERY_CHARS characters; pages explain it in the reader's language."""
+
+    def __init__(self, chars: int) -> None:
+        super().__init__(f"query is {chars} characters long; at most {MAX_QUERY_CHARS} are allowed")
+        self.chars = chars
+
+
+def refuse_long_url() -> None:
+    """Answer a request whose query string is over the app's own limit with 414 (before_request hook)."""
+    size = len(request.environ.get("QUERY_STRING", ""))
+    if size > MAX_QUERY_STRING_BYTES:
+        abort(414, f"the query string is {size} bytes; at most {MAX_QUERY_STRING_BYTES} are allowed")
 
 
 def _int(args: MultiDict[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -77,7 +97,7 @@ def search_request(args: MultiDict[str, str], page_size: int = 20, max_page_size
     """Read q, page, per_page, sort, from, to, synonyms, all and the facet filters from the URL."""
     q = args.get("q", "")
     if len(q) > MAX_QUERY_CHARS:
-        raise BadRequest(f"query is {len(q)} characters long; at most {MAX_QUERY_CHARS} are allowed")
+        raise QueryTooLong(len(q))
     sort = args.get("sort") or "relevance"
     if sort not in SORTS:
         raise BadRequest(f"unknown sort {sort[:20]!r}: use relevance, date or date_asc")

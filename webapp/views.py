@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from indexer.api import MAX_WINDOW, Hit, mark_all, query_terms
+from indexer.api import MAX_WINDOW, BadRequest, Hit, mark_all, query_terms
 
-from .api import backend, request_from_url, run_search
+from .api import backend, request_from_url, run_search, settings
 from .facets import Args, chips, facet_views, pager, results_url, year_chart
-from .params import MAX_QUERY_CHARS, link_args
+from .params import MAX_QUERY_CHARS, link_args, search_request
 from .richtext import render_text
+from .saved import QID_PARAM, saved_queries
 
 bp = Blueprint("search", __name__)
 
@@ -71,6 +73,21 @@ def results_context(args: Args) -> dict[str, Any]:
 def results() -> Any:
     """Show a page of results; every state of the page is in its URL."""
     return render_template("search.html", results_url=results_url, Markup=Markup, **results_context(current_args()))
+
+
+@bp.post("/search")
+def post_search() -> Any:
+    """Take a query by POST (up to the query limit) and show its results under a shareable ?qid= URL."""
+    if "q" not in request.form:
+        raise BadRequest("POST /search takes the query in the form field q (application/x-www-form-urlencoded)")
+    search_request(request.form, settings().page_size, settings().max_page_size)  # refuse what GET refuses
+    args = {k: v for k, v in link_args(request.form).items() if k not in (QID_PARAM, "page", "lang")}
+    try:
+        qid = saved_queries().save(args)
+    except sqlite3.OperationalError:  # e.g. a read-only index directory: say so, and lose nothing silently
+        abort(503, "this server cannot keep queries sent by POST; send the query in the URL (GET /search?q=)")
+    lang = request.form.get("lang")
+    return redirect(url_for("search.results", qid=qid, lang=lang if lang in ("zh", "en") else None), 303)
 
 
 def document_context(doc_id: str, q: str) -> dict[str, Any]:
