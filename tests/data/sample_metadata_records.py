@@ -11,6 +11,7 @@ tests/data/metadata_sample.jsonl.
 The draw is stratified and uses a fixed seed, so re-running it gives the
 same selection for the same corpus files.
 """
+
 import argparse
 import collections
 import json
@@ -20,13 +21,32 @@ import random
 SEED = 20  # the issue number
 LAW_FILE = "lawrefbook_laws.jsonl"
 POLICY_FILE = "policy_transparency_metadata.jsonl"
-NATIONAL_LAW = ("行政法", "经济法", "宪法相关法", "社会法", "民法商法", "刑法",
-                "诉讼与非诉讼程序法", "民法典", "宪法", "其他")
+NATIONAL_LAW = (
+    "行政法",
+    "经济法",
+    "宪法相关法",
+    "社会法",
+    "民法商法",
+    "刑法",
+    "诉讼与非诉讼程序法",
+    "民法典",
+    "宪法",
+    "其他",
+)
 # (stratum, how many); a stratum is a category, or 地方性法规/<province>
-LAW_STRATA = [("national-law", 22), ("行政法规", 16), ("司法解释", 14),
-              ("地方性法规/山东", 5), ("地方性法规/河南", 5), ("地方性法规/浙江", 5),
-              ("地方性法规/上海", 4), ("地方性法规/北京", 4), ("部门规章", 4), ("案例", 3)]
-MULTI_VERSION_TITLES = 4   # titles with 2+ versions; every version is taken
+LAW_STRATA = [
+    ("national-law", 22),
+    ("行政法规", 16),
+    ("司法解释", 14),
+    ("地方性法规/山东", 5),
+    ("地方性法规/河南", 5),
+    ("地方性法规/浙江", 5),
+    ("地方性法规/上海", 4),
+    ("地方性法规/北京", 4),
+    ("部门规章", 4),
+    ("案例", 3),
+]
+MULTI_VERSION_TITLES = 4  # titles with 2+ versions; every version is taken
 POLICY_PER_GOVERNMENT = 7
 POLICY_LARGE = ("State Council", "Shanghai Municipal Government", "Guangdong Provincial Government")
 POLICY_UNTITLED_EXTRA = 3  # title-less records of governments that usually have titles
@@ -71,8 +91,11 @@ def draw_policy(records, rng):
     for gov in sorted(by_gov):
         n = POLICY_PER_GOVERNMENT + (1 if gov.startswith(POLICY_LARGE) else 0)
         chosen.extend(rng.sample(by_gov[gov], n))
-    untitled = [i for i, rec in enumerate(records)
-                if not rec.get("title") and any(records[j].get("title") for j in by_gov[rec["government"]][:50])]
+    untitled = [
+        i
+        for i, rec in enumerate(records)
+        if not rec.get("title") and any(records[j].get("title") for j in by_gov[rec["government"]][:50])
+    ]
     chosen.extend(rng.sample([i for i in untitled if i not in chosen], POLICY_UNTITLED_EXTRA))
     return chosen
 
