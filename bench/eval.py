@@ -48,6 +48,11 @@ QUERY_TIME = {
     "lawdb.py",
     "synonyms.txt",
     "stopwords.txt",
+    "rerank.py",
+    "priors.py",
+    "spelling.py",
+    "ranker.txt",
+    "ranker.json",
 }
 REFERENCE_VERSION = "0.3.16"  # bm25s, the established BM25 we compare with
 DEPTH = 100  # hits per query that the metrics see

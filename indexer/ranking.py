@@ -84,6 +84,8 @@ class Plan:
     sequence: tuple[str, ...] = ()  # the free text's words in order, for the whole-phrase check
     pairs: tuple[tuple[str, str], ...] = ()  # adjacent important words, for the proximity check
     compact: str = ""  # the free text folded, letters and digits only (the phrase in a stored title)
+    important: tuple[str, ...] = ()  # the free text's important words (the learned re-ranker's features)
+    question: bool = False  # the free text reads as a question (the learned re-ranker applies)
     words: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:

@@ -18,7 +18,7 @@ TRUE_WORDS, FALSE_WORDS = ("1", "true", "on"), ("0", "false", "off")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # exactly YYYY-MM-DD, as the OpenAPI document says
 
 
-LINK_PARAMS = ("q", "page", "per_page", "sort", "from", "to", "synonyms", "all", "lang", *FACET_FIELDS)
+LINK_PARAMS = ("q", "page", "per_page", "sort", "from", "to", "synonyms", "all", "fix", "lang", *FACET_FIELDS)
 
 
 def link_args(args: MultiDict[str, str]) -> dict[str, list[str]]:
@@ -63,7 +63,7 @@ def _flag(args: MultiDict[str, str], name: str, default: bool) -> bool:
 
 
 def search_request(args: MultiDict[str, str], page_size: int = 20, max_page_size: int = 100) -> SearchRequest:
-    """Read q, page, per_page, sort, from, to, synonyms, all and the facet filters from the URL."""
+    """Read q, page, per_page, sort, from, to, synonyms, all, fix and the facet filters from the URL."""
     q = args.get("q", "")
     if len(q) > MAX_QUERY_CHARS:
         raise BadRequest(f"query is {len(q)} characters long; at most {MAX_QUERY_CHARS} are allowed")
@@ -81,4 +81,5 @@ def search_request(args: MultiDict[str, str], page_size: int = 20, max_page_size
         date_to=_day(args, "to"),
         synonyms=_flag(args, "synonyms", True),
         collapse=not _flag(args, "all", False),
+        correct=_flag(args, "fix", True),
     )
