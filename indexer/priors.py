@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .analysis import fold
+from .columns import version_key
 
 _NUMERAL = "零〇一二三四五六七八九十百千两"
 ARTICLE = re.compile(rf"第([{_NUMERAL}\d]+)条(?:之[{_NUMERAL}]+)?$")
@@ -73,7 +75,7 @@ def kind_of(name: str) -> tuple[float, ...]:
     """Return the kind and level features of a law's name (the first nine of Priors.NAMES)."""
     base = short_name(name)
     return (
-        float(base.endswith("法")),
+        float(base.endswith(("法", "法典"))),
         float(base.endswith("条例")),
         float(bool(re.search(r"(规定|办法|细则|规则|准则)$", base))),
         float("解释" in base or "最高人民法院" in base or "最高人民检察院" in base),
@@ -85,13 +87,27 @@ def kind_of(name: str) -> tuple[float, ...]:
     )
 
 
-def priors(reader: Any, title: str, cache: dict[str, float]) -> Priors:
-    """Return a document's priors; `cache` keeps citation counts of law names (one look-up per name)."""
+MAX_CACHED = 200_000  # titles whose priors a process keeps (all of them, for most indexes)
+_cache: dict[tuple[Any, str], Priors] = {}
+_lock = threading.Lock()
+
+
+def priors(reader: Any, titles: list[str]) -> list[Priors]:
+    """Return the documents' priors, each computed once per index version and title."""
+    version = version_key(reader)
+    return [_cache.get((version, t)) or _priors(reader, version, t) for t in titles]
+
+
+def _priors(reader: Any, version: tuple[Any, ...], title: str) -> Priors:
     name = law_name(title)
+    short = short_name(name)
+    names = {name, short, NATIONAL + short} - {""}
+    cited = math.log1p(sum(reader.doc_frequency("cites", k) for k in names))
     m = ARTICLE.search(title.strip())
-    if name not in cache:
-        short = short_name(name)
-        keys = {name, short, NATIONAL + short} - {""}
-        cache[name] = math.log1p(sum(reader.doc_frequency("cites", k) for k in keys))
     article = article_number(m.group(1)) if m else 0
-    return Priors((*kind_of(name), math.log1p(article), cache[name]))
+    got = Priors((*kind_of(name), math.log1p(article), cited))
+    with _lock:
+        if len(_cache) >= MAX_CACHED:
+            _cache.clear()
+        _cache[(version, title)] = got
+    return got

@@ -33,6 +33,7 @@ class Weights:
     title: float = 0.1  # BM25 of a query word in the title, against 1.0 in the body
     exact_title: float = 100.0  # added when the query is the whole title (an ID field scores 1 per match)
     synonym: float = 0.8  # a synonym of a query word, against 1.0 for the word itself
+    expansion: float = 0.3  # a statute word mined for an everyday query word (indexer/expansions.py)
     subword: float = 0.3  # in a question, a part of a long word (环境 of 环境保护) found on its own
     stopword: float = 0.0  # in a question, a stop or question word (可以, 必须, 应当) found in the body
     pair: float = 0.25  # × mean idf of two adjacent query words found within pair_slop words, in order

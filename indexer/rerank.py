@@ -31,7 +31,7 @@ from .ranking import Plan, positions, recency
 MODEL_PATH = PACKAGE_DATA / "ranker.txt"
 K1, B = 1.2, 0.75  # BM25 parameters of the feature scores (Lucene's defaults)
 WINDOW = 8  # word positions of the proximity window
-MAX_PAIRS = 24  # character pairs of the query looked up (a pasted paragraph must not cost more)
+MAX_PAIRS = 16  # character pairs of the query looked up (a pasted paragraph must not cost more)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 MATCH_FEATURES = (
     "first_score",
@@ -201,8 +201,7 @@ def features(s: Searcher, hits: Sequence[Any], plan: Plan, text: str) -> np.ndar
     first = np.column_stack([scores, scores / max(scores.max(), 1e-9), np.log1p(np.arange(n))])
     w = word_features(s, docnums, titles, plan)
     p = pair_features(s, docnums, titles, text)
-    cache: dict[str, float] = {}
-    prior = np.array([priors(s.reader(), t, cache).values for t in raw_titles])
+    prior = np.array([p.values for p in priors(s.reader(), raw_titles)])
     folded = fold(text)
     names = [short(t) for t in raw_titles]
     doc = np.array(
