@@ -18,6 +18,7 @@ from whoosh.reading import IndexReader
 
 from .analysis import fold, words
 from .config import PACKAGE_DATA
+from .expansions import expansions
 from .normalize import canonical_agency, parse_date, parse_doc_number
 from .ranking import WEIGHTS, Plan, Weights, compact
 from .schema import date_num_range
@@ -295,6 +296,10 @@ def word_alternatives(word: str, title_only: bool, b: Build, fallback: bool) -> 
         if other not in b.expanded:
             b.expanded.append(other)
         alts += term_query(other, title_only, b, fallback=False, boost=b.weights.synonym)
+    for other in expansions().get(word, ()) if b.synonyms and b.weights.expansion else ():
+        if other not in b.expanded:
+            b.expanded.append(other)
+        alts += term_query(other, title_only, b, fallback=False, boost=b.weights.expansion)
     return alts
 
 

@@ -1,0 +1,51 @@
+"""Mined everyday-word expansions in ``make eval``: mined inside each fold, measured on the held-out fold.
+
+The first stage searches each held-out question with the map mined from the other four folds' questions
+and judgments only, and the same first stage without any map beside it (learned re-ranking off in both).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.eval import DEPTH, Qrels, Run, ir_metrics
+from bench.mine_expansions import corpus_answers, index_share, mine
+from bench.train_ranker import folds
+
+Row = tuple[str, float, float]
+
+
+def held_out_runs(index_dir: Path, queries: dict[str, str], qrels: Qrels) -> tuple[Run, Run, int]:
+    """Return the first stage's held-out runs without and with each fold's mined map (and its mean size)."""
+    from indexer.build import open_index
+    from indexer.expansions import use_expansions
+    from indexer.search import rank_ids
+
+    answers, share = corpus_answers(qrels), index_share(index_dir)
+    plain: Run = {}
+    expanded: Run = {}
+    sizes = []
+    with open_index(index_dir).searcher() as s:
+        for held in folds(list(queries)):
+            out = set(held)
+            mapping = mine({q: t for q, t in queries.items() if q not in out}, qrels, answers, share)
+            sizes.append(len(mapping))
+            use_expansions({})
+            plain.update({q: rank_ids(s, queries[q], DEPTH, learn=False) for q in held})
+            use_expansions(mapping)
+            try:
+                expanded.update({q: rank_ids(s, queries[q], DEPTH, learn=False) for q in held})
+            finally:
+                use_expansions(None)
+    return plain, expanded, sum(sizes) // len(sizes)
+
+
+def expansion_rows(index_dir: Path, queries: dict[str, str], qrels: Qrels, ref_run: Run) -> list[Row]:
+    """Return the rows: first stage without and with the fold's mined expansions (held-out folds)."""
+    plain, expanded, size = held_out_runs(index_dir, queries, qrels)
+    ref = ir_metrics(ref_run, qrels)
+    rows: list[Row] = []
+    for label, run in (("first stage, no map", plain), (f"+ mined map (~{size}) CV", expanded)):
+        ours = ir_metrics(run, qrels)
+        rows += [(f"{label} {k}", ours[k], ref[k]) for k in ("nDCG@10", "Recall@100")]
+    return rows
