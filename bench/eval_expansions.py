@@ -17,8 +17,8 @@ Row = tuple[str, float, float]
 
 def held_out_runs(index_dir: Path, queries: dict[str, str], qrels: Qrels) -> tuple[Run, Run, int]:
     """Return the first stage's held-out runs without and with each fold's mined map (and its mean size)."""
-    from indexer.build import open_index
     from indexer.expansions import use_expansions
+    from indexer.generations import open_index
     from indexer.search import rank_ids
 
     answers, share = corpus_answers(qrels), index_share(index_dir)

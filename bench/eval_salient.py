@@ -23,7 +23,7 @@ def salient_queries(docs: list[dict], index_dir: Path) -> dict[str, str]:
     """Return qid -> a query of 2-3 salient title words, for titles sampled with a fixed seed; the target
     of qid 'w<i>' is the id of the document it was made from (see targets())."""
     from indexer.analysis import fold, words
-    from indexer.build import open_index
+    from indexer.generations import open_index
     from indexer.query import stopwords
 
     rng = random.Random(SEED + 1)

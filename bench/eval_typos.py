@@ -51,7 +51,7 @@ def typo_queries(queries: dict[str, str], titles: list[str], known: set[str]) ->
 
 def typo_rows(index_dir: Path, docs: list[dict], queries: dict[str, str]) -> list[tuple[str, float, float]]:
     """Return precision and recall of corrections, and the share of typos that found nothing (to correct)."""
-    from indexer.build import open_index
+    from indexer.generations import open_index
     from indexer.models import SearchRequest
     from indexer.search import search
     from indexer.spelling import dictionary

@@ -90,7 +90,7 @@ def corpus_answers(qrels: Qrels) -> Callable[[str], set[str]]:
 
 def index_share(index_dir: Path) -> Callable[[str], float]:
     """Return word -> the share of the index's documents that hold it in the body."""
-    from indexer.build import open_index
+    from indexer.generations import open_index
 
     ix = open_index(index_dir)
     reader = ix.reader()

@@ -61,7 +61,7 @@ def _sha(data: bytes) -> str:
 def code_hash() -> str:
     """Return a hash of the code that computes features (a change invalidates cached features)."""
     h = hashlib.sha256()
-    for name in ("rerank.py", "priors.py", "ranking.py", "query.py", "search.py", "evaluate.py"):
+    for name in ("rerank.py", "priors.py", "ranking.py", "query.py", "search.py", "engine/whoosh/evaluate.py"):
         path = ROOT / "indexer" / name
         if path.exists():
             h.update(name.encode() + path.read_bytes())
@@ -75,7 +75,7 @@ def data_hash() -> str:
 
 def measure(index_dir: Path, queries: dict[str, str], collapse: bool) -> Data:
     """Return each question's first-stage candidates (ids) and their features, cached per code version."""
-    from indexer.build import open_index
+    from indexer.generations import open_index
     from indexer.query import parse, ranking_plan
     from indexer.ranking import ranking_searcher
     from indexer.rerank import features

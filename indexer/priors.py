@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .analysis import fold
-from .columns import version_key
+from .engine.whoosh.columns import version_key
 
 _NUMERAL = "零〇一二三四五六七八九十百千两"
 ARTICLE = re.compile(rf"第([{_NUMERAL}\d]+)条(?:之[{_NUMERAL}]+)?$")

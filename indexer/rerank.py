@@ -24,7 +24,7 @@ from whoosh.searching import Searcher
 
 from .analysis import fold
 from .config import PACKAGE_DATA
-from .evaluate import field_lengths, positions_of, values_of
+from .engine.whoosh.evaluate import field_lengths, positions_of, values_of
 from .priors import Priors, law_name, priors, short_name
 from .ranking import Plan, positions, recency
 

@@ -92,7 +92,7 @@ _lock = threading.Lock()
 
 def dictionary(reader: Any) -> Dictionary:
     """Return the correction dictionary of the reader's index version, built once per process."""
-    from .columns import version_key
+    from .engine.whoosh.columns import version_key
 
     key = version_key(reader)
     with _lock:  # one build per version, even when several requests ask at once

@@ -16,6 +16,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from .analysis import fold
+from .fields import docnum_key
 from .normalize import parse_doc_number
 from .query import Clause, ParsedQuery, important_words, unparse
 from .spelling import corrections
@@ -73,8 +74,6 @@ def _with(parsed: ParsedQuery, gi: int, clause: Clause) -> str:
 
 def near_doc_numbers(reader: IndexReader, text: str) -> list[str]:
     """Return indexed 文号 near text: the nearest serials of the same issuer and year, then one edit away."""
-    from .build import docnum_key
-
     number = parse_doc_number(fold(text)) if len(text) <= MAX_DOCNUM_CHARS else None
     if number is None:
         return []

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bench.train_ranker import MODEL, data_hash, folds, params_hash
-from indexer.build import open_index
+from indexer.generations import open_index
 from indexer.priors import article_number, kind_of, law_name, priors, short_name
 from indexer.query import parse, ranking_plan
 from indexer.ranking import ranking_searcher

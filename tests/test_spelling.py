@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.build import open_index
+from indexer.generations import open_index
 from indexer.models import SearchRequest
 from indexer.spelling import (
     KEY_WORDS,
