@@ -146,6 +146,11 @@ def _phrase(seq: Sequence[list[int]]) -> bool:
     return True
 
 
+def in_a_row(seq: Sequence[list[int]]) -> bool:
+    """Tell whether words (their positions in one document) stand in a row, sub-words sharing a place."""
+    return _phrase(seq)
+
+
 def bonus(s: Searcher, hits: Sequence[Any], plan: Plan, w: Weights) -> dict[int, float]:
     """Return docnum -> the proximity and phrase score to add to each hit's BM25 score."""
     if not (w.pair or w.phrase) or not plan.words:

@@ -26,7 +26,7 @@ from .analysis import fold
 from .config import PACKAGE_DATA
 from .engine.whoosh.evaluate import field_lengths, positions_of, values_of
 from .priors import Priors, law_name, priors, short_name
-from .ranking import Plan, positions, recency
+from .ranking import Plan, compact, in_a_row, positions, recency
 
 MODEL_PATH = PACKAGE_DATA / "ranker.txt"
 K1, B = 1.2, 0.75  # BM25 parameters of the feature scores (Lucene's defaults)
@@ -271,5 +271,20 @@ def learned(s: Searcher, hits: list[Any], plan: Plan, ranker: Ranker | None = No
     if ranker is None or not plan.question or len(hits) < 2:
         return hits
     head, tail = hits[: ranker.depth], hits[ranker.depth :]
-    order = np.argsort(-ranker.scores(features(s, head, plan, plan.compact)), kind="stable")
+    x = features(s, head, plan, plan.compact)
+    if known_item(s, head[0], plan):
+        return hits
+    order = np.argsort(-ranker.scores(x), kind="stable")
     return [head[i] for i in order] + tail
+
+
+def known_item(s: Searcher, first: Any, plan: Plan) -> bool:
+    """Tell whether the first hit holds the whole query in a row (in its title, or as a phrase of its body):
+    a pasted title or sentence, which the first stage already ranks first (the model learned from questions)."""
+    if plan.compact and plan.compact in compact(first.get("title") or ""):
+        return True
+    seq, d = plan.sequence, first.docnum
+    if len(seq) < 2:
+        return False
+    pos = positions(s, [d], seq)
+    return all(d in pos[w] for w in seq) and in_a_row([pos[w][d] for w in seq])

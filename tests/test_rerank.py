@@ -125,3 +125,16 @@ def test_folds_split_the_questions_once_each_with_a_fixed_seed():
     assert len(got) == 5 and sorted(q for f in got for q in f) == sorted(qids)
     assert got == folds(list(reversed(qids)))
     assert min(len(f) for f in got) == 247
+
+
+def test_a_pasted_title_or_sentence_keeps_the_first_stage_order(searcher):
+    from indexer.rerank import known_item
+
+    first = ranked_hits(searcher, QUESTION, 1, learn=False)[0]
+    title = first["title"]
+    for text in (title, f"{title}是什么？"[: len(title)]):
+        plan = ranking_plan(parse(text))
+        hits = ranked_hits(searcher, text, 40, learn=False)
+        assert known_item(searcher, hits[0], plan)
+        assert [h.docnum for h in learned(searcher, hits, plan)] == [h.docnum for h in hits]
+    assert not known_item(searcher, first, ranking_plan(parse(QUESTION)))
