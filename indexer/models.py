@@ -164,6 +164,7 @@ class SearchRequest:
     issued_to: date | None = None
     synonyms: bool = True  # expand with the government synonym dictionary
     collapse: bool = True  # show one copy of a notice republished at several places
+    correct: bool = True  # when nothing matches, show the results of a spelling correction that finds some
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +224,7 @@ class SearchPage:
     expanded: tuple[str, ...] = ()  # synonyms also searched
     suggestion: str | None = None  # "did you mean", when nothing matched
     warnings: tuple[str, ...] = ()
+    corrected: str | None = None  # the spelling correction whose results are shown (request.q found nothing)
 
     def to_json(self) -> dict[str, Any]:
         """Return the /api/search object of INTERFACE.md."""
@@ -239,5 +241,6 @@ class SearchPage:
             },
             "also_searched": list(self.expanded),
             "did_you_mean": self.suggestion,
+            "corrected": self.corrected,
             "warnings": list(self.warnings),
         }

@@ -19,6 +19,7 @@ from whoosh.reading import IndexReader
 from .analysis import fold, words
 from .config import PACKAGE_DATA
 from .engine.whoosh.schema import date_num_range
+from .expansions import expansions
 from .fields import docnum_key
 from .normalize import canonical_agency, parse_date, parse_doc_number
 from .ranking import WEIGHTS, Plan, Weights, compact
@@ -38,7 +39,10 @@ MAX_FALLBACK_CHARS = 2  # longest query word also searched as characters in a ro
 FALLBACK_SCORE = 0.5  # score of a word found only as characters in a row (jieba cut the text otherwise)
 MAX_PAIRS = 8  # adjacent word pairs scored for proximity; more cost time and add little
 MAX_PHRASE_WORDS = 40  # longer queries are not also searched as one phrase
+MAX_IMPORTANT = 24  # important words the learned re-ranker reads positions of (a pasted paragraph stays cheap)
 MAX_TERM_WORDS = 6  # jieba words a synonym-dictionary term may span
+MAX_WORD_CHARS = 32  # a longer run of letters or digits is searched by its first 32 (no real word is longer)
+_LONG_WORD = re.compile(rf"([A-Za-z0-9]{{{MAX_WORD_CHARS}}})[A-Za-z0-9]+")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "＂": '"'})
 _TOKEN = re.compile(r'(-?)(?:([A-Za-z_\u4e00-\u9fff]+)[:：])?("[^"]*"?|\S+)')
 _QUESTION = re.compile(r"[?？吗呢么]$|什么|怎么|怎样|如何|哪些|哪个|哪里|是否|能否|可否|可以|应当|应该|多少|为何|谁")
@@ -176,6 +180,10 @@ def _clause(prefix: str | None, body: str, neg: bool, parsed: ParsedQuery) -> Cl
     if name == "agency":
         return Clause("agency", text, negate=neg)
     target = "title" if name == "title" else "any"
+    if not quoted and _LONG_WORD.search(text):
+        text = _LONG_WORD.sub(r"\1", text)
+        cut = f"a word longer than {MAX_WORD_CHARS} letters is searched by its first {MAX_WORD_CHARS}"
+        parsed.warnings += [cut] if cut not in parsed.warnings else []
     if quoted:
         return Clause("phrase", text, target, neg)
     if name is None and parse_doc_number(fold(text)) is not None:
@@ -289,6 +297,10 @@ def word_alternatives(word: str, title_only: bool, b: Build, fallback: bool) -> 
         if other not in b.expanded:
             b.expanded.append(other)
         alts += term_query(other, title_only, b, fallback=False, boost=b.weights.synonym)
+    for other in expansions().get(word, ()) if b.synonyms and b.weights.expansion else ():
+        if other not in b.expanded:
+            b.expanded.append(other)
+        alts += term_query(other, title_only, b, fallback=False, boost=b.weights.expansion)
     return alts
 
 
@@ -359,7 +371,9 @@ def ranking_plan(parsed: ParsedQuery) -> Plan:
     important = [t for c in clauses for t in important_words(c.text) if len(words(t)) == 1]
     pairs = tuple(zip(important, important[1:], strict=False))[:MAX_PAIRS]
     text = "".join(c.text for c in clauses)
-    return Plan(tuple(seq[:MAX_PHRASE_WORDS]) if len(seq) <= MAX_PHRASE_WORDS else (), pairs, compact(text))
+    sequence = tuple(seq[:MAX_PHRASE_WORDS]) if len(seq) <= MAX_PHRASE_WORDS else ()
+    spaced = " ".join(c.text for c in clauses)
+    return Plan(sequence, pairs, compact(text), tuple(important[:MAX_IMPORTANT]), is_question(spaced))
 
 
 MAX_GROUPS = 32  # clauses beyond this are ignored: a pasted paragraph must not cost minutes

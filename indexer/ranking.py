@@ -33,6 +33,7 @@ class Weights:
     title: float = 0.1  # BM25 of a query word in the title, against 1.0 in the body
     exact_title: float = 100.0  # added when the query is the whole title (an ID field scores 1 per match)
     synonym: float = 0.8  # a synonym of a query word, against 1.0 for the word itself
+    expansion: float = 0.3  # a statute word mined for an everyday query word (indexer/expansions.py)
     subword: float = 0.3  # in a question, a part of a long word (环境 of 环境保护) found on its own
     stopword: float = 0.0  # in a question, a stop or question word (可以, 必须, 应当) found in the body
     pair: float = 0.25  # × mean idf of two adjacent query words found within pair_slop words, in order
@@ -84,6 +85,8 @@ class Plan:
     sequence: tuple[str, ...] = ()  # the free text's words in order, for the whole-phrase check
     pairs: tuple[tuple[str, str], ...] = ()  # adjacent important words, for the proximity check
     compact: str = ""  # the free text folded, letters and digits only (the phrase in a stored title)
+    important: tuple[str, ...] = ()  # the free text's important words (the learned re-ranker's features)
+    question: bool = False  # the free text reads as a question (the learned re-ranker applies)
     words: tuple[str, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
@@ -141,6 +144,11 @@ def _phrase(seq: Sequence[list[int]]) -> bool:
         if not ends:
             return False
     return True
+
+
+def in_a_row(seq: Sequence[list[int]]) -> bool:
+    """Tell whether words (their positions in one document) stand in a row, sub-words sharing a place."""
+    return _phrase(seq)
 
 
 def bonus(s: Searcher, hits: Sequence[Any], plan: Plan, w: Weights) -> dict[int, float]:

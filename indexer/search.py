@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,9 @@ from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
 from .ranking import RERANK_DEPTH, WEIGHTS, Plan, Weights, ranking_searcher, rerank
+from .rerank import learned, load
 from .store import RecordStore
-from .suggest import suggest
+from .suggest import correction, suggest
 
 MAX_WINDOW = 10_000  # deepest hit a page may reach; the export gives the whole result set
 
@@ -72,8 +74,24 @@ def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None, fa
     sizes = store.group_sizes(r["dup_of"] for r in rows) if store else {}
     terms = parsed.terms() + expanded
     hits = tuple(to_hit(r, bodies.get(r["id"], {}), terms, sizes) for r in rows)
-    suggestion = suggest(s, parsed, lambda text: _count(s, text, req)) if not total and req.q else None
+    if total or not req.q:
+        return SearchPage(req, total, hits, facets, tuple(expanded), None, tuple(parsed.warnings))
+    fixed = _nothing_found(s, req, parsed, store, facet_size)
+    if fixed is not None:
+        return fixed
+    suggestion = suggest(s, parsed, lambda t: _count(s, t, req))
     return SearchPage(req, total, hits, facets, tuple(expanded), suggestion, tuple(parsed.warnings))
+
+
+def _nothing_found(
+    s: Searcher, req: SearchRequest, parsed: ParsedQuery, store: RecordStore | None, facet_size: int
+) -> SearchPage | None:
+    """Return the page of a spelling correction that finds documents (request.q kept), or None."""
+    fixed = correction(s, parsed, lambda t: _count(s, t, req)) if req.correct else None
+    if fixed is None:
+        return None
+    page = search(s, replace(req, q=fixed, correct=False), store, facet_size)
+    return replace(page, request=req, corrected=fixed)
 
 
 def _run(
@@ -86,10 +104,12 @@ def _run(
     cols: Columns | None = None,
     matches: Matches | None = None,
     ok: np.ndarray | None = None,
+    learn: bool = True,
 ) -> tuple[int, list[Any]]:
     """Search; return the total and the first `limit` hits (all when None) in their final order (the top
     hits re-ranked). Filters are masks over the matches (`ok`: already computed); ties go to the lower
-    document number."""
+    document number. `learn`: the learned re-ranker re-orders the top hits of a question."""
+    ranker = load() if learn else None
     relevance = req.sort == "relevance"
     cols = cols or columns(s)
     matches = matches or collect(s, q, scored=relevance)
@@ -98,7 +118,7 @@ def _run(
     total = len(docs)
     if relevance:
         scores = matches.scores[ok] if matches.scores is not None else np.zeros(total)
-        deep = total if limit is None else min(total, max(limit, RERANK_DEPTH))
+        deep = total if limit is None else min(total, max(limit, RERANK_DEPTH, ranker.depth if ranker else 0))
         if deep < total:  # the top `deep` by score, without sorting everything
             top = np.argpartition(-scores, deep - 1)[:deep]
             docs, scores = docs[top], scores[top]
@@ -112,7 +132,10 @@ def _run(
             order = order[:limit]
         items = [(None, int(docs[i])) for i in order]
     hits = Results(s, q, items)[:]
-    return total, (rerank(s, hits, plan, weights) if relevance else hits)[:limit]
+    if relevance:
+        hits = rerank(s, hits, plan, weights)
+        hits = learned(s, hits, plan, ranker) if ranker else hits
+    return total, hits[:limit]
 
 
 def _count(s: Searcher, text: str, req: SearchRequest) -> int:
@@ -208,10 +231,31 @@ def iter_ids(s: Searcher, req: SearchRequest) -> Iterator[str]:
         yield hit["id"]
 
 
-def rank_ids(s: Searcher, q: str | ParsedQuery, limit: int, weights: Weights = WEIGHTS) -> list[str]:
-    """Return the ids of the top hits of a query in relevance order, duplicates kept (for bench/eval)."""
+def rank_ids(
+    s: Searcher,
+    q: str | ParsedQuery,
+    limit: int,
+    weights: Weights = WEIGHTS,
+    collapse: bool = False,
+    learn: bool = True,
+) -> list[str]:
+    """Return the ids of the top hits of a query in relevance order, duplicates kept unless collapse (for
+    bench/eval)."""
+    return [h["id"] for h in ranked_hits(s, q, limit, weights, collapse, learn)]
+
+
+def ranked_hits(
+    s: Searcher,
+    q: str | ParsedQuery,
+    limit: int,
+    weights: Weights = WEIGHTS,
+    collapse: bool = False,
+    learn: bool = True,
+) -> list[Any]:
+    """Return the top hits of a query in relevance order (for bench/eval and the ranker's training)."""
     s = ranking_searcher(s)
     parsed = parse(q) if isinstance(q, str) else q
     query, _ = to_whoosh(parsed, weights=weights, reader=s.reader())
-    _, hits = _run(s, query, SearchRequest(q="", collapse=False), limit, ranking_plan(parsed), weights)
-    return [h["id"] for h in hits]
+    req = SearchRequest(q="", collapse=collapse)
+    _, hits = _run(s, query, req, limit, ranking_plan(parsed), weights, learn=learn)
+    return hits

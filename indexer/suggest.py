@@ -1,9 +1,10 @@
 """'Did you mean': for a query that finds nothing, a close query that does.
 
 Candidates, in order: the nearest 文号 of the same issuer (a typo in the year or serial, or one character of
-the 机关代字); a word one edit away from a frequent word of the index (安全生厂 -> 安全生产); the query without
-its rarest word. Traditional characters need no suggestion: they are folded to simplified ones and match.
-Only queries with no hit pay for this, and each candidate costs one term-dictionary look-up or one count.
+the 机关代字); a word of the same sound or one edit away from a frequent word of the index (征地补尝标准 ->
+征地补偿标准, 安全生厂 -> 安全生产: indexer/spelling.py, bounded look-ups, no scan of the lexicon); the query
+without its rarest word. Traditional characters need no suggestion: they are folded to simplified ones and
+match. Only queries with no hit pay for this, and each candidate costs a few dictionary look-ups or one count.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from .analysis import fold
 from .fields import docnum_key
 from .normalize import parse_doc_number
 from .query import Clause, ParsedQuery, important_words, unparse
+from .spelling import corrections
 
 MAX_CANDIDATES = 6  # counts run at most per query without hits
+MAX_DOCNUM_CHARS = 40  # longer text is no 文号: no look-up near it
 WORD_FIELDS = ("title", "body")
 
 
@@ -30,6 +33,22 @@ def suggest(s: Searcher, parsed: ParsedQuery, count: Callable[[str], int]) -> st
             break
         if candidate.strip() and count(candidate) > 0:
             return candidate
+    return None
+
+
+def correction(s: Searcher, parsed: ParsedQuery, count: Callable[[str], int]) -> str | None:
+    """Return the best spelling correction of the query's words that finds documents, or None."""
+    tried = 0
+    for gi, group in enumerate(parsed.groups):
+        if len(group) != 1 or group[0].kind != "words":
+            continue
+        for text in respelled(s.reader(), group[0].text):
+            if tried == MAX_CANDIDATES:
+                return None
+            tried += 1
+            fixed = _with(parsed, gi, replace(group[0], text=text))
+            if count(fixed) > 0:
+                return fixed
     return None
 
 
@@ -55,7 +74,7 @@ def _with(parsed: ParsedQuery, gi: int, clause: Clause) -> str:
 
 def near_doc_numbers(reader: IndexReader, text: str) -> list[str]:
     """Return indexed 文号 near text: the nearest serials of the same issuer and year, then one edit away."""
-    number = parse_doc_number(fold(text))
+    number = parse_doc_number(fold(text)) if len(text) <= MAX_DOCNUM_CHARS else None
     if number is None:
         return []
     key = docnum_key(text)
@@ -81,18 +100,9 @@ def _df(reader: IndexReader, word: str) -> int:
 
 
 def respelled(reader: IndexReader, text: str) -> list[str]:
-    """Return text with one unknown word replaced by the most frequent indexed word one edit away."""
-    folded, out = fold(text), []
-    for word in important_words(text):
-        if len(word) < 2 or _df(reader, word):
-            continue
-        near = {w for f in WORD_FIELDS for w in _terms(reader.terms_within(f, word, 1)) if len(w) >= 2}
-        near.discard(word)
-        if near:
-            best = max(sorted(near), key=lambda w: _df(reader, w))
-            at = folded.find(word)
-            out.append(text[:at] + best + text[at + len(word) :])
-    return out
+    """Return text with one unknown stretch replaced by a known word of the same sound or one edit away,
+    best first (bounded look-ups: indexer/spelling.py)."""
+    return corrections(reader, text).texts
 
 
 def _drop(parsed: ParsedQuery, gi: int, word: str) -> ParsedQuery:

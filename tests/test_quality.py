@@ -181,8 +181,13 @@ def test_suggestion_drops_the_word_that_finds_nothing(backend):
 
 
 def test_suggestion_fixes_a_typo_one_character_away(backend):
-    page = backend.search(SearchRequest(q="养犬登纪"))
+    page = backend.search(SearchRequest(q="养犬登纪", correct=False))  # searched exactly: a suggestion only
     assert page.total == 0 and page.suggestion == "养犬登记"
+
+
+def test_a_typo_one_character_away_shows_the_results_of_its_correction(backend):
+    page = backend.search(SearchRequest(q="养犬登纪"))
+    assert page.corrected == "养犬登记" and page.total > 0
 
 
 def test_suggestion_for_a_doc_number_that_does_not_exist_is_a_near_one(backend):

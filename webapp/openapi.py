@@ -43,6 +43,7 @@ def search_parameters(max_page_size: int) -> list[dict[str, Any]]:
         _param("issued_to", day, "Written (成文日期) on or before this day (YYYY-MM-DD); empty for no bound."),
         _param("synonyms", flags, "Also search the synonyms of the query words (default on)."),
         _param("all", flags, "Show every copy of a notice republished at several places (default off)."),
+        _param("fix", flags, "When nothing matches, show the results of a spelling correction (default on)."),
     ]
     for name in FACET_FIELDS:
         params.append(
@@ -107,6 +108,7 @@ def components() -> dict[str, Any]:
             },
             "also_searched": {"type": "array", "items": {"type": "string"}},
             "did_you_mean": NULLABLE_STRING,
+            "corrected": NULLABLE_STRING,
             "warnings": {"type": "array", "items": {"type": "string"}},
         },
     }

@@ -32,6 +32,7 @@ LINK_PARAMS = (
     "issued_to",
     "synonyms",
     "all",
+    "fix",
     "lang",
     *FACET_FIELDS,
 )
@@ -94,7 +95,7 @@ def _flag(args: MultiDict[str, str], name: str, default: bool) -> bool:
 
 
 def search_request(args: MultiDict[str, str], page_size: int = 20, max_page_size: int = 100) -> SearchRequest:
-    """Read q, page, per_page, sort, from, to, synonyms, all and the facet filters from the URL."""
+    """Read q, page, per_page, sort, from, to, synonyms, all, fix and the facet filters from the URL."""
     q = args.get("q", "")
     if len(q) > MAX_QUERY_CHARS:
         raise QueryTooLong(len(q))
@@ -114,4 +115,5 @@ def search_request(args: MultiDict[str, str], page_size: int = 20, max_page_size
         issued_to=_day(args, "issued_to"),
         synonyms=_flag(args, "synonyms", True),
         collapse=not _flag(args, "all", False),
+        correct=_flag(args, "fix", True),
     )

@@ -1,0 +1,290 @@
+"""Learned re-ranking: a LightGBM lambdarank model re-orders the first stage's top hits.
+
+The features of a hit come from the index and the document only: BM25 of the query's words in the body and
+the title, BM25 and coverage of its character pairs, coverage of its important words weighted by idf, how
+close together and in which order they stand, lengths, date and validity, and priors read from the document
+(its kind from the title: law, 条例, 规定/办法, judicial interpretation, local regulation; the length of the
+law's name; how often other documents cite it). Nothing records how often a document was judged relevant.
+The model (indexer/data/ranker.txt) is trained by bench/train_ranker.py and loaded once per process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh.searching import Searcher
+
+from .analysis import fold
+from .config import PACKAGE_DATA
+from .engine.whoosh.evaluate import field_lengths, positions_of, values_of
+from .priors import Priors, law_name, priors, short_name
+from .ranking import Plan, compact, in_a_row, positions, recency
+
+MODEL_PATH = PACKAGE_DATA / "ranker.txt"
+K1, B = 1.2, 0.75  # BM25 parameters of the feature scores (Lucene's defaults)
+WINDOW = 8  # word positions of the proximity window
+MAX_PAIRS = 16  # character pairs of the query looked up (a pasted paragraph must not cost more)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+MATCH_FEATURES = (
+    "first_score",
+    "first_share",
+    "first_rank",
+    "body_bm25",
+    "title_bm25",
+    "pair_bm25",
+    "body_coverage",
+    "title_coverage",
+    "title_pair_coverage",
+    "body_pair_coverage",
+    "words_found",
+    "adjacent",
+    "run",
+    "window",
+    "body_length",
+    "title_length",
+    "recency",
+    "valid",
+    "name_in_query",
+    "query_in_name",
+    "query_words",
+    "query_chars",
+)
+FEATURES = MATCH_FEATURES + Priors.NAMES
+
+
+def query_pairs(text: str) -> list[str]:
+    """Return the distinct character pairs of the query's CJK runs, in order (at most MAX_PAIRS)."""
+    chars = "".join(ch if _CJK.match(ch) else " " for ch in fold(text))
+    out = [run[i : i + 2] for run in chars.split() for i in range(len(run) - 1)]
+    return list(dict.fromkeys(out))[:MAX_PAIRS]
+
+
+def _bm25(tf: np.ndarray, lengths: np.ndarray, avg: float, idf: np.ndarray) -> np.ndarray:
+    """Return BM25 per document (rows) summed over terms (columns of tf)."""
+    norm = K1 * (1 - B + B * lengths / max(avg, 1e-9))
+    return (tf * (K1 + 1) / (tf + norm[:, None]) * idf[None, :]).sum(axis=1)
+
+
+def _lengths(s: Searcher, fieldname: str, docnums: Sequence[int]) -> np.ndarray:
+    """Return the indexed lengths of the given documents in one field."""
+    out = np.zeros(len(docnums))
+    wanted = np.asarray(docnums, dtype=np.int64)
+    for leaf, offset in s.reader().leaf_readers():
+        mine = (wanted >= offset) & (wanted < offset + leaf.doc_count_all())
+        if mine.any():
+            out[mine] = field_lengths(leaf, fieldname)[wanted[mine] - offset]
+    return out
+
+
+def term_counts(s: Searcher, fieldname: str, docnums: Sequence[int], terms: Sequence[str]) -> np.ndarray:
+    """Return how often each term occurs in each document (rows: documents, columns: terms), read from the
+    postings of those documents only."""
+    out = np.zeros((len(docnums), len(terms)))
+    row = {d: i for i, d in enumerate(docnums)}
+    field = s.schema[fieldname]
+    wanted = np.array(sorted(row), dtype=np.int64)
+    for j, term in enumerate(terms):
+        text = field.to_bytes(term)
+        for leaf, offset in s.reader().leaf_readers():
+            mine = wanted[(wanted >= offset) & (wanted < offset + leaf.doc_count_all())] - offset
+            if not len(mine) or (fieldname, text) not in leaf:
+                continue
+            fast = positions_of(leaf, fieldname, text, mine)
+            if fast is not None:
+                for d, poses in fast.items():
+                    out[row[d + offset], j] = len(poses)
+                continue
+            for d, value in values_of(leaf, fieldname, text, mine).items():
+                out[row[d + offset], j] = len(field.format.decode_positions(value))
+    return out
+
+
+def _in_window(lists: Sequence[list[int]], weights: Sequence[float]) -> float:
+    """Return the largest idf weight of distinct words found together within WINDOW positions."""
+    tagged = sorted((p, k) for k, poses in enumerate(lists) for p in poses)
+    best, start = 0.0, 0
+    for end in range(len(tagged)):
+        while tagged[end][0] - tagged[start][0] >= WINDOW:
+            start += 1
+        best = max(best, sum(weights[k] for k in {k for _, k in tagged[start : end + 1]}))
+    return best
+
+
+def _longest_run(seq: Sequence[list[int] | None]) -> int:
+    """Return the most words of the sequence that stand in a row (sub-words of one word may share a place)."""
+    best, ends, length = 0, set(), 0
+    for poses in seq:
+        if not poses:
+            ends, length = set(), 0
+            continue
+        follow = {p for p in poses if p - 1 in ends or p in ends}
+        ends, length = (follow, length + 1) if follow else (set(poses), 1)
+        best = max(best, length)
+    return best
+
+
+def _title_counts(titles: Sequence[str], terms: Sequence[str]) -> np.ndarray:
+    """Return how often each term occurs in each folded title (rows: titles)."""
+    return np.array([[t.count(w) for w in terms] for t in titles], dtype=float).reshape(len(titles), len(terms))
+
+
+def _coverage(found: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """Return the idf-weighted share of the terms found (columns) in each document (rows)."""
+    total = idf.sum()
+    return (found > 0).astype(float) @ idf / total if total else np.zeros(len(found))
+
+
+def word_features(s: Searcher, docnums: list[int], titles: list[str], plan: Plan) -> np.ndarray:
+    """Return the word-level columns: BM25 body and title, coverage, words found, adjacency, run, window."""
+    words = list(plan.important or plan.words)
+    n = len(docnums)
+    if not words:
+        return np.zeros((n, 8))
+    idf = np.array([s.idf("body", w) for w in words])
+    pos = positions(s, docnums, words)
+    body_tf = np.array([[len(pos[w].get(d, ())) for w in words] for d in docnums], dtype=float)
+    title_tf = _title_counts(titles, words)
+    body_len, title_len = _lengths(s, "body", docnums), _lengths(s, "title", docnums)
+    body = _bm25(body_tf, body_len + title_len, s.avg_field_length("body") + s.avg_field_length("title"), idf)
+    title = _bm25(title_tf, title_len, s.avg_field_length("title"), idf)
+    found = body_tf + title_tf
+    by_word = {w: k for k, w in enumerate(words)}
+    pair_w = [(idf[by_word[a]] + idf[by_word[b]]) / 2 for a, b in plan.pairs if a in by_word and b in by_word]
+    rows = []
+    for d in docnums:
+        near = sum(
+            (idf[by_word[a]] + idf[by_word[b]]) / 2
+            for a, b in plan.pairs
+            if a in by_word and b in by_word and d in pos[a] and d in pos[b] and _adjacent(pos[a][d], pos[b][d])
+        )
+        run = _longest_run([pos[w].get(d) for w in plan.sequence if w in pos]) if plan.sequence else 0
+        window = _in_window([pos[w].get(d, [])[:500] for w in words], idf.tolist())
+        rows.append((near / sum(pair_w) if pair_w else 0.0, run / max(1, len(plan.sequence)), window / idf.sum()))
+    cov = np.column_stack([_coverage(body_tf, idf), _coverage(title_tf, idf), (found > 0).mean(axis=1)])
+    return np.column_stack([body, title, cov, np.array(rows).reshape(n, 3)])
+
+
+def _adjacent(a: list[int], b: list[int]) -> bool:
+    bs = set(b)
+    return any(p + k in bs for p in a for k in range(3))
+
+
+def pair_features(s: Searcher, docnums: list[int], titles: list[str], text: str) -> np.ndarray:
+    """Return the character-pair columns: BM25 in the body, coverage in title and body."""
+    pairs = query_pairs(text)
+    if not pairs:
+        return np.zeros((len(docnums), 3))
+    idf = np.array([s.idf("bbody", p) for p in pairs])
+    tf = term_counts(s, "bbody", docnums, pairs)
+    lengths = _lengths(s, "bbody", docnums)
+    bm25 = _bm25(tf, lengths, s.avg_field_length("bbody"), idf)
+    return np.column_stack([bm25, _coverage(_title_counts(titles, pairs), idf), _coverage(tf, idf)])
+
+
+def features(s: Searcher, hits: Sequence[Any], plan: Plan, text: str) -> np.ndarray:
+    """Return the feature matrix of the hits (rows, in FEATURES order) for the query text."""
+    n = len(hits)
+    if not n:
+        return np.zeros((0, len(FEATURES)))
+    docnums = [h.docnum for h in hits]
+    raw_titles = [h.get("title") or "" for h in hits]
+    titles = [fold(t) for t in raw_titles]
+    scores = np.array([float(h.score or 0.0) for h in hits])
+    first = np.column_stack([scores, scores / max(scores.max(), 1e-9), np.log1p(np.arange(n))])
+    w = word_features(s, docnums, titles, plan)
+    p = pair_features(s, docnums, titles, text)
+    prior = np.array([p.values for p in priors(s.reader(), raw_titles)])
+    folded = fold(text)
+    names = [short(t) for t in raw_titles]
+    doc = np.array(
+        [
+            [
+                math.log1p(lb),
+                math.log1p(lt),
+                recency(h.get("date")),
+                _validity(h.get("status")),
+                float(bool(nm) and nm in folded),
+                float(bool(nm) and sum(w in nm for w in plan.important) / max(1, len(plan.important))),
+            ]
+            for h, nm, lb, lt in zip(
+                hits, names, _lengths(s, "body", docnums), _lengths(s, "title", docnums), strict=True
+            )
+        ]
+    )
+    query = np.tile([len(plan.important), len(folded)], (n, 1))
+    return np.column_stack([first, w[:, :2], p[:, 0], w[:, 2:4], p[:, 1:], w[:, 4:], doc, query, prior])
+
+
+def short(title: str) -> str:
+    """Return the short name of the law a title belongs to (folded)."""
+    return short_name(law_name(title))
+
+
+def _validity(status: str | None) -> float:
+    """Return 1 for a document in force, -1 for one repealed or expired, 0 when unknown."""
+    if not status:
+        return 0.0
+    return -1.0 if any(k in status for k in ("失效", "废止", "废除", "已被修改", "历史")) else 1.0
+
+
+class Ranker:
+    """A trained model and what it was trained with (its depth N: how many first-stage hits it re-orders)."""
+
+    def __init__(self, booster: Any, meta: dict[str, Any]) -> None:
+        self.booster, self.meta = booster, meta
+        self.depth = int(meta["depth"])
+        if tuple(meta["features"]) != FEATURES:
+            raise ValueError("the ranker model was trained on other features: run `make train-ranker`")
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """Return the model's score of each row (one thread: a request must not take both cores)."""
+        return np.asarray(self.booster.predict(x, num_threads=1))
+
+
+_loading = threading.Lock()
+
+
+@lru_cache(maxsize=2)
+def load(path: Path = MODEL_PATH) -> Ranker | None:
+    """Return the model at path and its metadata (path with .json), loaded once per process; None if absent."""
+    meta_path = path.with_suffix(".json")
+    if not path.exists() or not meta_path.exists():
+        return None
+    import lightgbm
+
+    with _loading:
+        booster = lightgbm.Booster(model_file=str(path))
+    return Ranker(booster, json.loads(meta_path.read_text(encoding="utf-8")))
+
+
+def learned(s: Searcher, hits: list[Any], plan: Plan, ranker: Ranker | None = None) -> list[Any]:
+    """Return the hits with the top N re-ordered by the learned model (questions only; else as they are)."""
+    ranker = ranker or load()
+    if ranker is None or not plan.question or len(hits) < 2:
+        return hits
+    head, tail = hits[: ranker.depth], hits[ranker.depth :]
+    x = features(s, head, plan, plan.compact)
+    if known_item(s, head[0], plan):
+        return hits
+    order = np.argsort(-ranker.scores(x), kind="stable")
+    return [head[i] for i in order] + tail
+
+
+def known_item(s: Searcher, first: Any, plan: Plan) -> bool:
+    """Tell whether the first hit holds the whole query in a row (in its title, or as a phrase of its body):
+    a pasted title or sentence, which the first stage already ranks first (the model learned from questions)."""
+    if plan.compact and plan.compact in compact(first.get("title") or ""):
+        return True
+    seq, d = plan.sequence, first.docnum
+    if len(seq) < 2:
+        return False
+    pos = positions(s, [d], seq)
+    return all(d in pos[w] for w in seq) and in_a_row([pos[w][d] for w in seq])
