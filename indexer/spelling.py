@@ -23,6 +23,7 @@ from typing import Any
 from pypinyin import Style, pinyin
 
 from .analysis import fold
+from .engine.whoosh.columns import version_key
 
 MIN_WORD, MAX_WORD = 2, 6  # lengths of the indexed words that corrections are made of (and of query windows)
 MIN_DF = 2  # a word in one document only is as likely a typo itself
@@ -92,8 +93,6 @@ _lock = threading.Lock()
 
 def dictionary(reader: Any) -> Dictionary:
     """Return the correction dictionary of the reader's index version, built once per process."""
-    from .engine.whoosh.columns import version_key
-
     key = version_key(reader)
     with _lock:  # one build per version, even when several requests ask at once
         if key not in _cache:

@@ -46,6 +46,10 @@ PLACES = {
     "indexer.query": "search",
     "indexer.ranking": "search",
     "indexer.suggest": "search",
+    "indexer.spelling": "search",
+    "indexer.rerank": "search",
+    "indexer.priors": "search",
+    "indexer.expansions": "search",
     "indexer.search": "search",
     # a backend's reader answers a SearchRequest through search; its writer ingests
     "indexer.engine.whoosh.backend": "ingest",
@@ -75,6 +79,7 @@ LATE_OK = {
     "xlrd",
     "lxml",
     "gov_site_list",
+    "lightgbm",  # the learned re-ranker: loaded with its model, not by every importer of search
     "webapp.server",  # `govsearch serve`: the one place the indexer reaches into the web layer
 }
 
