@@ -11,7 +11,7 @@ from indexer.backend import open_backend
 from indexer.config import Settings
 from indexer.search import BadRequest
 
-from . import facets, i18n
+from . import compress, facets, i18n
 from .params import link_args
 
 CSP = (
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_defaults(i18n.add_lang_to_urls)
     app.after_request(i18n.remember_lang)
     app.after_request(_security_headers)
+    compress.install(app)
     app.jinja_env.globals.update(
         t=i18n.t,
         lang=i18n.lang,
