@@ -24,6 +24,7 @@ class Settings:
     backend: str = "whoosh"  # whoosh | sphinx
     sphinx_nodes: tuple[str, ...] = ()  # host:sql_port of each searchd node, node 1 first
     lock_timeout: float = 10.0  # seconds to wait for the index writer lock
+    time_budget_ms: int | None = 2000  # a search past this answers with what it has ("partial"); None: no limit
     extras: dict[str, Any] = field(default_factory=dict)  # knobs for experiments and tests
 
     @classmethod
@@ -47,11 +48,26 @@ class Settings:
             values["sphinx_nodes"] = tuple(n for n in env["GOVSEARCH_SPHINX_NODES"].split(",") if n)
         if env.get("GOVSEARCH_LOCK_TIMEOUT"):
             values["lock_timeout"] = float(env["GOVSEARCH_LOCK_TIMEOUT"])
+        if env.get("GOVSEARCH_TIME_BUDGET_MS"):
+            values["time_budget_ms"] = _budget(env["GOVSEARCH_TIME_BUDGET_MS"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "index_dir" in values:
             values["index_dir"] = Path(values["index_dir"])
         return cls(**values)
 
+    def __post_init__(self) -> None:
+        if self.time_budget_ms is not None and (isinstance(self.time_budget_ms, bool) or self.time_budget_ms < 0):
+            raise ValueError(f"time_budget_ms must be 0 or more milliseconds, not {self.time_budget_ms!r}")
+
     def with_(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed."""
         return replace(self, **changes)
+
+
+def _budget(raw: str) -> int | None:
+    """Read GOVSEARCH_TIME_BUDGET_MS: whole milliseconds, or "off" for no limit."""
+    if raw.strip().lower() in ("off", "none"):
+        return None
+    if not raw.strip().isdigit():
+        raise ValueError(f"GOVSEARCH_TIME_BUDGET_MS must be whole milliseconds or 'off', not {raw!r}")
+    return int(raw)

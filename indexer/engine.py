@@ -15,6 +15,7 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from .analysis import fold
+from .budget import Deadline
 from .build import cite_key, current_generation, docnum_key, open_index, store_path
 from .config import Settings
 from .models import Hit, SearchPage, SearchRequest
@@ -100,7 +101,9 @@ class WhooshBackend:
         return st
 
     def search(self, req: SearchRequest) -> SearchPage:
-        """Run one search request; a request already answered from this index version is not run again."""
+        """Run one search request; a request already answered from this index version is not run again
+        (a page the time budget cut short is not kept: the next asking may have the time)."""
+        deadline = Deadline(self.settings.time_budget_ms)
         searcher = self._searcher()
         key = (self._local.gen, searcher.reader().generation(), req)
         with self._pages_lock:
@@ -108,7 +111,9 @@ class WhooshBackend:
             if page is not None:
                 self._pages.move_to_end(key)
                 return page
-        page = search(searcher, req, self.store(), self.settings.facet_size)
+        page = search(searcher, req, self.store(), self.settings.facet_size, deadline)
+        if page.partial:
+            return page
         with self._pages_lock:
             self._pages[key] = page
             if len(self._pages) > int(self.settings.extras.get("result_cache", RESULT_CACHE)):

@@ -219,6 +219,7 @@ class SearchPage:
     expanded: tuple[str, ...] = ()  # synonyms also searched
     suggestion: str | None = None  # "did you mean", when nothing matched
     warnings: tuple[str, ...] = ()
+    partial: bool = False  # cut short by the time budget (a line in warnings says what was left out)
 
     def to_json(self) -> dict[str, Any]:
         """Return the /api/search object of INTERFACE.md."""
@@ -236,4 +237,5 @@ class SearchPage:
             "also_searched": list(self.expanded),
             "did_you_mean": self.suggestion,
             "warnings": list(self.warnings),
+            "partial": self.partial,
         }
