@@ -19,6 +19,7 @@ from .budget import Deadline
 from .build import cite_key, current_generation, docnum_key, open_index, store_path
 from .config import Settings
 from .models import Hit, SearchPage, SearchRequest
+from .related import VersionCache, most_similar, other_agencies_first
 from .search import iter_ids, search, to_hit
 from .store import RecordStore
 
@@ -76,6 +77,7 @@ class WhooshBackend:
         self._local = threading.local()
         self._pages: OrderedDict[tuple[Any, ...], SearchPage] = OrderedDict()
         self._pages_lock = threading.Lock()
+        self._related = VersionCache()  # precedents, citations and copies of documents, per index version
         open_index(self.index_dir).close()  # fail now, with a clear message, if there is no index
 
     def _searcher(self) -> Searcher:
@@ -142,8 +144,15 @@ class WhooshBackend:
         """Return the stored record of one document, or None."""
         return self.store().get(doc_id)
 
+    def _version(self) -> tuple[Any, Any]:
+        searcher = self._searcher()
+        return (self._local.gen, searcher.reader().generation())
+
     def duplicates(self, doc_id: str) -> list[dict[str, Any]]:
         """Return the other records of the document's duplicate group (the other places it was published)."""
+        return self._related.get(self._version(), ("copies", doc_id), lambda: self._duplicates(doc_id))
+
+    def _duplicates(self, doc_id: str) -> list[dict[str, Any]]:
         row = self.store().db.execute("SELECT dup_of FROM records WHERE id = ?", (doc_id,)).fetchone()
         if not row or not row[0]:
             return []
@@ -151,28 +160,25 @@ class WhooshBackend:
         return list(self._records(ids))
 
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit]:
-        """Return precedents: the most similar documents, other agencies first, near-copies left out."""
+        """Return precedents: the most similar documents, other agencies first, near-copies left out
+        (indexer/related.py; kept per index version)."""
+        return self._related.get(self._version(), ("similar", doc_id, limit), lambda: self._similar(doc_id, limit))
+
+    def _similar(self, doc_id: str, limit: int) -> list[Hit]:
         rec = self.document(doc_id)
         if rec is None:
             return []
-        s = self._searcher()
-        text = fold(f"{rec.get('title', '')}\n{rec.get('title', '')}\n{(rec.get('body') or '')[:20000]}")
-        terms = s.key_terms_from_text("body", text, numterms=20)
-        if not terms:
-            return []
-        q = wq.Or(
-            [wq.Term("body", t, boost=w) for t, w in terms] + [wq.Term("title", t, boost=2 * w) for t, w in terms]
-        )
         me = self.store().db.execute("SELECT dup_of FROM records WHERE id = ?", (doc_id,)).fetchone()
         group = me[0] if me and me[0] else doc_id
-        exclude = wq.Or([wq.Term("id", doc_id), wq.Term("dup_of", group)])
-        results = s.search(q, mask=exclude, limit=limit * 3)
-        agency = rec.get("agency")
-        rows = sorted(results, key=lambda r: (bool(agency) and r.get("agency") == agency, -r.score))
-        return [to_hit(r, {"body": ""}, [], {}) for r in rows[:limit]]
+        rows = most_similar(self._searcher(), {**rec, "id": doc_id}, group, limit)
+        return [to_hit(r, {"body": ""}, [], {}) for r in other_agencies_first(rows, rec.get("agency"), limit)]
 
     def citations(self, doc_id: str, limit: int = 50) -> tuple[list[Hit], list[Hit]]:
-        """Return (documents this one cites, documents citing this one) that are in the index."""
+        """Return (documents this one cites, documents citing this one) that are in the index (kept per
+        index version)."""
+        return self._related.get(self._version(), ("citations", doc_id, limit), lambda: self._citations(doc_id, limit))
+
+    def _citations(self, doc_id: str, limit: int) -> tuple[list[Hit], list[Hit]]:
         rec = self.document(doc_id)
         if rec is None:
             return [], []
