@@ -4,18 +4,22 @@ A search checks its deadline between its stages, never inside one: the matches a
 counted (the total and the facets stay exact), then re-ranking the top hits and looking for a "did you
 mean" are skipped once the time is up. A page cut short says so: `partial` is true and a line in its
 warnings names what was left out. Suggestions are also refused for words longer than
-MAX_SUGGEST_WORD characters: comparing such a word with the lexicon costs far more than any budget
-(Whoosh builds an edit-distance automaton that grows with the word), and no real word is that long.
+MAX_SUGGEST_WORD characters, and for queries of more than MAX_SUGGEST_WORDS words: comparing such words
+with the lexicon costs far more than any budget (Whoosh builds an edit-distance automaton per word, that
+grows with the word), and neither is a typo of a real query. Within those limits the suggestion checks
+the deadline before each look-up in the lexicon (BoundedSearcher) and before each count.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from .query import ParsedQuery, important_words
 
 MAX_SUGGEST_WORD = 40  # characters; longer query words get no "did you mean" (no 文号 or word is longer)
+MAX_SUGGEST_WORDS = 16  # a query of more words gets none: each word costs a look-up near it in the lexicon
 
 
 class BudgetExceeded(RuntimeError):
@@ -59,9 +63,39 @@ def no_deadline() -> Deadline:
 
 
 def suggestable(parsed: ParsedQuery) -> bool:
-    """Tell whether a query may look for a "did you mean": none of its words is absurdly long."""
-    for c in (c for g in parsed.groups for c in g):
-        looked_up = important_words(c.text) if c.kind == "words" else [c.text]  # what is compared with terms
-        if any(len(w) > MAX_SUGGEST_WORD for w in looked_up):
-            return False
-    return True
+    """Tell whether a query may look for a "did you mean": a few words, none of them absurdly long."""
+    looked_up = [
+        w for g in parsed.groups for c in g for w in (important_words(c.text) if c.kind == "words" else [c.text])
+    ]  # what suggestions compare with the lexicon
+    return len(looked_up) <= MAX_SUGGEST_WORDS and all(len(w) <= MAX_SUGGEST_WORD for w in looked_up)
+
+
+class BoundedSearcher:
+    """A searcher whose reader checks the deadline before each look-up near a word in the lexicon (the
+    suggestion's costly step), so that a did-you-mean stops within one look-up of the budget."""
+
+    def __init__(self, searcher: Any, deadline: Deadline) -> None:
+        self._searcher, self._deadline = searcher, deadline
+
+    def reader(self) -> Any:
+        """Return the searcher's reader, bounded by the deadline."""
+        return _BoundedReader(self._searcher.reader(), self._deadline)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._searcher, name)
+
+
+class _BoundedReader:
+    def __init__(self, reader: Any, deadline: Deadline) -> None:
+        self._reader, self._deadline = reader, deadline
+
+    def terms_within(self, *args: Any, **kwargs: Any) -> Any:
+        self._deadline.check()
+        return self._reader.terms_within(*args, **kwargs)
+
+    def expand_prefix(self, *args: Any, **kwargs: Any) -> Any:
+        self._deadline.check()
+        return self._reader.expand_prefix(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)

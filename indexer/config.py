@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+SERVE_TIME_BUDGET_MS = 2000  # `govsearch serve`'s budget unless GOVSEARCH_TIME_BUDGET_MS says otherwise
 
 
 @dataclass(frozen=True)
@@ -24,14 +25,15 @@ class Settings:
     backend: str = "whoosh"  # whoosh | sphinx
     sphinx_nodes: tuple[str, ...] = ()  # host:sql_port of each searchd node, node 1 first
     lock_timeout: float = 10.0  # seconds to wait for the index writer lock
-    time_budget_ms: int | None = 2000  # a search past this answers with what it has ("partial"); None: no limit
+    time_budget_ms: int | None = None  # a search past this answers with what it has ("partial"); None: no limit
     extras: dict[str, Any] = field(default_factory=dict)  # knobs for experiments and tests
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build Settings from GOVSEARCH_* variables, then apply explicit overrides."""
+    def from_env(cls, env: dict[str, str] | None = None, serving: bool = False, **overrides: Any) -> Settings:
+        """Build Settings from GOVSEARCH_* variables, then apply explicit overrides (`serving`: the
+        production server's defaults, i.e. a time budget)."""
         env = dict(os.environ if env is None else env)
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {"time_budget_ms": SERVE_TIME_BUDGET_MS} if serving else {}
         if env.get("GOVSEARCH_INDEX"):
             values["index_dir"] = Path(env["GOVSEARCH_INDEX"])
         if env.get("GOVSEARCH_CORPUS"):

@@ -12,7 +12,7 @@ from whoosh import query as wq
 from whoosh.collectors import ScoredCollector
 from whoosh.searching import Results, Searcher
 
-from .budget import BudgetExceeded, Deadline, no_deadline, suggestable
+from .budget import BoundedSearcher, BudgetExceeded, Deadline, no_deadline, suggestable
 from .columns import Columns, columns
 from .evaluate import evaluate
 from .highlight import snippet
@@ -108,7 +108,7 @@ def _suggestion(s: Searcher, parsed: ParsedQuery, req: SearchRequest, deadline: 
         deadline.skip("a did-you-mean")
         return None
     try:
-        return suggest(s, parsed, count)
+        return suggest(BoundedSearcher(s, deadline), parsed, count)
     except BudgetExceeded:
         deadline.skip("a did-you-mean")
         return None

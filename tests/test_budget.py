@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.budget import MAX_SUGGEST_WORD, Deadline, suggestable
-from indexer.config import Settings
+from indexer.budget import MAX_SUGGEST_WORD, MAX_SUGGEST_WORDS, BoundedSearcher, BudgetExceeded, Deadline, suggestable
+from indexer.config import SERVE_TIME_BUDGET_MS, Settings
 from indexer.engine import WhooshBackend
 from indexer.models import SearchRequest
 from indexer.query import parse
@@ -62,7 +62,9 @@ def test_without_a_budget_nothing_is_partial(settings: Settings) -> None:
 def test_the_budget_comes_from_the_environment_with_clear_errors() -> None:
     assert Settings.from_env({"GOVSEARCH_TIME_BUDGET_MS": "250"}).time_budget_ms == 250
     assert Settings.from_env({"GOVSEARCH_TIME_BUDGET_MS": "off"}).time_budget_ms is None
-    assert Settings.from_env({}).time_budget_ms == Settings().time_budget_ms == 2000
+    assert Settings.from_env({}).time_budget_ms is Settings().time_budget_ms is None  # library use: no limit
+    assert Settings.from_env({}, serving=True).time_budget_ms == SERVE_TIME_BUDGET_MS == 2000  # govsearch serve
+    assert Settings.from_env({"GOVSEARCH_TIME_BUDGET_MS": "off"}, serving=True).time_budget_ms is None
     with pytest.raises(ValueError, match="whole milliseconds"):
         Settings.from_env({"GOVSEARCH_TIME_BUDGET_MS": "1.5s"})
     with pytest.raises(ValueError, match="0 or more"):
@@ -83,3 +85,22 @@ def test_absurdly_long_words_get_no_suggestion_work(client) -> None:
     assert suggestable(parse("安全生厂")) and suggestable(parse("x" * MAX_SUGGEST_WORD))
     data = client.get(f"/api/search?q={word}").get_json()
     assert data["total"] == 0 and data["did_you_mean"] is None and data["partial"] is False
+
+
+def test_long_queries_get_no_suggestion_work_and_short_typos_still_do(client) -> None:
+    many = " ".join(f"zq{chr(97 + i)}" for i in range(MAX_SUGGEST_WORDS + 1))  # one word each: zqa zqb ...
+    assert not suggestable(parse(many)) and suggestable(parse(" ".join(many.split()[:MAX_SUGGEST_WORDS])))
+    assert client.get("/api/search?q=安全生厂").get_json()["did_you_mean"] == "安全生产"
+
+
+def test_the_suggestions_look_ups_stop_at_the_deadline(searcher_and_deadline) -> None:
+    bounded, deadline = searcher_and_deadline
+    with pytest.raises(BudgetExceeded):
+        list(bounded.reader().terms_within("body", "安全生厂", 1))
+    assert bounded.reader().doc_count_all() == bounded.doc_count_all() > 0  # everything else passes through
+
+
+@pytest.fixture
+def searcher_and_deadline(backend):
+    deadline = Deadline(0)
+    return BoundedSearcher(backend._searcher(), deadline), deadline
