@@ -43,7 +43,7 @@ from .schema import SCHEMA_VERSION, make_schema
 from .segments import Shard, build_segments
 from .sources import Item, input_files, read_items
 from .store import SIGNATURE_KEY, RecordStore
-from .termstats import write_tables
+from .warm import after_commit
 
 BATCH = 2000  # records per store commit and per incremental index commit
 BULK_FRACTION = 0.3  # pending share of all records above which a new generation is built instead
@@ -363,7 +363,7 @@ def sync_index(store: RecordStore, index_dir: Path, rebuild: bool = False) -> tu
                 writer.update_document(**index_fields(doc, dup_of))
                 done.append(doc.doc_id)
             _begin(store, {"kind": "update", "gen": gen, "toc": writer.generation})
-        write_tables(index_dir / gen)  # the new (or merged) segments' term tables, once committed
+        after_commit(index_dir / gen)  # the new (or merged) segments' term tables, the version's arrays
         store.mark_indexed(done)
         _end(store)
     return pending, False
@@ -440,7 +440,7 @@ def build_generation(store: RecordStore, index_dir: Path) -> int:
     whoosh.index.create_in(str(tmp), make_schema()).close()
     store.commit()  # the bulk workers read the records through connections of their own
     count = build_segments(tmp, bulk_shards(store, BULK_PROCS))
-    write_tables(tmp)  # document pages' key terms read them (indexer/termstats.py)
+    after_commit(tmp)  # term tables for document pages, arrays for a cold start (indexer/warm.py)
     os.replace(tmp, index_dir / name)
     _fsync_dir(index_dir)
     _write_current(index_dir, name)

@@ -183,6 +183,14 @@ def columns(s: Searcher) -> Columns:
     return built
 
 
+def remember_columns(key: tuple[Any, ...], cols: Columns) -> None:
+    """Keep Columns prepared elsewhere (indexer/warm.py) as those of the version `key`."""
+    with _lock:
+        _cache[key] = cols
+        while len(_cache) > VERSIONS:
+            _cache.popitem(last=False)
+
+
 def version_key(reader: Any) -> tuple[Any, ...]:
     """Return what names one index version: its segments' ids (random per segment, so a rebuilt index in
     another folder never shares them) and its document counts (deletions change them). Never the

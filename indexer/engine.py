@@ -22,6 +22,7 @@ from .models import Hit, SearchPage, SearchRequest
 from .related import VersionCache, most_similar, other_agencies_first
 from .search import iter_ids, search, to_hit
 from .store import RecordStore
+from .warm import load_warm
 
 REFRESH_SECONDS = 1.0  # how often a thread checks for a newer index
 RESULT_CACHE = 512  # search pages kept per process, keyed by index version and request
@@ -78,7 +79,10 @@ class WhooshBackend:
         self._pages: OrderedDict[tuple[Any, ...], SearchPage] = OrderedDict()
         self._pages_lock = threading.Lock()
         self._related = VersionCache()  # precedents, citations and copies of documents, per index version
-        open_index(self.index_dir).close()  # fail now, with a clear message, if there is no index
+        ix = open_index(self.index_dir)  # fail now, with a clear message, if there is no index
+        with ix.reader() as reader:  # the arrays ingest prepared for a cold start (before any fork)
+            load_warm(Path(ix.storage.folder), reader)
+        ix.close()
 
     def _searcher(self) -> Searcher:
         local = self._local

@@ -522,6 +522,14 @@ _postings_bytes = 0
 _lock = threading.Lock()
 
 
+def remember_lengths(segment_id: str, fieldname: str, lengths: np.ndarray) -> None:
+    """Keep a segment's field lengths prepared elsewhere (indexer/warm.py), as field_lengths gives them."""
+    with _lock:
+        _lengths[(segment_id, fieldname)] = lengths
+        while len(_lengths) > LENGTH_SEGMENTS:
+            _lengths.popitem(last=False)
+
+
 def field_lengths(reader: Any, fieldname: str) -> np.ndarray:
     """Return the lengths Whoosh scores with (its one-byte encoding, decoded) of every document of one
     segment in one field; read once per segment and field (a segment's lengths never change)."""

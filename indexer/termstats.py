@@ -48,9 +48,15 @@ def segment_table(reader: Any) -> dict[bytes, float]:
     return table
 
 
+def _segment(reader: Any) -> Any:
+    """Return a leaf reader's segment, or None (an empty index reads through a reader without one)."""
+    return getattr(reader, "segment", lambda: None)()
+
+
 def _table_path(reader: Any) -> Path | None:
-    folder = getattr(reader.storage(), "folder", None)
-    return Path(folder) / reader.segment().make_filename(CF_EXT) if folder is not None else None
+    segment = _segment(reader)
+    folder = getattr(reader.storage(), "folder", None) if segment is not None else None
+    return Path(folder) / segment.make_filename(CF_EXT) if folder is not None else None
 
 
 def write_tables(folder: Path) -> int:
@@ -69,8 +75,8 @@ def write_tables(folder: Path) -> int:
 def frequencies(searcher: Searcher) -> dict[bytes, float]:
     """Return {body term: collection frequency} over every segment of the searcher's index version (the sum
     Whoosh's MultiReader.frequency gives), kept per version."""
-    leaves = [leaf.reader() for leaf, _ in searcher.leaf_searchers()]
-    key = tuple(r.segment().segment_id() for r in leaves)
+    leaves = [leaf.reader() for leaf, _ in searcher.leaf_searchers() if _segment(leaf.reader()) is not None]
+    key = tuple(_segment(r).segment_id() for r in leaves)
     with _lock:
         found = _tables.get(key)
         if found is not None:
