@@ -65,6 +65,6 @@ def test_the_pages_only_mode_measures_every_page_kind(tmp_path: Path) -> None:
     args = argparse.Namespace(pages_only=True, pages=2, colds=1, no_http=True, out=tmp_path, keep=False)
     results, table = run(SIZE, ["ours"], args)
     assert list(results) == ["ours"] and "baseline" not in table
-    for label in [*(LABELS[k] for k in KINDS), "cold start to the first answer", "beside hostile clients"]:
-        assert label in table
+    for label in [*(LABELS[k].split(" of ")[0] for k in KINDS), "cold start to the first answer", "beside hostile"]:
+        assert label in table  # the export's label names its real number of rows
     assert "Term tables for document pages and arrays for a cold start" in table and "errors)" not in table

@@ -104,3 +104,16 @@ def test_the_suggestions_look_ups_stop_at_the_deadline(searcher_and_deadline) ->
 def searcher_and_deadline(backend):
     deadline = Deadline(0)
     return BoundedSearcher(backend._searcher(), deadline), deadline
+
+
+def test_the_interruptible_scan_finds_what_whooshs_scan_finds(backend) -> None:
+    from whoosh.reading import IndexReader
+
+    from indexer.budget import _BoundedReader
+
+    reader = backend._searcher().reader()
+    bounded = _BoundedReader(reader, Deadline(None))
+    for field, word, prefix in (("body", "安全生厂", 0), ("title", "条列", 0), ("docnum_key", "国发|2019|1", 1)):
+        assert list(bounded._scan(field, word, 1, prefix)) == list(
+            IndexReader.terms_within(reader, field, word, 1, prefix)
+        )
