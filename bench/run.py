@@ -82,6 +82,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--no-pages", action="store_true", help="skip the page kinds (bench/pages.py)")
     p.add_argument("--pages", type=int, default=40, help="URLs per page kind (default 40)")
     p.add_argument("--colds", type=int, default=3, help="cold starts of the server (default 3)")
+    p.add_argument("--reuse", action="store_true", help="measure again on the indexes a --keep run left")
     p.add_argument("--out", type=Path, default=OUT, help="where indexes and results go (default var/bench)")
     p.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
     return p.parse_args(argv)
@@ -112,14 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(size: int, systems: Sequence[str], args: argparse.Namespace) -> tuple[dict[str, SystemResult], str]:
     """Build, query and load every system on `size` documents; return the results and the table."""
     work = args.out / str(size)
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    jsonl = work / "corpus.jsonl"
-    count, text_bytes = write_jsonl(records(size), jsonl)
-    log(f"corpus: {count} documents, {text_bytes / 1e6:.1f} MB of title + body text -> {jsonl}")
-    results = {name: SystemResult(name) for name in systems}
-    for name in systems:
-        build_system(name, jsonl, work / name, results[name])
+    if getattr(args, "reuse", False):  # the page rows again on the index an earlier --keep run built
+        results, text_bytes = reused(work, systems)
+    else:
+        results, text_bytes = build_all(work, size, systems)
     pages_only, per_kind = getattr(args, "pages_only", False), getattr(args, "pages", 0)
     args.start_load = getattr(args, "start_load", None) or os.getloadavg()
     sample = list(records(min(size, 20_000)))
@@ -144,27 +141,55 @@ def run(size: int, systems: Sequence[str], args: argparse.Namespace) -> tuple[di
         table += " target: ingest at most 10% slower)."
     if page_result is not None:
         table += "\n\n" + pages.render(page_result, size)
-    (work / "results.json").write_text(
-        json.dumps(
-            {
-                "size": size,
-                "text_bytes": text_bytes,
-                "machine": machine(),
-                "results": {k: asdict(v) for k, v in results.items()},
-                "pages": asdict(page_result) if page_result is not None else None,
-                "term_tables_seconds": tables_s,
-                "load_at_start": args.start_load,
-            },
-            ensure_ascii=False,
-            indent=1,
-        )
+    report_json = json.dumps(
+        {
+            "size": size,
+            "text_bytes": text_bytes,
+            "machine": machine(),
+            "results": {k: asdict(v) for k, v in results.items()},
+            "pages": asdict(page_result) if page_result is not None else None,
+            "term_tables_seconds": tables_s,
+            "load_at_start": args.start_load,
+        },
+        ensure_ascii=False,
+        indent=1,
     )
-    (work / "report.md").write_text(table + "\n")
-    if not args.keep:
+    stamp = time.strftime("%H%M%S")  # each run's own copy: --reuse runs measure again on the same index
+    for name in ("results.json", f"results-{stamp}.json"):
+        (work / name).write_text(report_json)
+    for name in ("report.md", f"report-{stamp}.md"):
+        (work / name).write_text(table + "\n")
+    if not args.keep and not getattr(args, "reuse", False):
         for name in systems:
             shutil.rmtree(work / name, ignore_errors=True)
-        jsonl.unlink()
+        (work / "corpus.jsonl").unlink()
     return results, table
+
+
+def build_all(work: Path, size: int, systems: Sequence[str]) -> tuple[dict[str, SystemResult], int]:
+    """Write the corpus and index it with every system; return the results so far and the text's bytes."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    jsonl = work / "corpus.jsonl"
+    count, text_bytes = write_jsonl(records(size), jsonl)
+    log(f"corpus: {count} documents, {text_bytes / 1e6:.1f} MB of title + body text -> {jsonl}")
+    results = {name: SystemResult(name) for name in systems}
+    for name in systems:
+        build_system(name, jsonl, work / name, results[name])
+    return results, text_bytes
+
+
+def reused(work: Path, systems: Sequence[str]) -> tuple[dict[str, SystemResult], int]:
+    """Return the indexing results of the run that built work/ with --keep (its indexes are used again)."""
+    saved = json.loads((work / "results.json").read_text())
+    if not all((work / name).is_dir() for name in systems):
+        raise SystemExit(f"--reuse: no kept index of {', '.join(systems)} in {work}: run once with --keep")
+    fields = SystemResult.__dataclass_fields__
+    results = {
+        name: SystemResult(**{k: v for k, v in saved["results"][name].items() if k in fields}) for name in systems
+    }
+    log(f"reusing the indexes in {work} (built at load {saved.get('load_at_start')})")
+    return results, saved["text_bytes"]
 
 
 def log(message: str) -> None:

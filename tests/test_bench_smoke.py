@@ -68,3 +68,7 @@ def test_the_pages_only_mode_measures_every_page_kind(tmp_path: Path) -> None:
     for label in [*(LABELS[k].split(" of ")[0] for k in KINDS), "cold start to the first answer", "beside hostile"]:
         assert label in table  # the export's label names its real number of rows
     assert "Term tables for document pages and arrays for a cold start" in table and "errors)" not in table
+    from bench.summary import load_runs, render
+
+    runs = load_runs(sorted((tmp_path / str(SIZE)).glob("results-*.json")))
+    assert len(runs) == 1 and "| cold start to the first answer |" in render(runs)
