@@ -136,7 +136,7 @@ def run(size: int, systems: Sequence[str], args: argparse.Namespace) -> tuple[di
         table = render(size, text_bytes, results, args)
     if tables_s is not None and results["ours"].build_seconds:
         share = 100 * tables_s / results["ours"].build_seconds
-        table += "\n\nTerm tables for document pages and arrays for a cold start (indexer/warm.py), part of"
+        table += "\n\nTerm tables for document pages and arrays for a cold start (engine/whoosh/warm.py), part of"
         table += f" ours' ingest: {tables_s:.2f} s of {results['ours'].build_seconds:.1f} s ({share:.1f}%;"
         table += " target: ingest at most 10% slower)."
     if page_result is not None:
@@ -248,10 +248,10 @@ BUILDERS: dict[str, Callable[[Path, Path], int]] = {
 
 def term_tables_seconds(index_dir: Path) -> float:
     """Time writing the term tables and cold-start arrays of our current generation again (what they add
-    to an ingest: indexer/warm.py's after_commit)."""
-    from indexer.build import current_generation
-    from indexer.termstats import CF_EXT
-    from indexer.warm import WARM_FILE, after_commit
+    to an ingest: warm.after_commit)."""
+    from indexer.engine.whoosh.termstats import CF_EXT
+    from indexer.engine.whoosh.warm import WARM_FILE, after_commit
+    from indexer.generations import current_generation
 
     gen = index_dir / str(current_generation(index_dir))
     for table in [*gen.glob(f"*{CF_EXT}"), gen / WARM_FILE]:

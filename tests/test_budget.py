@@ -6,7 +6,7 @@ import pytest
 
 from indexer.budget import MAX_SUGGEST_WORD, MAX_SUGGEST_WORDS, BoundedSearcher, BudgetExceeded, Deadline, suggestable
 from indexer.config import SERVE_TIME_BUDGET_MS, Settings
-from indexer.engine import WhooshBackend
+from indexer.engine.whoosh.backend import WhooshBackend
 from indexer.models import SearchRequest
 from indexer.query import parse
 from webapp import create_app

@@ -9,8 +9,9 @@ import random
 import numpy as np
 import pytest
 
-from indexer import evaluate, highlight
+from indexer import highlight
 from indexer.analysis import fold
+from indexer.engine.whoosh import evaluate
 from indexer.models import SearchRequest
 from indexer.search import search
 

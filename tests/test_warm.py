@@ -8,12 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer import columns, evaluate
-from indexer.build import current_generation, ingest
 from indexer.config import Settings
-from indexer.engine import WhooshBackend
+from indexer.engine.whoosh import columns, evaluate
+from indexer.engine.whoosh.backend import WhooshBackend
+from indexer.engine.whoosh.warm import WARM_FILE, load_warm, scored_fields, write_warm
+from indexer.generations import current_generation
+from indexer.ingest import ingest
 from indexer.models import SearchRequest
-from indexer.warm import WARM_FILE, load_warm, scored_fields, write_warm
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +27,14 @@ def test_ingest_writes_the_versions_arrays(folder: Path, backend) -> None:
     s = backend._searcher()
     assert state["version"] == columns.version_key(s.reader())
     fresh = columns.Columns(s)
-    kept = state["columns"]
-    assert kept.size == fresh.size and np.array_equal(kept.dates, fresh.dates)
+    columns.remember_columns(state["version"], state["columns"])
+    kept = columns.columns(s)  # the Columns rebuilt from the file's arrays
+    assert kept is not fresh and kept.size == fresh.size and np.array_equal(kept.dates, fresh.dates)
     assert np.array_equal(kept.shown, fresh.shown) and np.array_equal(kept.group, fresh.group)
     for name, facet in fresh.facets.items():
-        assert kept.facets[name].values == facet.values and np.array_equal(kept.facets[name].codes, facet.codes)
+        got = kept.facets[name]
+        assert got.values == facet.values and got.index == facet.index and np.array_equal(got.codes, facet.codes)
+        assert (got.docs is None) == (facet.docs is None) and (got.docs is None or np.array_equal(got.docs, facet.docs))
     for leaf, _ in s.reader().leaf_readers():
         for name in scored_fields(s.schema):
             got = state["lengths"][(leaf.segment().segment_id(), name)]
@@ -61,3 +65,12 @@ def test_searches_answer_the_same_from_prepared_arrays(settings: Settings, backe
     req = SearchRequest(q="安全生产", filters=(("year", "2019"),))
     cold = WhooshBackend(settings)  # loads warm.pkl when it opens the index
     assert cold.search(req) == backend.search(req)
+
+
+def test_a_file_of_an_older_format_is_ignored(tmp_path: Path, backend) -> None:
+    folder = tmp_path / "gen"
+    folder.mkdir()
+    (folder / WARM_FILE).write_bytes(b"\x80\x04not a pickle")
+    assert not load_warm(folder, backend._searcher().reader())
+    (folder / WARM_FILE).write_bytes(pickle.dumps({"version": "x", "columns": object}))
+    assert not load_warm(folder, backend._searcher().reader())

@@ -21,7 +21,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from .models import SearchRequest
+from ...models import SearchRequest
 from .schema import FACET_FIELDS, MULTI_VALUED, date_num_range
 
 VERSIONS = 4  # index versions whose columns are kept (a rebuild while serving has two alive for a while)
@@ -183,8 +183,20 @@ def columns(s: Searcher) -> Columns:
     return built
 
 
-def remember_columns(key: tuple[Any, ...], cols: Columns) -> None:
-    """Keep Columns prepared elsewhere (indexer/warm.py) as those of the version `key`."""
+def columns_state(cols: Columns) -> dict[str, Any]:
+    """Return a Columns as plain values and arrays (to keep on disk: no class of ours is pickled)."""
+    facets = {name: (f.values, f.docs, f.codes) for name, f in cols.facets.items()}
+    return {"size": cols.size, "dates": cols.dates, "shown": cols.shown, "group": cols.group, "facets": facets}
+
+
+def remember_columns(key: tuple[Any, ...], state: dict[str, Any]) -> None:
+    """Keep the Columns of the version `key` from the state columns_state gave (warm.py)."""
+    cols = Columns.__new__(Columns)  # not read from a searcher: from the arrays ingest kept
+    cols.size, cols.dates, cols.shown, cols.group = state["size"], state["dates"], state["shown"], state["group"]
+    cols.facets = {
+        name: Facet(tuple(values), docs, codes, {v: i for i, v in enumerate(values)})
+        for name, (values, docs, codes) in state["facets"].items()
+    }
     with _lock:
         _cache[key] = cols
         while len(_cache) > VERSIONS:

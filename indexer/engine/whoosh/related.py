@@ -5,8 +5,8 @@ twice and the first 20,000 characters of its body) are searched as one OR (body,
 weight); the 3 x limit most similar documents, other than the document and its copies, are ordered with
 those of other agencies first (the page then puts other provinces first too). Whoosh scored that OR one
 document at a time: 1 to 5 s for a law or a long notice. Here the same query runs on arrays
-(indexer/evaluate.py, the same documents and scores as Whoosh's collector), and the key terms are weighed
-with a per-version table of collection frequencies written at ingest (indexer/termstats.py).
+(evaluate.py, the same documents and scores as Whoosh's collector), and the key terms are weighed
+with a per-version table of collection frequencies written at ingest (termstats.py).
 
 Precedents, citations and copies depend on the index version only (the document's text, its neighbours'
 statistics, the citation keys, the duplicate groups written with it), so the backend keeps the last
@@ -25,7 +25,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Results, Searcher
 
-from .analysis import fold
+from ...analysis import fold
 from .evaluate import evaluate
 from .termstats import key_terms
 
@@ -68,7 +68,7 @@ def most_similar(s: Searcher, rec: dict[str, Any], group: str, limit: int) -> li
 
 
 def _whoosh_fallback(s: Searcher, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
-    from .search import collect_with_whoosh
+    from ...search import collect_with_whoosh  # search imports this package: not at the top (a cycle)
 
     m = collect_with_whoosh(s, q, scored=True)
     return m.docnums, m.scores if m.scores is not None else np.zeros(len(m.docnums))

@@ -1,7 +1,7 @@
 """What a server reads before its first answer, prepared at ingest so that a cold start only loads it.
 
-The first search of a process used to read every facet column (indexer/columns.py) and every scored
-field's lengths (indexer/evaluate.py) of the index version through Whoosh, a value at a time: most of
+The first search of a process used to read every facet column (columns.py) and every scored
+field's lengths (evaluate.py) of the index version through Whoosh, a value at a time: most of
 the 1.7 s from opening the index to the first answer at 35,000 documents, and growing with the index.
 Ingest now keeps them, once a generation or an update is committed, in ``warm.pkl`` inside the Whoosh
 folder, under the version they belong to; the backend loads that file when it opens the index (in
@@ -18,7 +18,7 @@ from typing import Any
 
 import whoosh.index
 
-from .columns import Columns, remember_columns, version_key
+from .columns import Columns, columns_state, remember_columns, version_key
 from .evaluate import field_lengths, remember_lengths
 from .termstats import write_tables
 
@@ -46,7 +46,7 @@ def write_warm(folder: Path) -> None:
             if getattr(leaf, "segment", lambda: None)() is not None  # an empty index has no segment
             for name in scored_fields(s.schema)
         }
-        state = {"version": version_key(reader), "columns": Columns(s), "lengths": lengths}
+        state = {"version": version_key(reader), "columns": columns_state(Columns(s)), "lengths": lengths}
     tmp = folder / f"{WARM_FILE}.{os.getpid()}.tmp"
     with tmp.open("wb") as fh:
         pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -58,10 +58,13 @@ def load_warm(folder: Path, reader: Any) -> bool:
     path = folder / WARM_FILE
     if not path.exists():
         return False
-    with path.open("rb") as fh:
-        state = pickle.load(fh)
+    try:
+        with path.open("rb") as fh:
+            state = pickle.load(fh)
+    except (pickle.UnpicklingError, EOFError, ImportError, AttributeError):  # a file of an older format
+        return False
     key = version_key(reader)
-    if state.get("version") != key:
+    if not isinstance(state, dict) or state.get("version") != key or not isinstance(state.get("columns"), dict):
         return False
     remember_columns(key, state["columns"])
     for (segment_id, name), lengths in state["lengths"].items():
