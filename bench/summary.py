@@ -39,7 +39,7 @@ def rows(runs: list[dict[str, Any]]) -> list[tuple[str, list[float], list[float]
         ("normal_alone_ms", "normal results pages alone"),
         ("normal_hostile_ms", "normal results pages beside hostile clients"),
     ):
-        values = [r["pages"].get(key, []) for r in runs]
+        values = [v for v in (r["pages"].get(key, []) for r in runs) if v]  # runs that measured it
         out.append((label, [percentile(v, 50) for v in values], [percentile(v, 95) for v in values]))
     return out
 
@@ -50,6 +50,8 @@ def render(runs: list[dict[str, Any]]) -> str:
     head = f"{len(runs)} runs at {runs[0]['size']:,} documents; load average at the start of each: {loads}"
     lines = [head, "", "| measure, ms | median p50 | median p95 | runs' p95 |", "| --- | --- | --- | --- |"]
     for label, p50s, p95s in rows(runs):
+        if not p95s:
+            continue
         each = " / ".join(f"{v:.1f}" for v in p95s)
         lines.append(f"| {label} | {statistics.median(p50s):.1f} | {statistics.median(p95s):.1f} | {each} |")
     mem = [r["pages"]["peak_mb"] for r in runs]
