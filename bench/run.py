@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import baseline, ours, tantivy_ref
+from . import baseline, ours, pages, tantivy_ref
 from .corpus import ROOT, STARD, records, write_jsonl
 from .http_load import PeakMemory, free_port, median, percentile, run_load, server
 from .workload import KIND_LABELS, KINDS, BenchQuery, make_queries
@@ -74,6 +74,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset of ours,baseline,tantivy")
     p.add_argument("--no-http", action="store_true", help="skip the HTTP load")
     p.add_argument("--ways", action="store_true", help="also measure each optimisation (bench/ways.py)")
+    p.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="ours only: ingest, then the page kinds, hostile clients and cold starts (bench/pages.py)",
+    )
+    p.add_argument("--no-pages", action="store_true", help="skip the page kinds (bench/pages.py)")
+    p.add_argument("--pages", type=int, default=40, help="URLs per page kind (default 40)")
+    p.add_argument("--colds", type=int, default=3, help="cold starts of the server (default 3)")
+    p.add_argument("--reuse", action="store_true", help="measure again on the indexes a --keep run left")
     p.add_argument("--out", type=Path, default=OUT, help="where indexes and results go (default var/bench)")
     p.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
     return p.parse_args(argv)
@@ -86,7 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench skipped: the STARD corpus is not at {STARD} (../shared is absent on this machine)")
         return 0
     size = args.scale or args.size or sum(1 for _ in STARD.open(encoding="utf-8"))
-    systems = [s for s in args.systems.split(",") if s]
+    systems = ["ours"] if args.pages_only else [s for s in args.systems.split(",") if s]
+    load = os.getloadavg()
+    log(f"load average at the start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    args.start_load = load
     started = time.monotonic()
     results, table = run(size, systems, args)
     print(table)
@@ -101,6 +113,61 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run(size: int, systems: Sequence[str], args: argparse.Namespace) -> tuple[dict[str, SystemResult], str]:
     """Build, query and load every system on `size` documents; return the results and the table."""
     work = args.out / str(size)
+    if getattr(args, "reuse", False):  # the page rows again on the index an earlier --keep run built
+        results, text_bytes = reused(work, systems)
+    else:
+        results, text_bytes = build_all(work, size, systems)
+    pages_only, per_kind = getattr(args, "pages_only", False), getattr(args, "pages", 0)
+    args.start_load = getattr(args, "start_load", None) or os.getloadavg()
+    sample = list(records(min(size, 20_000)))
+    if not pages_only:
+        queries = make_queries(sample, args.queries)
+        measure_queries(systems, work, queries, results, make_queries(sample, 3, seed=7))
+    if not args.no_http and not pages_only:  # other, more queries: each URL asked once (no cache answers)
+        pool, warm = make_queries(sample, HTTP_QUERIES, seed=11), make_queries(sample, 10, seed=13)
+        for name in systems:
+            results[name].http = measure_http(name, work / name, pool, warm, args)
+    page_result, tables_s = None, term_tables_seconds(work / "ours") if "ours" in systems else None
+    if "ours" in systems and per_kind > 0 and not getattr(args, "no_pages", False):
+        page_result = pages.run_pages(work / "ours", sample, per_kind, getattr(args, "colds", 1), log)
+    if pages_only:
+        table = render_pages_only(size, results["ours"], args)
+    else:
+        table = render(size, text_bytes, results, args)
+    if tables_s is not None and results["ours"].build_seconds:
+        share = 100 * tables_s / results["ours"].build_seconds
+        table += "\n\nTerm tables for document pages and arrays for a cold start (engine/whoosh/warm.py), part of"
+        table += f" ours' ingest: {tables_s:.2f} s of {results['ours'].build_seconds:.1f} s ({share:.1f}%;"
+        table += " target: ingest at most 10% slower)."
+    if page_result is not None:
+        table += "\n\n" + pages.render(page_result, size)
+    report_json = json.dumps(
+        {
+            "size": size,
+            "text_bytes": text_bytes,
+            "machine": machine(),
+            "results": {k: asdict(v) for k, v in results.items()},
+            "pages": asdict(page_result) if page_result is not None else None,
+            "term_tables_seconds": tables_s,
+            "load_at_start": args.start_load,
+        },
+        ensure_ascii=False,
+        indent=1,
+    )
+    stamp = time.strftime("%H%M%S")  # each run's own copy: --reuse runs measure again on the same index
+    for name in ("results.json", f"results-{stamp}.json"):
+        (work / name).write_text(report_json)
+    for name in ("report.md", f"report-{stamp}.md"):
+        (work / name).write_text(table + "\n")
+    if not args.keep and not getattr(args, "reuse", False):
+        for name in systems:
+            shutil.rmtree(work / name, ignore_errors=True)
+        (work / "corpus.jsonl").unlink()
+    return results, table
+
+
+def build_all(work: Path, size: int, systems: Sequence[str]) -> tuple[dict[str, SystemResult], int]:
+    """Write the corpus and index it with every system; return the results so far and the text's bytes."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     jsonl = work / "corpus.jsonl"
@@ -109,32 +176,20 @@ def run(size: int, systems: Sequence[str], args: argparse.Namespace) -> tuple[di
     results = {name: SystemResult(name) for name in systems}
     for name in systems:
         build_system(name, jsonl, work / name, results[name])
-    sample = list(records(min(size, 20_000)))
-    queries = make_queries(sample, args.queries)
-    measure_queries(systems, work, queries, results, make_queries(sample, 3, seed=7))
-    if not args.no_http:  # other, more queries: each URL is asked once (no repeats for a cache to answer)
-        pool, warm = make_queries(sample, HTTP_QUERIES, seed=11), make_queries(sample, 10, seed=13)
-        for name in systems:
-            results[name].http = measure_http(name, work / name, pool, warm, args)
-    table = render(size, text_bytes, results, args)
-    (work / "results.json").write_text(
-        json.dumps(
-            {
-                "size": size,
-                "text_bytes": text_bytes,
-                "machine": machine(),
-                "results": {k: asdict(v) for k, v in results.items()},
-            },
-            ensure_ascii=False,
-            indent=1,
-        )
-    )
-    (work / "report.md").write_text(table + "\n")
-    if not args.keep:
-        for name in systems:
-            shutil.rmtree(work / name, ignore_errors=True)
-        jsonl.unlink()
-    return results, table
+    return results, text_bytes
+
+
+def reused(work: Path, systems: Sequence[str]) -> tuple[dict[str, SystemResult], int]:
+    """Return the indexing results of the run that built work/ with --keep (its indexes are used again)."""
+    saved = json.loads((work / "results.json").read_text())
+    if not all((work / name).is_dir() for name in systems):
+        raise SystemExit(f"--reuse: no kept index of {', '.join(systems)} in {work}: run once with --keep")
+    fields = SystemResult.__dataclass_fields__
+    results = {
+        name: SystemResult(**{k: v for k, v in saved["results"][name].items() if k in fields}) for name in systems
+    }
+    log(f"reusing the indexes in {work} (built at load {saved.get('load_at_start')})")
+    return results, saved["text_bytes"]
 
 
 def log(message: str) -> None:
@@ -189,6 +244,21 @@ BUILDERS: dict[str, Callable[[Path, Path], int]] = {
     "baseline": lambda jsonl, out: baseline.build(_read(jsonl), out),
     "tantivy": lambda jsonl, out: tantivy_ref.build(_read(jsonl), out),
 }
+
+
+def term_tables_seconds(index_dir: Path) -> float:
+    """Time writing the term tables and cold-start arrays of our current generation again (what they add
+    to an ingest: warm.after_commit)."""
+    from indexer.engine.whoosh.termstats import CF_EXT
+    from indexer.engine.whoosh.warm import WARM_FILE, after_commit
+    from indexer.generations import current_generation
+
+    gen = index_dir / str(current_generation(index_dir))
+    for table in [*gen.glob(f"*{CF_EXT}"), gen / WARM_FILE]:
+        table.unlink(missing_ok=True)
+    start = time.perf_counter()
+    after_commit(gen)
+    return time.perf_counter() - start
 
 
 # ---------------------------------------------------------------- query latency
@@ -347,8 +417,21 @@ def render(size: int, text_bytes: int, results: dict[str, SystemResult], args: a
         )
     medians = {n: median([v for vs in r.latency_ms.values() for v in vs]) for n, r in per.items()}
     row("all queries: median ms", medians, ".1f", "lower")
-    title = f"### {size:,} documents ({machine_line()})"
+    title = f"### {size:,} documents ({machine_line()}; {args.start_load[0]:.2f} at the start)"
     return "\n".join([title, "", *("| " + " | ".join(r) + " |" for r in rows), "", NOTES, "", agreement(results)])
+
+
+def render_pages_only(size: int, ours_result: SystemResult, args: argparse.Namespace) -> str:
+    """Return the title and ours' indexing figures of a --pages-only run (the page table follows)."""
+    r, load = ours_result, args.start_load
+    return "\n".join(
+        [
+            f"### {size:,} documents, ours only, page kinds ({machine_line()}; {load[0]:.2f} at the start)",
+            "",
+            f"Indexing: {r.docs / r.build_seconds:,.0f} documents/s ({r.build_seconds:.1f} s), peak"
+            f" {r.build_peak_mb:,.0f} MB, index {r.index_bytes / 1e6:,.0f} MB.",
+        ]
+    )
 
 
 def machine_line() -> str:

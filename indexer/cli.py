@@ -39,9 +39,12 @@ index_option = click.option(
 )
 
 
-def settings_for(index_dir: Path | None) -> Settings:
+def settings_for(index_dir: Path | None, serving: bool = False) -> Settings:
     """Return Settings from the environment with the --index option applied (dictionary files must exist)."""
-    settings = Settings.from_env(index_dir=index_dir)
+    try:
+        settings = Settings.from_env(serving=serving, index_dir=index_dir)
+    except ValueError as e:  # a malformed GOVSEARCH_* value
+        raise UserError(str(e)) from None
     for path, var in ((settings.userdict_path, "GOVSEARCH_USERDICT"), (settings.synonyms_path, "GOVSEARCH_SYNONYMS")):
         if not Path(path).is_file():
             raise UserError(f"{var}: no such dictionary file: {path}")
@@ -261,7 +264,7 @@ def serve_cmd(index_dir: Path | None, host: str, port: int, workers: int, thread
     """Serve the web app and API (gunicorn, index read-only, jieba loaded before forking)."""
     from webapp.server import run_server  # the one place the indexer reaches into the web layer
 
-    settings = settings_for(index_dir)
+    settings = settings_for(index_dir, serving=True)  # with a time budget (SERVE_TIME_BUDGET_MS)
     backend_for(index_dir)  # a missing index is reported here, before any worker starts
     run_server(settings, host, port, workers, threads, dev)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"
+SERVE_TIME_BUDGET_MS = 2000  # `govsearch serve`'s budget unless GOVSEARCH_TIME_BUDGET_MS says otherwise
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,15 @@ class Settings:
     base_url: str = ""  # public root of absolute links (feeds, exports); "" = the address `serve` listens on
     export_max_rows: int = 100_000  # most records one HTTP export may hold (the CLI has no limit)
     saved_queries_max: int = 10_000  # rows of the table of POSTed queries kept for their shareable ids
+    time_budget_ms: int | None = None  # a search past this answers with what it has ("partial"); None: no limit
     extras: dict[str, Any] = field(default_factory=dict)  # knobs for experiments and tests
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build Settings from GOVSEARCH_* variables, then apply explicit overrides."""
+    def from_env(cls, env: dict[str, str] | None = None, serving: bool = False, **overrides: Any) -> Settings:
+        """Build Settings from GOVSEARCH_* variables, then apply explicit overrides (`serving`: the
+        production server's defaults, i.e. a time budget)."""
         env = dict(os.environ if env is None else env)
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {"time_budget_ms": SERVE_TIME_BUDGET_MS} if serving else {}
         if env.get("GOVSEARCH_INDEX"):
             values["index_dir"] = Path(env["GOVSEARCH_INDEX"])
         if env.get("GOVSEARCH_CORPUS"):
@@ -54,11 +57,26 @@ class Settings:
             values["base_url"] = env["GOVSEARCH_BASE_URL"]
         if env.get("GOVSEARCH_EXPORT_MAX_ROWS"):
             values["export_max_rows"] = int(env["GOVSEARCH_EXPORT_MAX_ROWS"])
+        if env.get("GOVSEARCH_TIME_BUDGET_MS"):
+            values["time_budget_ms"] = _budget(env["GOVSEARCH_TIME_BUDGET_MS"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "index_dir" in values:
             values["index_dir"] = Path(values["index_dir"])
         return cls(**values)
 
+    def __post_init__(self) -> None:
+        if self.time_budget_ms is not None and (isinstance(self.time_budget_ms, bool) or self.time_budget_ms < 0):
+            raise ValueError(f"time_budget_ms must be 0 or more milliseconds, not {self.time_budget_ms!r}")
+
     def with_(self, **changes: Any) -> Settings:
         """Return a copy with some settings changed."""
         return replace(self, **changes)
+
+
+def _budget(raw: str) -> int | None:
+    """Read GOVSEARCH_TIME_BUDGET_MS: whole milliseconds, or "off" for no limit."""
+    if raw.strip().lower() in ("off", "none"):
+        return None
+    if not raw.strip().isdigit():
+        raise ValueError(f"GOVSEARCH_TIME_BUDGET_MS must be whole milliseconds or 'off', not {raw!r}")
+    return int(raw)

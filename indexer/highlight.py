@@ -9,7 +9,10 @@ the longest matching span is marked whole (中华人民共和国, not 中华 + �
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from html import escape
+
+import numpy as np
 
 from .analysis import fold
 
@@ -18,13 +21,16 @@ LEAD_CHARS = 24  # context kept before the first match of a passage
 MAX_SPANS = 2000  # matches considered when choosing a passage (long documents)
 
 Span = tuple[int, int]
+SPACES = np.array([c for c in range(0x3000 + 1) if chr(c).isspace()], dtype=np.uint32)  # none lies above U+3000
 
 
-def _compact(text: str) -> tuple[str, list[int]]:
+def _compact(text: str) -> tuple[str, Sequence[int]]:
     """Return the folded text without whitespace and the original offset of each of its characters."""
     folded = fold(text)
-    offsets = [i for i, ch in enumerate(folded) if not ch.isspace()]
-    return "".join(folded[i] for i in offsets), offsets
+    # str.split() cuts at exactly the characters str.isspace() names; the offsets come from one numpy pass
+    # over the code points (a per-character loop cost 20 ms on a 50,000-character law, for each hit)
+    points = np.frombuffer(folded.encode("utf-32-le"), dtype=np.uint32)
+    return "".join(folded.split()), np.flatnonzero(~np.isin(points, SPACES)).tolist()
 
 
 def _occurrences(haystack: str, term: str) -> list[Span]:

@@ -225,6 +225,7 @@ class SearchPage:
     suggestion: str | None = None  # "did you mean", when nothing matched
     warnings: tuple[str, ...] = ()
     corrected: str | None = None  # the spelling correction whose results are shown (request.q found nothing)
+    partial: bool = False  # cut short by the time budget (a line in warnings says what was left out)
 
     def to_json(self) -> dict[str, Any]:
         """Return the /api/search object of INTERFACE.md."""
@@ -243,4 +244,5 @@ class SearchPage:
             "did_you_mean": self.suggestion,
             "corrected": self.corrected,
             "warnings": list(self.warnings),
+            "partial": self.partial,
         }

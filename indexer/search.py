@@ -10,6 +10,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Results, Searcher
 
+from .budget import BoundedSearcher, BudgetExceeded, Deadline, no_deadline, suggestable
 from .engine.whoosh.columns import Columns, columns
 from .engine.whoosh.matches import Matches, collect
 from .engine.whoosh.schema import FACET_FIELDS, date_num_range
@@ -56,41 +57,75 @@ def check_request(req: SearchRequest) -> None:
         raise BadRequest(f"unknown filter {unknown[0]!r}: use one of {', '.join(FACET_FIELDS)}")
 
 
-def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None, facet_size: int = 30) -> SearchPage:
-    """Run one query with facet filters; return a page of hits plus facet counts."""
+def search(
+    s: Searcher,
+    req: SearchRequest,
+    store: RecordStore | None = None,
+    facet_size: int = 30,
+    deadline: Deadline | None = None,
+) -> SearchPage:
+    """Run one query with facet filters; return a page of hits plus facet counts (past the deadline: what
+    it has, marked partial)."""
     check_request(req)
+    deadline = deadline or no_deadline()
     s = ranking_searcher(s)
     parsed = parse(req.q)
     q, expanded = to_whoosh(parsed, req.synonyms, reader=s.reader())
     cols = columns(s)
     matches = collect(s, q, scored=req.sort == "relevance")
     shown = matches.allowed(cols, req)  # once: the hits and the counts of facets without a selection
-    total, ordered = _run(
-        s, q, req, req.page * req.per_page, ranking_plan(parsed), cols=cols, matches=matches, ok=shown
-    )
+    plan = ranking_plan(parsed)
+    if deadline.expired() and req.sort == "relevance":
+        deadline.skip("re-ranking the top hits")
+        plan = None
+    total, ordered = _run(s, q, req, req.page * req.per_page, plan, cols=cols, matches=matches, ok=shown)
     facets = facet_buckets(cols, matches, req, facet_size, shown=shown)
     rows = ordered[(req.page - 1) * req.per_page : req.page * req.per_page]
     bodies = store.get_many(r["id"] for r in rows) if store else {}
     sizes = store.group_sizes(r["dup_of"] for r in rows) if store else {}
     terms = parsed.terms() + expanded
     hits = tuple(to_hit(r, bodies.get(r["id"], {}), terms, sizes) for r in rows)
+    warnings = tuple(parsed.warnings) + ((deadline.warning(),) if deadline.partial else ())
     if total or not req.q:
-        return SearchPage(req, total, hits, facets, tuple(expanded), None, tuple(parsed.warnings))
-    fixed = _nothing_found(s, req, parsed, store, facet_size)
+        return SearchPage(req, total, hits, facets, tuple(expanded), None, warnings, partial=deadline.partial)
+    fixed = _nothing_found(s, req, parsed, store, facet_size, deadline)
     if fixed is not None:
         return fixed
-    suggestion = suggest(s, parsed, lambda t: _count(s, t, req))
-    return SearchPage(req, total, hits, facets, tuple(expanded), suggestion, tuple(parsed.warnings))
+    suggestion = _suggestion(s, parsed, req, deadline)
+    warnings = tuple(parsed.warnings) + ((deadline.warning(),) if deadline.partial else ())
+    return SearchPage(req, total, hits, facets, tuple(expanded), suggestion, warnings, partial=deadline.partial)
+
+
+def _suggestion(s: Searcher, parsed: ParsedQuery, req: SearchRequest, deadline: Deadline) -> str | None:
+    """Return a "did you mean" for a query without hits, within the deadline (None when out of time)."""
+    if not suggestable(parsed):
+        return None
+    known: dict[str, int] = {}  # a candidate counted twice (a dead word, then the query without it) runs once
+
+    def count(text: str) -> int:
+        if text not in known:
+            deadline.check()
+            known[text] = _count(s, text, req)
+        return known[text]
+
+    if deadline.expired():
+        deadline.skip("a did-you-mean")
+        return None
+    try:
+        return suggest(BoundedSearcher(s, deadline), parsed, count)
+    except BudgetExceeded:
+        deadline.skip("a did-you-mean")
+        return None
 
 
 def _nothing_found(
-    s: Searcher, req: SearchRequest, parsed: ParsedQuery, store: RecordStore | None, facet_size: int
+    s: Searcher, req: SearchRequest, parsed: ParsedQuery, store: RecordStore | None, facet_size: int, deadline: Deadline
 ) -> SearchPage | None:
     """Return the page of a spelling correction that finds documents (request.q kept), or None."""
     fixed = correction(s, parsed, lambda t: _count(s, t, req)) if req.correct else None
     if fixed is None:
         return None
-    page = search(s, replace(req, q=fixed, correct=False), store, facet_size)
+    page = search(s, replace(req, q=fixed, correct=False), store, facet_size, deadline)
     return replace(page, request=req, corrected=fixed)
 
 
@@ -99,7 +134,7 @@ def _run(
     q: wq.Query,
     req: SearchRequest,
     limit: int | None,
-    plan: Plan,
+    plan: Plan | None,
     weights: Weights = WEIGHTS,
     cols: Columns | None = None,
     matches: Matches | None = None,
@@ -132,7 +167,7 @@ def _run(
             order = order[:limit]
         items = [(None, int(docs[i])) for i in order]
     hits = Results(s, q, items)[:]
-    if relevance:
+    if relevance and plan is not None:
         hits = rerank(s, hits, plan, weights)
         hits = learned(s, hits, plan, ranker) if ranker else hits
     return total, hits[:limit]

@@ -54,3 +54,21 @@ def test_the_three_systems_index_and_answer_the_same_documents(bench) -> None:
         assert firsts and all(f in by_number.values() for f in firsts), (name, firsts)
     firsts = {name: [p[:1] for p in results[name].answers["docnum"]] for name in SYSTEMS}
     assert firsts["ours"] == firsts["baseline"] == firsts["tantivy"]
+
+
+@pytest.mark.slow
+def test_the_pages_only_mode_measures_every_page_kind(tmp_path: Path) -> None:
+    """`make bench-pages`: ours only, every page kind, the hostile comparison and a cold start, one table."""
+    from bench.pages import KINDS, LABELS
+
+    need_shared(STARD)
+    args = argparse.Namespace(pages_only=True, pages=2, colds=1, no_http=True, out=tmp_path, keep=False)
+    results, table = run(SIZE, ["ours"], args)
+    assert list(results) == ["ours"] and "baseline" not in table
+    for label in [*(LABELS[k].split(" of ")[0] for k in KINDS), "cold start to the first answer", "beside hostile"]:
+        assert label in table  # the export's label names its real number of rows
+    assert "Term tables for document pages and arrays for a cold start" in table and "errors)" not in table
+    from bench.summary import load_runs, render
+
+    runs = load_runs(sorted((tmp_path / str(SIZE)).glob("results-*.json")))
+    assert len(runs) == 1 and "| cold start to the first answer |" in render(runs)

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from indexer.api import BadRequest, Settings, open_backend
 
-from . import advanced, api, export, facets, hosts, i18n, meta, saved, views
+from . import advanced, api, compress, export, facets, hosts, i18n, meta, saved, views
 from .params import MAX_QUERY_CHARS, MAX_QUERY_STRING_BYTES, QueryTooLong, link_args, refuse_long_url
 
 CSP = (
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_defaults(i18n.add_lang_to_urls)
     app.after_request(i18n.remember_lang)
     app.after_request(_security_headers)
+    compress.install(app)
     app.jinja_env.globals.update(
         t=i18n.t,
         lang=i18n.lang,

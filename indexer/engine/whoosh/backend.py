@@ -13,6 +13,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from ...analysis import fold
+from ...budget import Deadline
 from ...config import Settings
 from ...fields import cite_key, docnum_key
 from ...generations import current_generation, open_index, store_path
@@ -20,7 +21,9 @@ from ...models import Hit, SearchPage, SearchRequest
 from ...search import iter_ids, search, to_hit
 from ...store import RecordStore
 from . import check_whoosh_version
+from .related import VersionCache, most_similar, other_agencies_first
 from .searcher import open_searcher
+from .warm import load_warm
 
 REFRESH_SECONDS = 1.0  # how often a thread checks for a newer index
 RESULT_CACHE = 512  # search pages kept per process, keyed by index version and request
@@ -36,7 +39,11 @@ class WhooshBackend:
         self._pages: OrderedDict[tuple[Any, ...], SearchPage] = OrderedDict()
         self._pages_lock = threading.Lock()
         check_whoosh_version()
-        open_index(self.index_dir).close()  # fail now, with a clear message, if there is no index
+        self._related = VersionCache()  # precedents, citations and copies of documents, per index version
+        ix = open_index(self.index_dir)  # fail now, with a clear message, if there is no index
+        with ix.reader() as reader:  # the arrays ingest prepared for a cold start (before any fork)
+            load_warm(Path(ix.storage.folder), reader)
+        ix.close()
 
     def _searcher(self) -> Searcher:
         local = self._local
@@ -61,7 +68,9 @@ class WhooshBackend:
         return st
 
     def search(self, req: SearchRequest) -> SearchPage:
-        """Run one search request; a request already answered from this index version is not run again."""
+        """Run one search request; a request already answered from this index version is not run again
+        (a page the time budget cut short is not kept: the next asking may have the time)."""
+        deadline = Deadline(self.settings.time_budget_ms)
         searcher = self._searcher()
         key = (self._local.gen, searcher.reader().generation(), req)
         with self._pages_lock:
@@ -69,7 +78,9 @@ class WhooshBackend:
             if page is not None:
                 self._pages.move_to_end(key)
                 return page
-        page = search(searcher, req, self.store(), self.settings.facet_size)
+        page = search(searcher, req, self.store(), self.settings.facet_size, deadline)
+        if page.partial:
+            return page
         with self._pages_lock:
             self._pages[key] = page
             if len(self._pages) > int(self.settings.extras.get("result_cache", RESULT_CACHE)):
@@ -98,8 +109,15 @@ class WhooshBackend:
         """Return the stored record of one document, or None."""
         return self.store().get(doc_id)
 
+    def _version(self) -> tuple[Any, Any]:
+        searcher = self._searcher()
+        return (self._local.gen, searcher.reader().generation())
+
     def duplicates(self, doc_id: str) -> list[dict[str, Any]]:
         """Return the other records of the document's duplicate group (the other places it was published)."""
+        return self._related.get(self._version(), ("copies", doc_id), lambda: self._duplicates(doc_id))
+
+    def _duplicates(self, doc_id: str) -> list[dict[str, Any]]:
         row = self.store().db.execute("SELECT dup_of FROM records WHERE id = ?", (doc_id,)).fetchone()
         if not row or not row[0]:
             return []
@@ -107,28 +125,25 @@ class WhooshBackend:
         return list(self._records(ids))
 
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit]:
-        """Return precedents: the most similar documents, other agencies first, near-copies left out."""
+        """Return precedents: the most similar documents, other agencies first, near-copies left out
+        (related.py; kept per index version)."""
+        return self._related.get(self._version(), ("similar", doc_id, limit), lambda: self._similar(doc_id, limit))
+
+    def _similar(self, doc_id: str, limit: int) -> list[Hit]:
         rec = self.document(doc_id)
         if rec is None:
             return []
-        s = self._searcher()
-        text = fold(f"{rec.get('title', '')}\n{rec.get('title', '')}\n{(rec.get('body') or '')[:20000]}")
-        terms = s.key_terms_from_text("body", text, numterms=20)
-        if not terms:
-            return []
-        q = wq.Or(
-            [wq.Term("body", t, boost=w) for t, w in terms] + [wq.Term("title", t, boost=2 * w) for t, w in terms]
-        )
         me = self.store().db.execute("SELECT dup_of FROM records WHERE id = ?", (doc_id,)).fetchone()
         group = me[0] if me and me[0] else doc_id
-        exclude = wq.Or([wq.Term("id", doc_id), wq.Term("dup_of", group)])
-        results = s.search(q, mask=exclude, limit=limit * 3)
-        agency = rec.get("agency")
-        rows = sorted(results, key=lambda r: (bool(agency) and r.get("agency") == agency, -r.score))
-        return [to_hit(r, {"body": ""}, [], {}) for r in rows[:limit]]
+        rows = most_similar(self._searcher(), {**rec, "id": doc_id}, group, limit)
+        return [to_hit(r, {"body": ""}, [], {}) for r in other_agencies_first(rows, rec.get("agency"), limit)]
 
     def citations(self, doc_id: str, limit: int = 50) -> tuple[list[Hit], list[Hit]]:
-        """Return (documents this one cites, documents citing this one) that are in the index."""
+        """Return (documents this one cites, documents citing this one) that are in the index (kept per
+        index version)."""
+        return self._related.get(self._version(), ("citations", doc_id, limit), lambda: self._citations(doc_id, limit))
+
+    def _citations(self, doc_id: str, limit: int) -> tuple[list[Hit], list[Hit]]:
         rec = self.document(doc_id)
         if rec is None:
             return [], []

@@ -193,6 +193,26 @@ def columns(s: Searcher) -> Columns:
     return built
 
 
+def columns_state(cols: Columns) -> dict[str, Any]:
+    """Return a Columns as plain values and arrays (to keep on disk: no class of ours is pickled)."""
+    facets = {name: (f.values, f.docs, f.codes) for name, f in cols.facets.items()}
+    return {"size": cols.size, "dates": cols.dates, "shown": cols.shown, "group": cols.group, "facets": facets}
+
+
+def remember_columns(key: tuple[Any, ...], state: dict[str, Any]) -> None:
+    """Keep the Columns of the version `key` from the state columns_state gave (warm.py)."""
+    cols = Columns.__new__(Columns)  # not read from a searcher: from the arrays ingest kept
+    cols.size, cols.dates, cols.shown, cols.group = state["size"], state["dates"], state["shown"], state["group"]
+    cols.facets = {
+        name: Facet(tuple(values), docs, codes, {v: i for i, v in enumerate(values)})
+        for name, (values, docs, codes) in state["facets"].items()
+    }
+    with _lock:
+        _cache[key] = cols
+        while len(_cache) > VERSIONS:
+            _cache.popitem(last=False)
+
+
 def version_key(reader: Any) -> tuple[Any, ...]:
     """Return what names one index version: its segments' ids (random per segment, so a rebuilt index in
     another folder never shares them) and its document counts (deletions change them). Never the

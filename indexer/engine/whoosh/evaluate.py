@@ -42,6 +42,7 @@ Posting = tuple[np.ndarray, np.ndarray, list[Any] | None]  # one segment's docum
 EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 LENGTH_SEGMENTS = 64  # (segment, field) length arrays kept per process
+DENSE_UNION = 16  # a union of at least 1/16 as many postings as document numbers is summed densely
 POSTINGS_CACHE = int(os.environ.get("GOVSEARCH_POSTINGS_CACHE_MB") or 96) * 2**20  # per process; 0: none
 
 
@@ -260,8 +261,15 @@ def union(parts: Sequence[Arrays]) -> Arrays:
         return empty()
     if len(parts) == 1:
         return parts[0]
-    docs, where = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
-    return docs, np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(docs))
+    docs, weights = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    top = int(docs.max()) + 1
+    if len(docs) * DENSE_UNION < top:  # few postings over many documents: sort them
+        found, where = np.unique(docs, return_inverse=True)
+        return found, np.bincount(where, weights=weights, minlength=len(found))
+    # many postings (a long query's words): count over every document number instead of sorting; each sum
+    # adds the same scores in the same order as above, so the scores are the same to the last bit
+    found = np.flatnonzero(np.bincount(docs, minlength=top))
+    return found, np.bincount(docs, weights=weights, minlength=top)[found]
 
 
 def intersection(parts: Sequence[Arrays]) -> Arrays:
@@ -509,6 +517,14 @@ _blocks_bytes = 0
 _postings: OrderedDict[tuple[Any, ...], tuple[tuple[np.ndarray, np.ndarray, Any], int]] = OrderedDict()
 _postings_bytes = 0
 _lock = threading.Lock()
+
+
+def remember_lengths(segment_id: str, fieldname: str, lengths: np.ndarray) -> None:
+    """Keep a segment's field lengths prepared elsewhere (warm.py), as field_lengths gives them."""
+    with _lock:
+        _lengths[(segment_id, fieldname)] = lengths
+        while len(_lengths) > LENGTH_SEGMENTS:
+            _lengths.popitem(last=False)
 
 
 def field_lengths(reader: Any, fieldname: str) -> np.ndarray:

@@ -31,6 +31,7 @@ from ...writes import WriteReport, delete_records, put_documents
 from . import check_whoosh_version
 from .schema import SCHEMA_VERSION, make_schema
 from .segments import Shard, build_segments
+from .warm import after_commit
 
 BULK_FRACTION = 0.3  # pending share of all records above which a new generation is built instead
 BULK_PROCS = min(4, os.cpu_count() or 1)  # worker processes of a bulk build (engine/whoosh/segments.py)
@@ -64,6 +65,7 @@ def sync_index(store: RecordStore, index_dir: Path, rebuild: bool = False) -> tu
                 writer.update_document(**index_fields(doc, dup_of))
                 done.append(doc.doc_id)
             begin_journal(store, {"kind": "update", "gen": gen, "toc": writer.generation})
+        after_commit(index_dir / gen)  # the new (or merged) segments' term tables, the version's arrays
         store.mark_indexed(done)
         end_journal(store)
     return pending, False
@@ -75,6 +77,7 @@ def build_generation(store: RecordStore, index_dir: Path) -> int:
     whoosh.index.create_in(str(tmp), make_schema()).close()
     store.commit()  # the bulk workers read the records through connections of their own
     count = build_segments(tmp, bulk_shards(store, BULK_PROCS))
+    after_commit(tmp)  # term tables for document pages, arrays for a cold start (warm.py)
     swap_in(index_dir, tmp, name)
     store.mark_indexed()
     store.set_meta("schema_version", SCHEMA_VERSION)
