@@ -49,6 +49,7 @@ PLACES = {
     "indexer.spelling": "search",
     "indexer.rerank": "search",
     "indexer.priors": "search",
+    "indexer.budget": "search",
     "indexer.expansions": "search",
     "indexer.search": "search",
     # a backend's reader answers a SearchRequest through search; its writer ingests
@@ -79,6 +80,7 @@ LATE_OK = {
     "xlrd",
     "lxml",
     "gov_site_list",
+    "brotli",  # optional: without it responses are gzipped
     "lightgbm",  # the learned re-ranker: loaded with its model, not by every importer of search
     "webapp.server",  # `govsearch serve`: the one place the indexer reaches into the web layer
 }

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from indexer.engine.whoosh import termstats
+from indexer.engine.whoosh.matches import collect_with_whoosh
 from indexer.engine.whoosh.related import CANDIDATES, KEY_TERMS, similarity_query, similarity_text
 from indexer.generations import current_generation
-from indexer.search import collect_with_whoosh
 
 SAMPLE = 12  # documents with a body whose precedents are checked
 

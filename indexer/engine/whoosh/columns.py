@@ -196,13 +196,21 @@ def columns(s: Searcher) -> Columns:
 def columns_state(cols: Columns) -> dict[str, Any]:
     """Return a Columns as plain values and arrays (to keep on disk: no class of ours is pickled)."""
     facets = {name: (f.values, f.docs, f.codes) for name, f in cols.facets.items()}
-    return {"size": cols.size, "dates": cols.dates, "shown": cols.shown, "group": cols.group, "facets": facets}
+    return {
+        "size": cols.size,
+        "dates": cols.dates,
+        "issued": cols.issued,
+        "shown": cols.shown,
+        "group": cols.group,
+        "facets": facets,
+    }
 
 
 def remember_columns(key: tuple[Any, ...], state: dict[str, Any]) -> None:
     """Keep the Columns of the version `key` from the state columns_state gave (warm.py)."""
     cols = Columns.__new__(Columns)  # not read from a searcher: from the arrays ingest kept
-    cols.size, cols.dates, cols.shown, cols.group = state["size"], state["dates"], state["shown"], state["group"]
+    cols.size, cols.dates, cols.issued = state["size"], state["dates"], state["issued"]
+    cols.shown, cols.group = state["shown"], state["group"]
     cols.facets = {
         name: Facet(tuple(values), docs, codes, {v: i for i, v in enumerate(values)})
         for name, (values, docs, codes) in state["facets"].items()

@@ -27,6 +27,7 @@ from whoosh.searching import Results, Searcher
 
 from ...analysis import fold
 from .evaluate import evaluate
+from .matches import collect_with_whoosh
 from .termstats import key_terms
 
 KEY_TERMS = 20  # words of the document that make its similarity query
@@ -68,8 +69,6 @@ def most_similar(s: Searcher, rec: dict[str, Any], group: str, limit: int) -> li
 
 
 def _whoosh_fallback(s: Searcher, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
-    from ...search import collect_with_whoosh  # search imports this package: not at the top (a cycle)
-
     m = collect_with_whoosh(s, q, scored=True)
     return m.docnums, m.scores if m.scores is not None else np.zeros(len(m.docnums))
 

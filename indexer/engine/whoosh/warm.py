@@ -66,6 +66,8 @@ def load_warm(folder: Path, reader: Any) -> bool:
     key = version_key(reader)
     if not isinstance(state, dict) or state.get("version") != key or not isinstance(state.get("columns"), dict):
         return False
+    if "issued" not in state["columns"]:  # written before the 成文日期 column: read the arrays as before
+        return False
     remember_columns(key, state["columns"])
     for (segment_id, name), lengths in state["lengths"].items():
         remember_lengths(segment_id, name, lengths)
