@@ -10,7 +10,7 @@ from .engine.whoosh.schema import FACET_FIELDS
 from .errors import BadRequest, IndexError_
 from .export import EXPORTERS, MEDIA_TYPES, content_disposition, file_name, manifest, software_version, write_xlsx
 from .highlight import mark_all
-from .models import FacetBucket, Hit, SearchPage, SearchRequest
+from .models import SORTS, FacetBucket, Hit, SearchPage, SearchRequest
 from .query import parse
 from .region import filter_value
 from .search import MAX_WINDOW
@@ -20,6 +20,7 @@ __all__ = [
     "FACET_FIELDS",
     "MAX_WINDOW",
     "MEDIA_TYPES",
+    "SORTS",
     "BadRequest",
     "FacetBucket",
     "Hit",

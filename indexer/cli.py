@@ -139,17 +139,20 @@ def make_request(
     all_copies: bool,
     **kw: Any,
 ) -> SearchRequest:
-    """Build a SearchRequest from command-line options."""
-    return SearchRequest(
-        q=query,
-        filters=parse_filters(filters),
-        sort=sort,
-        date_from=parse_day(date_from, "--from"),
-        date_to=parse_day(date_to, "--to"),
-        synonyms=not no_synonyms,
-        collapse=not all_copies,
-        **kw,
-    )
+    """Build a SearchRequest from command-line options; a bad one is a usage error (one line, status 2)."""
+    try:
+        return SearchRequest(
+            q=query,
+            filters=parse_filters(filters),
+            sort=sort,
+            date_from=parse_day(date_from, "--from"),
+            date_to=parse_day(date_to, "--to"),
+            synonyms=not no_synonyms,
+            collapse=not all_copies,
+            **kw,
+        )
+    except BadRequest as e:
+        raise UserError(str(e)) from None
 
 
 def backend_for(index_dir: Path | None) -> Any:

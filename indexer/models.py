@@ -6,6 +6,20 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
 
+from .errors import BadRequest
+
+# facet name in URLs and JSON -> index field (INTERFACE.md)
+FACET_FIELDS: dict[str, str] = {
+    "topic": "topics",
+    "agency": "agency",
+    "region": "region",
+    "year": "year",
+    "doc_type": "doc_type",
+    "status": "status",
+    "attachment": "has_attachment",
+}
+SORTS = ("relevance", "date", "date_asc")
+
 
 class SkipDocument(Exception):
     """A record or page that cannot become a Document; the pipeline counts the reason."""
@@ -165,6 +179,17 @@ class SearchRequest:
     synonyms: bool = True  # expand with the government synonym dictionary
     collapse: bool = True  # show one copy of a notice republished at several places
     correct: bool = True  # when nothing matches, show the results of a spelling correction that finds some
+
+    def __post_init__(self) -> None:
+        # checked once, where a request is made (URL, command line, code); how deep a page may reach is
+        # the search's own limit (search.check_request), as the web app serves later pages empty
+        if self.page < 1 or self.per_page < 1:
+            raise BadRequest("page and per_page must be positive whole numbers")
+        if self.sort not in SORTS:
+            raise BadRequest(f"unknown sort {str(self.sort)[:20]!r}: use relevance, date or date_asc")
+        unknown = [name for name, _ in self.filters if name not in FACET_FIELDS]
+        if unknown:
+            raise BadRequest(f"unknown filter {str(unknown[0])[:20]!r}: use one of {', '.join(FACET_FIELDS)}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.api import FACET_FIELDS
+from indexer.api import FACET_FIELDS, SORTS
 
 from .openapi_site import QID, site_paths, with_head
-from .params import FALSE_WORDS, MAX_PAGE, MAX_QUERY_CHARS, SORTS, TRUE_WORDS
+from .params import FALSE_WORDS, MAX_PAGE, MAX_QUERY_CHARS, TRUE_WORDS
 
 NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
 FORMATS = ("csv", "jsonl", "xlsx")

@@ -9,17 +9,8 @@ from whoosh.columns import ListColumn, PickleColumn, VarBytesColumn, WrappedColu
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from ...analysis import bigram_analyzer, char_analyzer, word_analyzer
+from ...models import FACET_FIELDS  # noqa: F401 - declared with SearchRequest (which checks filters); named here too
 
-# facet name in URLs and JSON -> index field
-FACET_FIELDS: dict[str, str] = {
-    "topic": "topics",
-    "agency": "agency",
-    "region": "region",
-    "year": "year",
-    "doc_type": "doc_type",
-    "status": "status",
-    "attachment": "has_attachment",
-}
 MULTI_VALUED = frozenset({"topics", "region"})  # keyword fields: one document, several values
 SCHEMA_VERSION = "8"  # bump when the schema or the analysis changes: forces a rebuild
 LAST_DAY_NUM = 99991231  # the upper bound of an open date range in date_num
