@@ -35,10 +35,11 @@ import whoosh.index
 from whoosh.index import Index
 
 from .analysis import fold
-from .duplicates import SIGNATURE_SCHEME, group_duplicates, signature
+from .duplicates import SIGNATURE_SCHEME, signature
 from .models import Document, SkipDocument
 from .normalize import parse_doc_number
 from .pipeline import content_hash, record_id, scrub, to_document
+from .relations import regroup
 from .schema import SCHEMA_VERSION, make_schema
 from .segments import Shard, build_segments
 from .sources import Item, input_files, read_items
@@ -308,15 +309,10 @@ def _store_checked(store: RecordStore, c: _Checked, report: IngestReport) -> Non
 
 
 def regroup_duplicates(store: RecordStore) -> None:
-    """Group the stored records into near-duplicate groups; store each record's group when it changed."""
+    """Group the stored records into copies and versions (indexer.relations); store what changed."""
     if store.get_meta(SIGNATURE_KEY) != SIGNATURE_SCHEME:
         resign(store)
-    rows = list(store.signatures())
-    groups = group_duplicates((doc_id, sig, number) for doc_id, sig, number, _ in rows)
-    changes = {doc_id: groups.get(doc_id, doc_id) for doc_id, _, _, old in rows if groups.get(doc_id, doc_id) != old}
-    if changes:
-        store.set_dup_of(changes)
-        store.commit()
+    regroup(store)
 
 
 def resign(store: RecordStore) -> None:

@@ -18,7 +18,9 @@ CREATE TABLE IF NOT EXISTS records (
     hash TEXT NOT NULL,            -- of the input record and the pipeline version: unchanged -> skipped
     record TEXT NOT NULL,          -- Document.to_record() as JSON
     sig BLOB,                      -- near-duplicate signature
-    dup_of TEXT,                   -- canonical id of its duplicate group
+    dup_of TEXT,                   -- canonical id of its group of copies (转载)
+    version_of TEXT,               -- id of the current version of the law or 办法 it is a version of
+    validity TEXT,                 -- 已修订 / 废止 set on an older version (identity), else NULL
     indexed INTEGER NOT NULL DEFAULT 0,  -- 1 once the Whoosh index holds this version
     updated TEXT NOT NULL DEFAULT (datetime('now'))
 );
@@ -26,6 +28,9 @@ CREATE INDEX IF NOT EXISTS records_pending ON records(indexed) WHERE indexed = 0
 CREATE INDEX IF NOT EXISTS records_dup_of ON records(dup_of);  -- group sizes on every results page
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# columns added after the first release: a store written before them gains them when opened for writing
+MIGRATIONS = (("version_of", "TEXT"), ("validity", "TEXT"))
+VERSIONS_INDEX = "CREATE INDEX IF NOT EXISTS records_version_of ON records(version_of) WHERE version_of IS NOT NULL"
 
 
 class RecordStore:
@@ -41,9 +46,22 @@ class RecordStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA_SQL)
+            self._migrate()
             if not self.get_meta(SIGNATURE_KEY) and not self.db.execute("SELECT 1 FROM records LIMIT 1").fetchone():
                 self.set_meta(SIGNATURE_KEY, SIGNATURE_SCHEME)  # a new store: its signatures are of this scheme
                 self.db.commit()
+
+    def _migrate(self) -> None:
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(records)")}
+        for name, kind in MIGRATIONS:
+            if name not in have:
+                self.db.execute(f"ALTER TABLE records ADD COLUMN {name} {kind}")
+        self.db.execute(VERSIONS_INDEX)
+        self.db.commit()
+
+    def has_versions(self) -> bool:
+        """Tell whether the store has the version columns (a read-only store of an old version may not)."""
+        return "version_of" in {r[1] for r in self.db.execute("PRAGMA table_info(records)")}
 
     def close(self) -> None:
         """Close the connection."""
@@ -101,6 +119,43 @@ class RecordStore:
         """Yield (id, signature, canonical 文号, dup_of) for duplicate grouping."""
         sql = "SELECT id, sig, json_extract(record, '$.doc_number'), dup_of FROM records WHERE sig IS NOT NULL"
         yield from self.db.execute(sql)
+
+    def identity_rows(self) -> Iterator[tuple[dict[str, Any], bytes | None, str | None, str | None, str | None]]:
+        """Yield (identity fields of the record, signature, dup_of, version_of, validity) of every record."""
+        sql = (
+            "SELECT id, sig, dup_of, version_of, validity, json_extract(record, '$.title'), "
+            "json_extract(record, '$.doc_number'), json_extract(record, '$.agency'), "
+            "json_extract(record, '$.region'), json_extract(record, '$.date'), json_extract(record, '$.date_issued'), "
+            "json_extract(record, '$.status'), json_extract(record, '$.source'), json_extract(record, '$.url'), "
+            "substr(json_extract(record, '$.body'), 1, 200), "
+            "length(json_extract(record, '$.title')) + length(json_extract(record, '$.body')) FROM records ORDER BY id"
+        )
+        names = ("title", "doc_number", "agency", "region", "date", "date_issued", "status", "source", "url", "body")
+        names += ("length",)
+        for doc_id, sig, dup_of, version_of, validity, *values in self.db.execute(sql):
+            yield {"id": doc_id, **dict(zip(names, values, strict=True))}, sig, dup_of, version_of, validity
+
+    def set_versions(self, changes: dict[str, tuple[str | None, str | None]]) -> None:
+        """Store each record's (current version id, validity); the index does not hold them."""
+        self.db.executemany(
+            "UPDATE records SET version_of = ?, validity = ? WHERE id = ?", [(v, s, k) for k, (v, s) in changes.items()]
+        )
+
+    def versions(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """Return (current version id, validity) of those records that are versions of a law or 办法."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids or not self.has_versions():
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT id, version_of, validity FROM records WHERE id IN ({marks}) AND version_of IS NOT NULL"
+        return {k: (v, s) for k, v, s in self.db.execute(sql, ids)}
+
+    def versions_of(self, current: str) -> list[tuple[str, str | None]]:
+        """Return (id, validity) of every version of a law or 办法 whose current version is given."""
+        if not self.has_versions():
+            return []
+        sql = "SELECT id, validity FROM records WHERE version_of = ? ORDER BY id"
+        return [(k, s) for k, s in self.db.execute(sql, (current,))]
 
     def set_dup_of(self, changes: dict[str, str]) -> None:
         """Store new duplicate groups; changed records must be indexed again."""

@@ -1,0 +1,86 @@
+"""Regroup the stored records into copies and versions (indexer.identity's rules), at every ingest.
+
+Copies share `dup_of` (the id of the copy that search shows; the index collapses on it). Versions of one law
+or 办法 share `version_of` (the id of the version in force), and older ones get `validity` 已修订 (or their
+own 废止/失效); they are never collapsed. Everything is computed from the store alone, so an index built by
+an earlier grouping is regrouped at its next ingest without fetching anything again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .duplicates import group_copies
+from .identity import Facts, agencies_differ, current_first, facts_of, governments_differ, work_key
+from .store import RecordStore
+
+ENDED = ("废止", "失效")  # an older version's own status that says more than 已修订
+
+
+def regroup(store: RecordStore) -> tuple[int, int]:
+    """Store each record's group of copies and its versions where they changed; return (copies changed,
+    versions changed). Records whose group of copies changed are marked for indexing again."""
+    facts, sigs, old_dup, old_versions = [], [], {}, {}
+    for rec, sig, dup_of, version_of, validity in store.identity_rows():
+        fact = facts_of(rec)
+        facts.append(fact)
+        sigs.append(sig)
+        old_dup[fact.doc_id] = dup_of
+        old_versions[fact.doc_id] = (version_of, validity)
+    copy_of = group_copies(zip(facts, sigs, strict=True))
+    dup_changes = {k: v for k, v in copy_of.items() if old_dup.get(k) != v}
+    versions = version_groups(facts, copy_of)
+    version_changes = {
+        f.doc_id: versions.get(f.doc_id, (None, None))
+        for f in facts
+        if old_versions[f.doc_id] != versions.get(f.doc_id, (None, None))
+    }
+    if dup_changes:
+        store.set_dup_of(dup_changes)
+    if version_changes:
+        store.set_versions(version_changes)
+    if dup_changes or version_changes:
+        store.commit()
+    return len(dup_changes), len(version_changes)
+
+
+def version_groups(facts: list[Facts], copy_of: dict[str, str]) -> dict[str, tuple[str, str | None]]:
+    """Map each record that is one of several versions of a law or 办法 to (current version's id, validity):
+    records with the same work key in one government, a group of copies counting as one version."""
+    by_id = {f.doc_id: f for f in facts}
+    buckets: dict[str, list[Facts]] = defaultdict(list)
+    for f in facts:
+        key = work_key(f.title)
+        if key:
+            buckets[key].append(f)
+    out: dict[str, tuple[str, str | None]] = {}
+    for members in buckets.values():
+        if len(members) < 2:
+            continue
+        for cluster in _by_government(members):
+            entries = {copy_of.get(f.doc_id, f.doc_id) for f in cluster}
+            if len(entries) < 2:
+                continue
+            current = current_first([by_id[e] for e in entries if e in by_id])[0].doc_id
+            for f in cluster:
+                entry = by_id.get(copy_of.get(f.doc_id, f.doc_id), f)
+                out[f.doc_id] = (current, None if entry.doc_id == current else _validity(entry))
+    return out
+
+
+def _validity(older: Facts) -> str:
+    return older.status if older.status in ENDED else "已修订"
+
+
+def _by_government(members: list[Facts]) -> list[list[Facts]]:
+    """Split records of one title into governments: a record joins the first cluster none of whose members
+    has another region or agency (an unknown one joins the first cluster)."""
+    clusters: list[list[Facts]] = []
+    for f in sorted(members, key=lambda m: (m.region is None, m.agency is None, m.doc_id)):
+        for cluster in clusters:
+            if not any(governments_differ(f.region, o.region) or agencies_differ(f.agency, o.agency) for o in cluster):
+                cluster.append(f)
+                break
+        else:
+            clusters.append([f])
+    return clusters
