@@ -235,14 +235,16 @@ ARTICLE = re.compile(r"^(.*?)(第[一二三四五六七八九十百千零〇]+�
 
 def article_label(a: str, b: str) -> tuple[str, str]:
     """Label two statute articles by their names (read as a lawyer reads them): the same article of the same
-    law (its name with or without 中华人民共和国 or 《》) is one document published twice, a copy; the same
-    law in another version (试行, 修正) is a version; any other law or article is a different document."""
+    law (its name with or without 中华人民共和国 or 《》), in two compilations that do not say which version
+    each took it from (STARD's caveat), is a version; so is the same law in another version (试行, 修正);
+    any other law or article is a different document."""
     ma, mb = ARTICLE.match(a), ARTICLE.match(b)
     if not (ma and mb):
         return "different", "not both articles"
     la, lb = (NAME_NOISE.sub("", m[1]).replace("中华人民共和国", "") for m in (ma, mb))
     if la == lb:
-        return ("copy", "same law, same article") if ma[2] == mb[2] else ("different", "same law, other article")
+        same = ma[2] == mb[2]
+        return ("version", "same law, same article, version unknown") if same else ("different", "other article")
     if VERSION.sub("", la) == VERSION.sub("", lb):
         return "version", "same law in another version"
     return "different", "another law"

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, BinaryIO
@@ -28,6 +29,10 @@ COLUMNS = (
     "status",
     "source",
     "text_sha256",
+    "copy_group",  # the id of the copy a collapsed search shows for this row's group of copies (转载)
+    "is_canonical",  # 1 on that copy
+    "version_of",  # the id of the version in force, when the row is one version of a law or 办法
+    "validity",  # 已修订 / 废止 on an older version
     "body",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # cells a spreadsheet would run as formulas
@@ -51,6 +56,8 @@ def safe_cell(value: Any) -> str:
     """Return a cell value as text that no spreadsheet will evaluate as a formula."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
     if isinstance(value, list | tuple):
         value = "; ".join(str(v) if not isinstance(v, dict) else v.get("url", "") for v in value)
     text = str(value)
@@ -119,6 +126,7 @@ def manifest(
         "date_to": req.date_to.isoformat() if req.date_to else None,
         "synonyms": req.synonyms,
         "collapse_duplicates": req.collapse,
+        "copies": COPIES_ONE if req.collapse else COPIES_ALL,
         "format": fmt,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "index": index_version,
@@ -129,6 +137,18 @@ def manifest(
         out["count"] = len(docs)
         out["documents"] = docs
     return out
+
+
+COPIES_ALL = (
+    "every matching document is a row, copies (转载) included; copy_group names each row's group of copies "
+    "(the id of the copy a collapsed search shows), is_canonical marks that copy"
+)
+COPIES_ONE = "one row per group of copies (转载): the copy a collapsed search shows; ask all=1 for every copy"
+
+
+def export_request(req: SearchRequest, every_copy: bool | None) -> SearchRequest:
+    """Return the request an export runs: every copy unless the user asked for one per group."""
+    return replace(req, collapse=False) if every_copy is None else replace(req, collapse=not every_copy)
 
 
 EXPORTERS: dict[str, Callable[[Iterable[dict[str, Any]]], Iterator[bytes]]] = {"csv": to_csv, "jsonl": to_jsonl}

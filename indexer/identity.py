@@ -54,6 +54,7 @@ class Facts:
     status: str | None = None
     reposted: bool = False  # the record says it republishes another site's text
     length: int = 0  # characters of title and body: page chrome weighs more on a short text
+    addressed: bool = False  # it has a URL: it was published somewhere
 
 
 def facts_of(rec: dict[str, Any]) -> Facts:
@@ -66,13 +67,23 @@ def facts_of(rec: dict[str, Any]) -> Facts:
         has_body=bool(body.strip()),
         doc_number=rec.get("doc_number") or None,
         agency=rec.get("agency") or None,
-        region=rec.get("region") or None,
+        region=_issuer_region(rec),
         published=_day(rec.get("date")),
         issued=_day(rec.get("date_issued")),
         status=rec.get("status") or None,
         reposted=bool(REPOST_MARK.search(marks)),
         length=int(rec.get("length") or len(rec.get("title") or "") + len(body)),
+        addressed=bool(rec.get("url")),
     )
+
+
+def _issuer_region(rec: dict[str, Any]) -> str | None:
+    """Return the record's region when it can be the issuer's: with neither agency nor 文号 it was read off
+    the text (normalize.region_of's last resort: a place the text names, or the reposting site's), which
+    says nothing of who issued it."""
+    if not (rec.get("agency") or rec.get("doc_number")):
+        return None
+    return rec.get("region") or None
 
 
 def _day(value: Any) -> date | None:
@@ -92,7 +103,7 @@ def work_key(title: str) -> str:
     """Return the key shared by every version of a law or 办法: its folded title without version marks,
     or "" when the title is not one of a text that is amended over the years."""
     key = title_key(VERSION_MARK.sub("", fold(title or "")))
-    return key if len(key) >= 4 and STATUTE.search(key) else ""
+    return key if len(key) >= 3 and STATUTE.search(key) else ""
 
 
 def titles_agree(a: str, b: str) -> bool:
@@ -142,15 +153,23 @@ def _dates_apart(a: Facts, b: Facts) -> bool:
     return bool(a.published and b.published and abs((a.published - b.published).days) > REPUBLISH_DAYS)
 
 
+def published(f: Facts) -> bool:
+    """Tell whether a record says anything of a publication: 文号, agency, a date or an address."""
+    return bool(f.doc_number or f.agency or f.published or f.issued or f.addressed)
+
+
 def may_be_copies(a: Facts, b: Facts) -> bool:
     """Tell whether the metadata allows two records to be copies (the text decides the rest)."""
+    if not (published(a) or published(b)):  # one text in two compilations (an article of a law in two
+        return False  # versions) is not a notice published again: nothing says which version either is
     if numbers_differ(a.doc_number, b.doc_number) or governments_differ(a.region, b.region):
         return False
     shared = bool(a.doc_number and b.doc_number)  # one 文号 names one issuer: an agency read off a
     if (agencies_differ(a.agency, b.agency) and not shared) or _dates_apart(a, b):  # site's chrome is not it
         return False
-    if not (a.has_body and b.has_body):  # metadata only: the same 文号 and the same title, nothing less
-        return bool(a.doc_number and b.doc_number) and title_key(a.title) == title_key(b.title) != ""
+    if not (a.has_body and b.has_body):  # metadata only: the same 文号, agency and title, nothing less
+        same_title = title_key(a.title) == title_key(b.title) != ""
+        return shared and same_title and not agencies_differ(a.agency, b.agency)
     return titles_agree(a.title, b.title)
 
 

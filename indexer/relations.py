@@ -9,9 +9,13 @@ an earlier grouping is regrouped at its next ingest without fetching anything ag
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 from .duplicates import group_copies
 from .identity import Facts, agencies_differ, current_first, facts_of, governments_differ, work_key
+from .models import Hit
 from .store import RecordStore
 
 ENDED = ("废止", "失效")  # an older version's own status that says more than 已修订
@@ -66,6 +70,42 @@ def version_groups(facts: list[Facts], copy_of: dict[str, str]) -> dict[str, tup
                 entry = by_id.get(copy_of.get(f.doc_id, f.doc_id), f)
                 out[f.doc_id] = (current, None if entry.doc_id == current else _validity(entry))
     return out
+
+
+def mark_versions(hits: Sequence[Hit], store: RecordStore) -> tuple[Hit, ...]:
+    """Mark the hits that are older versions: their validity and the id of the version in force. An older
+    version found by its own words is still shown, marked."""
+    versions = store.versions(h.doc_id for h in hits)
+    return tuple(
+        replace(h, validity=versions[h.doc_id][1], current_version=versions[h.doc_id][0])
+        if h.doc_id in versions and versions[h.doc_id][0] != h.doc_id
+        else h
+        for h in hits
+    )
+
+
+def versions_of(store: RecordStore, doc_id: str) -> list[dict[str, Any]]:
+    """Return id, title, date, validity and current of every version of a document's law or 办法, the one
+    in force first, then newest to oldest; [] when it has no other version."""
+    found = store.versions([doc_id])
+    if doc_id not in found:
+        return []
+    current = found[doc_id][0]
+    rows = store.versions_of(current)
+    records = store.get_many(i for i, _ in rows)
+    out = [
+        {
+            "id": i,
+            "title": records[i].get("title"),
+            "date": records[i].get("date") or records[i].get("date_issued"),
+            "validity": validity or records[i].get("status") or ("有效" if i == current else None),
+            "current": i == current,
+        }
+        for i, validity in rows
+        if i in records
+    ]
+    newest_first = sorted(out, key=lambda v: v["date"] or "", reverse=True)
+    return sorted(newest_first, key=lambda v: not v["current"])
 
 
 def _validity(older: Facts) -> str:

@@ -18,6 +18,7 @@ from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
 from .ranking import RERANK_DEPTH, WEIGHTS, Plan, Weights, ranking_searcher, rerank
+from .relations import mark_versions
 from .schema import FACET_FIELDS, date_num_range
 from .store import RecordStore
 from .suggest import suggest
@@ -76,6 +77,7 @@ def search(s: Searcher, req: SearchRequest, store: RecordStore | None = None, fa
     sizes = store.group_sizes(r["dup_of"] for r in rows) if store else {}
     terms = parsed.terms() + expanded
     hits = tuple(to_hit(r, bodies.get(r["id"], {}), terms, sizes) for r in rows)
+    hits = mark_versions(hits, store) if store else hits
     suggestion = suggest(s, parsed, lambda text: _count(s, text, req)) if not total and req.q else None
     return SearchPage(req, total, hits, facets, tuple(expanded), suggestion, tuple(parsed.warnings))
 

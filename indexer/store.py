@@ -150,6 +150,25 @@ class RecordStore:
         sql = f"SELECT id, version_of, validity FROM records WHERE id IN ({marks}) AND version_of IS NOT NULL"
         return {k: (v, s) for k, v, s in self.db.execute(sql, ids)}
 
+    def relations(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return each record's identity columns for exports: copy_group (the id of the copy a collapsed
+        search shows), is_canonical, version_of and validity."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, dict[str, Any]] = {}
+        cols = "id, dup_of, version_of, validity" if self.has_versions() else "id, dup_of, NULL, NULL"
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            sql = f"SELECT {cols} FROM records WHERE id IN ({','.join('?' * len(chunk))})"
+            for doc_id, dup_of, version_of, validity in self.db.execute(sql, chunk):
+                group = dup_of or doc_id
+                out[doc_id] = {
+                    "copy_group": group,
+                    "is_canonical": group == doc_id,
+                    "version_of": version_of,
+                    "validity": validity,
+                }
+        return out
+
     def versions_of(self, current: str) -> list[tuple[str, str | None]]:
         """Return (id, validity) of every version of a law or 办法 whose current version is given."""
         if not self.has_versions():

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request, stream_with_context, url_for
 
-from indexer.export import EXPORTERS, MEDIA_TYPES, manifest, write_xlsx
+from indexer.export import EXPORTERS, MEDIA_TYPES, export_request, manifest, write_xlsx
 
 from .api import backend, request_from_url
 from .params import link_args
@@ -19,12 +19,18 @@ def _args() -> dict[str, Any]:
     return link_args(request.args)
 
 
+def _request() -> Any:
+    """Return the export's request: every copy, unless ?all=0 asks for one per group (issue 19)."""
+    req = request_from_url()
+    return export_request(req, None if request.args.get("all", "") == "" else not req.collapse)
+
+
 @bp.get("/export.<fmt>")
 def export(fmt: str) -> Any:
     """Stream every hit of the query as CSV, JSONL or XLSX."""
     if fmt not in MEDIA_TYPES:
         abort(404)
-    req = request_from_url()
+    req = _request()
     records = backend().iter_records(req)
     headers = {
         "Content-Disposition": f'attachment; filename="govsearch-export.{fmt}"',
@@ -47,7 +53,7 @@ def _chunks(fh: Any, size: int = 1 << 16) -> Any:
 @bp.get("/export.manifest.json")
 def export_manifest() -> Any:
     """Return the provenance manifest of an export: query, index version, a SHA-256 per document."""
-    req = request_from_url()
+    req = _request()
     fmt = request.args.get("fmt", "csv")
     args = {k: v for k, v in _args().items() if k != "fmt"}
     rerun = url_for("export.export", fmt=fmt if fmt in MEDIA_TYPES else "csv", _external=True, **args)
