@@ -310,9 +310,10 @@ def _store_checked(store: RecordStore, c: _Checked, report: IngestReport) -> Non
 
 def regroup_duplicates(store: RecordStore) -> None:
     """Group the stored records into copies and versions (indexer.relations); store what changed."""
-    if store.get_meta(SIGNATURE_KEY) != SIGNATURE_SCHEME:
+    resigned = store.get_meta(SIGNATURE_KEY) != SIGNATURE_SCHEME
+    if resigned:
         resign(store)
-    regroup(store)
+    regroup(store, force=resigned)
 
 
 def resign(store: RecordStore) -> None:

@@ -122,13 +122,14 @@ def _candidate_pairs(matrix: np.ndarray, threshold: float = LSH_THRESHOLD) -> np
         sizes = np.diff(np.r_[starts, len(ordered)])
         two = starts[sizes == 2]  # most shared buckets: one pair each, taken at once
         pairs.append(np.column_stack([order[two], order[two + 1]]))
-        for lo, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
-            members = order[lo : lo + size]
-            if size > BIG_BUCKET:  # many copies of one text: chain them instead of all pairs
-                pairs.append(np.column_stack([members[:-1], members[1:]]))
-            else:
-                i, j = np.triu_indices(size, 1)
-                pairs.append(np.column_stack([members[i], members[j]]))
+        for lo, size in zip(starts[sizes > BIG_BUCKET].tolist(), sizes[sizes > BIG_BUCKET].tolist(), strict=True):
+            members = order[lo : lo + size]  # many copies of one text: chain them instead of all pairs
+            pairs.append(np.column_stack([members[:-1], members[1:]]))
+        for size in np.unique(sizes[(sizes > 2) & (sizes <= BIG_BUCKET)]).tolist():
+            # every bucket of this size at once: a (buckets x size) matrix of members, all pairs of its columns
+            members = order[starts[sizes == size][:, None] + np.arange(size)]
+            i, j = np.triu_indices(size, 1)
+            pairs.append(np.column_stack([members[:, i].ravel(), members[:, j].ravel()]))
     found = np.sort(np.concatenate(pairs), axis=1)
     return np.unique(found, axis=0)
 
@@ -138,29 +139,36 @@ class _Groups:
     are linked pair by pair, and a chain must not join what no single pair may."""
 
     def __init__(self, facts: list[Facts]) -> None:
+        self.facts = facts
         self.parent = list(range(len(facts)))
-        self.numbers = [{f.doc_number} if f.doc_number else set() for f in facts]
-        self.regions = [{f.region} if f.region else set() for f in facts]
-        self.agencies = [{f.agency} if f.agency else set() for f in facts]
+        self.joined: set[int] = set()  # records in a group of two or more: the only ones to name
+        self.summary: dict[int, tuple[set[str], set[str], set[str]]] = {}  # root: its 文号, regions, agencies
+
+    def _of(self, root: int) -> tuple[set[str], set[str], set[str]]:
+        if root not in self.summary:  # made on a record's first union: most records never join one
+            f = self.facts[root]
+            self.summary[root] = ({f.doc_number} - {None}, {f.region} - {None}, {f.agency} - {None})  # type: ignore[operator]
+        return self.summary[root]
 
     def union(self, a: int, b: int) -> None:
         ra, rb = _find(self.parent, a), _find(self.parent, b)
-        if ra == rb or not self._compatible(ra, rb):
+        if ra == rb or not self._compatible(self._of(ra), self._of(rb)):
             return
         self.parent[rb] = ra
-        self.numbers[ra] |= self.numbers[rb]
-        self.regions[ra] |= self.regions[rb]
-        self.agencies[ra] |= self.agencies[rb]
+        for mine, theirs in zip(self._of(ra), self.summary.pop(rb), strict=True):
+            mine |= theirs
+        self.joined.update((a, b))
 
-    def _compatible(self, ra: int, rb: int) -> bool:
-        numbers = self.numbers[ra] | self.numbers[rb]
+    @staticmethod
+    def _compatible(a: tuple[set[str], set[str], set[str]], b: tuple[set[str], set[str], set[str]]) -> bool:
+        numbers = a[0] | b[0]
         if any(numbers_differ(x, y) for x in numbers for y in numbers):
             return False
-        if any(governments_differ(x, y) for x in self.regions[ra] for y in self.regions[rb]):
+        if any(governments_differ(x, y) for x in a[1] for y in b[1]):
             return False
-        if self.numbers[ra] and self.numbers[rb]:  # one 文号 on both sides names one issuer (identity.may_be_copies)
+        if a[0] and b[0]:  # one 文号 on both sides names one issuer (identity.may_be_copies)
             return True
-        return not any(agencies_differ(x, y) for x in self.agencies[ra] for y in self.agencies[rb])
+        return not any(agencies_differ(x, y) for x in a[2] for y in b[2])
 
     def root(self, i: int) -> int:
         return _find(self.parent, i)
@@ -208,9 +216,9 @@ def _same_number(facts: list[Facts]) -> dict[str, list[int]]:
 
 def _canonical_ids(facts: list[Facts], groups: _Groups) -> dict[str, str]:
     members: dict[int, list[Facts]] = defaultdict(list)
-    for i, f in enumerate(facts):
-        members[groups.root(i)].append(f)
-    out: dict[str, str] = {}
+    for i in groups.joined:
+        members[groups.root(i)].append(facts[i])
+    out = {f.doc_id: f.doc_id for f in facts}
     for group in members.values():
         shown = canonical_copy(group).doc_id if len(group) > 1 else group[0].doc_id
         out.update((f.doc_id, shown) for f in group)
@@ -218,5 +226,8 @@ def _canonical_ids(facts: list[Facts], groups: _Groups) -> dict[str, str]:
 
 
 def group_duplicates(items: Iterable[tuple[str, bytes, str | None]]) -> dict[str, str]:
-    """Map each (doc_id, signature, canonical 文号 or None) of a record with a body to its canonical copy."""
-    return group_copies((Facts(doc_id, has_body=True, doc_number=number), sig) for doc_id, sig, number in items)
+    """Map each (doc_id, signature, canonical 文号 or None) of a published page with a body (nothing else
+    known of it) to its canonical copy."""
+    return group_copies(
+        (Facts(doc_id, has_body=True, doc_number=number, addressed=True), sig) for doc_id, sig, number in items
+    )

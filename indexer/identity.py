@@ -35,6 +35,8 @@ VERSION_MARK = re.compile(
 )
 # titles of texts that are amended over the years (law, regulation, 办法, rules), not one-off notices
 STATUTE = re.compile(r"(?:法|条例|规定|办法|细则|规则|规程|章程|解释|准则|标准)$")
+STATUTE_LAST = set("法例定则則程释釋准準")  # the last character of every STATUTE ending, either script
+TRAILING_MARK = re.compile(r"(?:\s*[（(][^（()）]*[)）])+$")
 REPOST_MARK = re.compile(r"转载|转自|转发自")
 WITHDRAWN = ("废止", "失效", "已修订", "已被修改", "历史版本")
 
@@ -102,6 +104,9 @@ def title_key(title: str) -> str:
 def work_key(title: str) -> str:
     """Return the key shared by every version of a law or 办法: its folded title without version marks,
     or "" when the title is not one of a text that is amended over the years."""
+    bare = TRAILING_MARK.sub("", (title or "").rstrip())
+    if not bare or bare[-1] not in STATUTE_LAST:  # most titles (notices, articles) end otherwise: no folding
+        return ""
     key = title_key(VERSION_MARK.sub("", fold(title or "")))
     return key if len(key) >= 3 and STATUTE.search(key) else ""
 

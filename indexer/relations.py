@@ -8,6 +8,7 @@ an earlier grouping is regrouped at its next ingest without fetching anything ag
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -19,11 +20,38 @@ from .models import Hit
 from .store import RecordStore
 
 ENDED = ("废止", "失效")  # an older version's own status that says more than 已修订
+RULES = "identity-1"  # change it with the rules: every store is then regrouped once at its next ingest
+STATE_KEY = "relations_state"  # meta: the rules and the records the stored relations were computed from
 
 
-def regroup(store: RecordStore) -> tuple[int, int]:
+def records_state(store: RecordStore) -> str:
+    """Return a fingerprint of the rules and of every stored record's id and content hash (about 50 ms per
+    65,000 records): equal fingerprints, equal relations."""
+    mix = 0
+    for doc_id, digest in store.db.execute("SELECT id, hash FROM records"):
+        mix ^= hash_int(doc_id, digest)
+    return f"{RULES}:{store.count()}:{mix:x}"
+
+
+def hash_int(doc_id: str, digest: str) -> int:
+    """Return a 64-bit number of a record's id and content hash (stable across processes)."""
+    return int.from_bytes(hashlib.blake2b(f"{doc_id}\0{digest}".encode(), digest_size=8).digest(), "little")
+
+
+def regroup(store: RecordStore, force: bool = False) -> tuple[int, int]:
     """Store each record's group of copies and its versions where they changed; return (copies changed,
-    versions changed). Records whose group of copies changed are marked for indexing again."""
+    versions changed). Records whose group of copies changed are marked for indexing again. Nothing is
+    done when neither the records nor the rules changed since the last time (unless forced)."""
+    state = records_state(store)
+    if not force and store.get_meta(STATE_KEY) == state:
+        return 0, 0
+    changed = _regroup(store)
+    store.set_meta(STATE_KEY, state)
+    store.commit()
+    return changed
+
+
+def _regroup(store: RecordStore) -> tuple[int, int]:
     facts, sigs, old_dup, old_versions = [], [], {}, {}
     for rec, sig, dup_of, version_of, validity in store.identity_rows():
         fact = facts_of(rec)

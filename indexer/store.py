@@ -33,6 +33,9 @@ MIGRATIONS = (("version_of", "TEXT"), ("validity", "TEXT"))
 VERSIONS_INDEX = "CREATE INDEX IF NOT EXISTS records_version_of ON records(version_of) WHERE version_of IS NOT NULL"
 
 
+IDENTITY_FIELDS = ("title", "doc_number", "agency", "region", "date", "date_issued", "status", "source", "url")
+
+
 class RecordStore:
     """SQLite file of records: written by ingest, read by the web app and exports."""
 
@@ -122,18 +125,17 @@ class RecordStore:
 
     def identity_rows(self) -> Iterator[tuple[dict[str, Any], bytes | None, str | None, str | None, str | None]]:
         """Yield (identity fields of the record, signature, dup_of, version_of, validity) of every record."""
+        # one parse of each record for the short fields (a JSON array of them), one for its body
+        paths = ", ".join(f"'$.{n}'" for n in IDENTITY_FIELDS)
         sql = (
-            "SELECT id, sig, dup_of, version_of, validity, json_extract(record, '$.title'), "
-            "json_extract(record, '$.doc_number'), json_extract(record, '$.agency'), "
-            "json_extract(record, '$.region'), json_extract(record, '$.date'), json_extract(record, '$.date_issued'), "
-            "json_extract(record, '$.status'), json_extract(record, '$.source'), json_extract(record, '$.url'), "
-            "substr(json_extract(record, '$.body'), 1, 200), "
-            "length(json_extract(record, '$.title')) + length(json_extract(record, '$.body')) FROM records ORDER BY id"
+            "SELECT id, sig, dup_of, version_of, validity, fields, substr(body, 1, 200), length(body) FROM "
+            f"(SELECT *, json_extract(record, {paths}) AS fields, json_extract(record, '$.body') AS body FROM records)"
+            " ORDER BY id"
         )
-        names = ("title", "doc_number", "agency", "region", "date", "date_issued", "status", "source", "url", "body")
-        names += ("length",)
-        for doc_id, sig, dup_of, version_of, validity, *values in self.db.execute(sql):
-            yield {"id": doc_id, **dict(zip(names, values, strict=True))}, sig, dup_of, version_of, validity
+        for doc_id, sig, dup_of, version_of, validity, fields, head, size in self.db.execute(sql):
+            rec = dict(zip(IDENTITY_FIELDS, json.loads(fields), strict=True))
+            rec.update(id=doc_id, body=head, length=len(rec.get("title") or "") + (size or 0))
+            yield rec, sig, dup_of, version_of, validity
 
     def set_versions(self, changes: dict[str, tuple[str | None, str | None]]) -> None:
         """Store each record's (current version id, validity); the index does not hold them."""

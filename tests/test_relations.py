@@ -14,6 +14,7 @@ from indexer import build
 from indexer.build import ingest_items, open_index, store_path
 from indexer.config import Settings
 from indexer.models import SearchRequest
+from indexer.relations import STATE_KEY, records_state, regroup
 from indexer.search import search
 from indexer.sources import Item
 from indexer.store import RecordStore
@@ -107,6 +108,15 @@ def test_exports_hold_every_copy_with_its_group_by_default(client) -> None:
     assert info["count"] == 2 and "copies (转载) included" in info["copies"]
 
 
+def test_an_ingest_with_nothing_new_does_not_regroup(index_dir: Path) -> None:
+    store = RecordStore(store_path(index_dir))
+    try:
+        assert store.get_meta(STATE_KEY) == records_state(store)
+        assert regroup(store) == (0, 0)
+    finally:
+        store.close()
+
+
 def test_a_bad_copies_flag_is_a_clear_error(client) -> None:
     r = client.get("/export.csv", query_string={"q": "条例", "all": "perhaps"})
     assert r.status_code == 400 and "all must be one of" in r.get_data(as_text=True)
@@ -127,6 +137,7 @@ def test_an_index_grouped_by_the_old_rules_is_regrouped_at_its_next_ingest(tmp_p
     store.db.execute("DROP INDEX records_version_of")
     store.db.execute("ALTER TABLE records DROP COLUMN version_of")
     store.db.execute("ALTER TABLE records DROP COLUMN validity")
+    store.db.execute("DELETE FROM meta WHERE key = ?", (STATE_KEY,))  # the old version never wrote it
     store.commit()
     store.close()
     assert len(_hits(ix, f'title:"{THREE_NUMBERS}"')) == 1
