@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.copy_pairs import PAIRS, SHARED, Pair, load_pairs
 from indexer.duplicates import signature, similarity
-from indexer.identity import COPY_THRESHOLD, Facts, facts_of, is_copy, relation
+from indexer.identity import COPY_THRESHOLD, Facts, canonical_copy, facts_of, is_copy, relation
 
 FOLDS = 5
 SEED = 19
@@ -101,6 +101,11 @@ def copy_rows(judged: Sequence[Judged]) -> list[str]:
     for j in judged:
         if j.predicted(COPY_THRESHOLD) != (j.pair.label == "copy"):
             lines.append(f"  wrong at {COPY_THRESHOLD}: {j.pair.name} {j.pair.kind} ({j.pair.label}) sim {j.sim:.2f}")
+    built_copies = [j for j in judged if j.pair.label == "copy" and j.pair.kind.startswith("built")]
+    shown = sum(canonical_copy([j.b, j.a]).doc_id == j.a.doc_id for j in built_copies)
+    lines.append(
+        f"  the copy shown for a built repost and its original: the original in {shown} of {len(built_copies)}"
+    )
     confusion: dict[tuple[str, str], int] = {}
     for j in judged:
         key = (j.pair.label, relation(j.a, j.b, j.sim))

@@ -62,7 +62,8 @@ class Facts:
 def facts_of(rec: dict[str, Any]) -> Facts:
     """Return the identity facts of a stored record (Document.to_record shape)."""
     body = rec.get("body") or ""
-    marks = " ".join(str(rec.get(k) or "") for k in ("title", "source", "url")) + body[:200]
+    # a repost says so near its top (转载 lines) or at its foot (本文转载自…); the store passes both ends
+    marks = " ".join(str(rec.get(k) or "") for k in ("title", "source", "url")) + body[:200] + body[-200:]
     return Facts(
         doc_id=rec["id"],
         title=rec.get("title") or "",
@@ -222,7 +223,7 @@ def canonical_copy(members: list[Facts]) -> Facts:
     """Return the copy a collapsed group shows: the issuing agency's own publication, else the earliest."""
 
     def key(f: Facts) -> tuple[bool, int, str]:
-        day = f.published or f.issued
-        return (f.reposted, day.toordinal() if day else date.max.toordinal(), f.doc_id)
+        # publication dates compare; a 成文日期 is the same on every copy, so it cannot tell them apart
+        return (f.reposted, f.published.toordinal() if f.published else date.max.toordinal(), f.doc_id)
 
     return min(members, key=key)

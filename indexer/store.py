@@ -128,7 +128,8 @@ class RecordStore:
         # one parse of each record for the short fields (a JSON array of them), one for its body
         paths = ", ".join(f"'$.{n}'" for n in IDENTITY_FIELDS)
         sql = (
-            "SELECT id, sig, dup_of, version_of, validity, fields, substr(body, 1, 200), length(body) FROM "
+            "SELECT id, sig, dup_of, version_of, validity, fields, substr(body, 1, 200) || char(10) || "
+            "substr(body, -200), length(body) FROM "
             f"(SELECT *, json_extract(record, {paths}) AS fields, json_extract(record, '$.body') AS body FROM records)"
             " ORDER BY id"
         )

@@ -54,6 +54,14 @@ def test_labelled_pair_follows_the_rules(judged: dict, line: dict) -> None:
         assert said == "version", f"pair {line['pair']} ({line['note']}): versions of one law, the rules say {said}"
 
 
+def test_the_copy_shown_is_the_original_unless_it_says_it_is_a_repost_or_has_no_date(judged: dict) -> None:
+    for name, j in judged.items():
+        if j.pair.label == "copy" and j.pair.kind.startswith("built"):
+            expected = j.a.doc_id if j.a.published and not j.a.reposted else None
+            shown = canonical_copy([j.b, j.a]).doc_id
+            assert expected is None or shown == expected, f"pair {name}: the repost {shown} is shown, not {expected}"
+
+
 def test_the_labelled_set_has_every_kind_the_issue_asks_for() -> None:
     kinds = Counter(p["kind"] for p in LINES)
     labels = Counter(p["label"] for p in LINES)
