@@ -13,7 +13,7 @@ import argparse
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 from bench.copy_pairs import PAIRS, SHARED, Pair, load_pairs
 from indexer.duplicates import signature, similarity
 from indexer.identity import COPY_THRESHOLD, Facts, canonical_copy, facts_of, is_copy, relation
+from indexer.models import Document, SkipDocument
 
 FOLDS = 5
 SEED = 19
@@ -116,6 +117,42 @@ def copy_rows(judged: Sequence[Judged]) -> list[str]:
     return lines
 
 
+def corpus_rows() -> list[str]:
+    """Group the development corpus (laws, policy metadata, the saved pages) as ingest does; count the
+    copies that collapsing hides and the groups that mix 文号 or governments (the rules allow none)."""
+    from bench.copy_pairs import FIXTURES, _read
+    from indexer.duplicates import group_copies
+
+    records = _read("lawrefbook_laws.jsonl") + _read("policy_transparency_metadata.jsonl")
+    pages = sorted((SHARED / FIXTURES).glob("*.html"))
+    records += [{"id": p.stem, "html": p.read_text("utf-8", errors="replace"), "url": f"file:{p.name}"} for p in pages]
+    docs = list(_documents(records))
+    facts = {d.doc_id: facts_of(d.to_record()) for d in docs}
+    groups = group_copies((facts[d.doc_id], signature(d.title, d.body)) for d in docs)
+    members: dict[str, list[Facts]] = {}
+    for doc_id, group in groups.items():
+        members.setdefault(group, []).append(facts[doc_id])
+    shared = [m for m in members.values() if len(m) > 1]
+    numbers = sum(len({f.doc_number for f in m if f.doc_number}) > 1 for m in shared)
+    regions = sum(len({f.region for f in m if f.region}) > 1 for m in shared)
+    hidden = sum(len(m) - 1 for m in shared)
+    return [
+        f"copies in the development corpus ({len(docs)} records): {len(shared)} groups of copies, {hidden} records "
+        f"hidden when collapsed; groups holding two 文号: {numbers}, two region paths (one above the other): {regions}"
+    ]
+
+
+def _documents(records: list[dict[str, Any]]) -> Iterator[Document]:
+    """Yield the Document of each record that ingest would take (a record with no text is skipped)."""
+    from indexer.pipeline import to_document
+
+    for rec in records:
+        try:
+            yield to_document(rec)
+        except SkipDocument:
+            continue
+
+
 def collapse_rows(index_dir: Path, queries: dict[str, str], qrels: dict[str, set[str]]) -> list[str]:
     """Return STARD nDCG@10 and Recall@100 of search() with copies collapsed and with every copy."""
     from bench.eval import ndcg, recall
@@ -146,7 +183,7 @@ def report(stard: tuple[Path, dict[str, str], dict[str, set[str]]] | None = None
     """Return the copy-detection report, and the collapse comparison when given STARD's index and queries."""
     if not PAIRS.exists() or not SHARED.exists():
         return "copy detection skipped: tests/data/copy_pairs.jsonl or ../shared is absent"
-    lines = copy_rows(judge(load_pairs()))
+    lines = copy_rows(judge(load_pairs())) + corpus_rows()
     if stard is not None:
         lines += collapse_rows(*stard)
     return "\n".join(lines)
