@@ -44,6 +44,8 @@ QUERY_TIME = {
     "ranking.py",
     "suggest.py",
     "engine.py",
+    "searcher.py",
+    "errors.py",
     "cli.py",
     "export.py",
     "backend.py",
@@ -140,7 +142,7 @@ def index_hash(records_text: str) -> str:
 
 def cached_index(name: str, records: Iterable[dict]) -> Path:
     """Return an index of the records built by our ingest pipeline, building it once per code version."""
-    from indexer.build import ingest
+    from indexer.ingest import ingest
 
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     target = CACHE / f"{name}-{index_hash(text)}"
@@ -163,7 +165,7 @@ def cached_index(name: str, records: Iterable[dict]) -> Path:
 
 def run_ours(index_dir: Path, queries: dict[str, str]) -> Run:
     """Return our top DEPTH document ids per query, ranked as search() ranks them."""
-    from indexer.build import open_index
+    from indexer.generations import open_index
     from indexer.search import rank_ids
 
     with open_index(index_dir).searcher() as s:
@@ -359,7 +361,7 @@ def replay(feats: dict[str, tuple[list[str], Any]], w: dict[str, float]) -> Run:
 
 def measure(index_dir: Path, queries: dict[str, str], depth: int = CANDIDATES) -> dict[str, tuple[list[str], Any]]:
     """Return the features of every query's candidates."""
-    from indexer.build import open_index
+    from indexer.generations import open_index
     from indexer.ranking import ranking_searcher
 
     with open_index(index_dir).searcher() as s:

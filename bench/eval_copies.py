@@ -156,7 +156,7 @@ def _documents(records: list[dict[str, Any]]) -> Iterator[Document]:
 def collapse_rows(index_dir: Path, queries: dict[str, str], qrels: dict[str, set[str]]) -> list[str]:
     """Return STARD nDCG@10 and Recall@100 of search() with copies collapsed and with every copy."""
     from bench.eval import ndcg, recall
-    from indexer.build import open_index, store_path
+    from indexer.generations import open_index, store_path
     from indexer.models import SearchRequest
     from indexer.search import search
     from indexer.store import RecordStore

@@ -13,7 +13,7 @@ from .workload import PER_PAGE, BenchQuery
 def build(jsonl: Path, index_dir: Path) -> int:
     """Ingest a JSON Lines file the way `govsearch ingest FILE --index DIR` does; return the documents indexed."""
     from indexer.analysis import segmenter
-    from indexer.build import ingest
+    from indexer.ingest import ingest
 
     segmenter()
     report = ingest([str(jsonl)], index_dir)
@@ -39,7 +39,7 @@ class OurSearch:
     def __init__(self, index_dir: Path) -> None:
         from indexer.analysis import segmenter
         from indexer.config import Settings
-        from indexer.engine import WhooshBackend
+        from indexer.engine.whoosh.backend import WhooshBackend
 
         segmenter()
         self.backend = WhooshBackend(Settings(index_dir=index_dir))

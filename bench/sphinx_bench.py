@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexer.analysis import fold
-from indexer.build import store_path
 from indexer.config import Settings
+from indexer.generations import store_path
 from indexer.models import SearchRequest, SkipDocument
 from indexer.pipeline import content_hash, to_document
 from indexer.query import important_words
@@ -161,8 +161,8 @@ def stale_layout(index_dir: Path, nodes: int) -> bool:
 
 def whoosh_rows(index_dir: Path, size: int, queries: int) -> tuple[list[tuple[str, float, float, float]], float, int]:
     """Build the embedded Whoosh index from the same record store; run the same queries (same seed) on it."""
-    from indexer.build import build_generation
-    from indexer.engine import WhooshBackend
+    from indexer.engine.whoosh.backend import WhooshBackend
+    from indexer.engine.whoosh.writer import build_generation
 
     store = RecordStore(store_path(index_dir))
     try:

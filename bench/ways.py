@@ -64,7 +64,7 @@ def _gain(without: float, with_: float, lower_is_better: bool = True) -> str:
 
 
 def _fields(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from indexer.build import index_fields
+    from indexer.fields import index_fields
     from indexer.pipeline import to_document
 
     return [index_fields(to_document(r), None) for r in recs]
@@ -95,7 +95,7 @@ def segmenters(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[list
 def _new_index(path: Path, schema: Any = None) -> Any:
     import whoosh.index
 
-    from indexer.schema import make_schema
+    from indexer.engine.whoosh.schema import make_schema
 
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
@@ -104,7 +104,7 @@ def _new_index(path: Path, schema: Any = None) -> Any:
 
 def writers(work: Path, recs: list[dict[str, Any]], fields: list[dict[str, Any]]) -> list[list[str]]:
     """Whoosh's writer, its multiprocess writer, and the bulk segment writer, on the same index fields."""
-    from indexer.segments import build_segments
+    from indexer.engine.whoosh.segments import build_segments
 
     def stock(**kw: Any) -> None:
         writer = _new_index(work / "w").writer(**kw)
@@ -161,7 +161,7 @@ def _facet_latency(ix: Any, queries: Iterable[BenchQuery]) -> float:
     from whoosh import query as wq
     from whoosh import sorting
 
-    from indexer.schema import FACET_FIELDS, MULTI_VALUED
+    from indexer.engine.whoosh.schema import FACET_FIELDS, MULTI_VALUED
 
     facets = sorting.Facets()
     for name, field in FACET_FIELDS.items():
@@ -179,8 +179,8 @@ def facet_columns(work: Path, recs: list[dict[str, Any]], fields: list[dict[str,
     """Facet fields as columns (single-valued sortable IDs, multi-valued list columns) vs plain fields."""
     from whoosh.fields import ID, KEYWORD
 
-    from indexer.schema import FACET_FIELDS, make_schema
-    from indexer.segments import build_segments
+    from indexer.engine.whoosh.schema import FACET_FIELDS, make_schema
+    from indexer.engine.whoosh.segments import build_segments
 
     plain = make_schema()
     for field in FACET_FIELDS.values():
@@ -217,8 +217,8 @@ def _bench_index(work: Path, recs: list[dict[str, Any]], arrays: bool = True) ->
     `arrays`, every term of the bulk segments is written in Whoosh's blocks (none kept as arrays)."""
     import json
 
-    from indexer import segments
-    from indexer.build import ingest
+    from indexer.engine.whoosh import segments
+    from indexer.ingest import ingest
 
     path = work / ("engine" if arrays else "engine-blocks")
     work.mkdir(parents=True, exist_ok=True)
@@ -235,12 +235,12 @@ def _bench_index(work: Path, recs: list[dict[str, Any]], arrays: bool = True) ->
 
 
 def array_queries(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[list[str]]:
-    """Matching and scoring on arrays (indexer/evaluate.py) vs Whoosh's matchers, then the postings cache."""
+    """Matching and scoring on arrays (engine/whoosh/evaluate.py) vs Whoosh's matchers, then the postings cache."""
     import indexer.search as search_module
     from bench.ours import request
-    from indexer import evaluate
-    from indexer.build import open_index
-    from indexer.engine import open_searcher
+    from indexer.engine.whoosh import evaluate
+    from indexer.engine.whoosh.searcher import open_searcher
+    from indexer.generations import open_index
     from indexer.search import collect, collect_with_whoosh, search
 
     path = _bench_index(work, recs)
@@ -314,8 +314,8 @@ def stored_fields(work: Path, recs: list[dict[str, Any]], fields: list[dict[str,
     """Index size and page cost with every display field stored vs only the id (the rest from records.sqlite)."""
     from whoosh.fields import STORED
 
-    from indexer.schema import make_schema
-    from indexer.segments import build_segments
+    from indexer.engine.whoosh.schema import make_schema
+    from indexer.engine.whoosh.segments import build_segments
 
     slim = make_schema()
     for name, field in list(slim.items()):
@@ -349,7 +349,7 @@ def searcher_reuse(work: Path, recs: list[dict[str, Any]], fields: Any) -> list[
     """A per-thread searcher reused (engine.py) vs a searcher opened for every request."""
     from whoosh import query as wq
 
-    from indexer.build import open_index
+    from indexer.generations import open_index
 
     path = _bench_index(work, recs)
     words = [q.text for q in make_queries(recs, 30)["term"]]
@@ -399,7 +399,7 @@ def lean_queries() -> Iterator[None]:
     from whoosh import query as wq
 
     import indexer.query as q
-    from indexer.build import docnum_key
+    from indexer.fields import docnum_key
 
     term_query, clause_query = q.term_query, q.clause_query
 

@@ -182,7 +182,7 @@ def bigrams(text: str) -> list[str]:
     return [b for b, _, _ in bigram_tokens(text)]
 
 
-# the bulk indexer's path (indexer.segments): the same tokens as the tokenizers below, as flat sequences,
+# the bulk indexer's path (engine/whoosh/segments.py): the same tokens as the tokenizers below, as flat sequences,
 # without a Token object per token; each field value is folded once for its word and character fields
 folded = lru_cache(maxsize=8)(fold)
 

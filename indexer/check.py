@@ -9,7 +9,7 @@ from pathlib import Path
 import whoosh.index
 from whoosh.reading import IndexReader
 
-from .build import current_generation, journal_landed, store_path
+from .generations import current_generation, journal_landed, store_path
 from .store import RecordStore
 
 PENDING = "not indexed yet"  # the wording of the one problem that is unfinished work, not damage

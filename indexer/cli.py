@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from datetime import date
 from pathlib import Path
@@ -11,10 +12,12 @@ from typing import Any
 import click
 
 from .backend import ingest_paths, open_backend
-from .build import IndexBusy, IndexError_
+from .check import check_index
 from .config import Settings
+from .crawl.command import crawl_cmd
+from .errors import BadRequest, IndexBusy, IndexError_
+from .export import EXPORTERS, export_request, manifest, write_xlsx
 from .models import SearchRequest
-from .search import BadRequest
 from .sources import input_files, stdin_is_tty, total_bytes
 
 
@@ -192,8 +195,6 @@ def search_cmd(query: str, index_dir: Path | None, limit: int, page: int, as_jso
 @click.option("--one-per-group", is_flag=True, help="One row per group of copies (default: every copy).")
 def export_cmd(query: str, index_dir: Path | None, fmt: str, output: Path, one_per_group: bool, **opts: Any) -> None:
     """Export every hit of a query, copies included, with a provenance manifest."""
-    from .export import EXPORTERS, export_request, manifest, write_xlsx
-
     req = export_request(make_request(query, **opts), not one_per_group)
     backend = backend_for(index_dir)
     seen: list[str] = []
@@ -215,8 +216,6 @@ def export_cmd(query: str, index_dir: Path | None, fmt: str, output: Path, one_p
 
 
 def _quote(arg: str) -> str:
-    import shlex
-
     return shlex.quote(arg)
 
 
@@ -235,8 +234,6 @@ def stats_cmd(index_dir: Path | None) -> None:
 @index_option
 def check_cmd(index_dir: Path | None) -> None:
     """Verify the index: every segment readable, the index and the stored records in agreement."""
-    from .check import check_index
-
     report = check_index(settings_for(index_dir).index_dir)
     for problem in report.problems:
         click.echo(f"problem: {problem}", err=True)
@@ -263,8 +260,6 @@ def serve_cmd(index_dir: Path | None, host: str, port: int, workers: int, thread
     backend_for(index_dir)  # a missing index is reported here, before any worker starts
     run_server(settings, host, port, workers, threads, dev)
 
-
-from .crawl.command import crawl_cmd  # noqa: E402
 
 main.add_command(crawl_cmd)
 

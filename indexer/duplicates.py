@@ -3,7 +3,7 @@
 Each record stores a compact MinHash signature (128 x uint32) of its character shingles: each shingle
 hashed with numpy (a polynomial hash of its code points, mixed), permuted with datasketch's affine
 permutations. (Signatures of an older scheme, datasketch's SHA-1 per shingle, are recomputed once: see
-build.regroup_duplicates.) Grouping is MinHash LSH banding with datasketch's optimal band/row split for the
+writes.regroup_duplicates.) Grouping is MinHash LSH banding with datasketch's optimal band/row split for the
 candidate threshold, run over a numpy matrix of all signatures (70,000 in about a second);
 every candidate pair (and every pair sharing a 文号) is then judged by indexer.identity.is_copy on the
 estimated Jaccard similarity and the records' metadata: only copies group, never two 文号, governments or

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from indexer.models import Attachment, Document, RawPage, SkipDocument
-from indexer.normalize import parse_date, status_of
+from indexer.normalize import parse_date, parse_doc_number, status_of
 
 CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([-\w:.]+)""", re.I)
 GB_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "gb_2312-80", "csgb2312", "euc-cn", "x-euc-cn"}
@@ -349,8 +349,6 @@ def _promulgation(lines: list[str]) -> tuple[str | None, str | None]:
 
 def _number_in_text(lines: list[str]) -> str | None:
     """Find a line near the top that is only a 文号 (穗府办规〔2021〕7号, 国务院令 第746号)."""
-    from indexer.normalize import parse_doc_number
-
     head = lines[:8]
     for i, line in enumerate(head):
         candidate = line.strip("（()）")
@@ -378,8 +376,6 @@ def _title_from(meta: dict[str, str], labels: dict[str, str], soup: BeautifulSou
 
 def _agency(labels: dict[str, str], signed_by: str | None, number: str | None, meta: dict[str, str]) -> str | None:
     """Prefer the metadata table, then the 落款, then the issuer of a 令, then the page's 来源."""
-    from indexer.normalize import parse_doc_number
-
     parsed = parse_doc_number(number)
     orderer = parsed.prefix[:-1] if parsed and parsed.year is None and parsed.prefix.endswith("政府令") else None
     orderer = orderer or ("国务院" if parsed and parsed.prefix == "国务院令" else None)

@@ -559,6 +559,23 @@ def topics_of(title: str | None, body: str | None, rules_path: Path | None = Non
     return tuple(r.name for r in _compiled_rules(rules_path) if _topic_fires(r, title, body))
 
 
+# ---------------------------------------------------------------- citations
+# 《…》 with no nested 《; titles longer than this are a broken bracket, not a title
+TITLE_CITE = re.compile(r"《([^《》\n]{1,120})》")
+
+
+# normalize() and pipeline.to_document() both ask for the same body in a row: the second call is a
+# cache hit (a str caches its hash, and the same object compares equal by identity at once)
+@lru_cache(maxsize=4)
+def extract_citations(body: str) -> tuple[str, ...]:
+    """Return the canonical 文号 cited in a body, then the 《titles》 as written, without repeats."""
+    if not body:
+        return ()
+    numbers = [n.canonical for n in find_doc_numbers(body)]
+    titles = [m[1].strip() for m in TITLE_CITE.finditer(body)] if "《" in body else []
+    return tuple(dict.fromkeys(numbers + [t for t in titles if t]))
+
+
 # ---------------------------------------------------------------- the whole record
 def _date_field(doc: Document, name: str, notes: list[str]) -> date | None:
     value = getattr(doc, name)
@@ -572,8 +589,6 @@ def _date_field(doc: Document, name: str, notes: list[str]) -> date | None:
 
 def normalize(doc: Document) -> Document:
     """Apply every normaliser to a Document; bad values become None plus a note, never an error."""
-    from indexer.citations import extract_citations
-
     notes = list(doc.notes)
     title = re.sub(r"\s+", " ", doc.title or "").strip()
     number = parse_doc_number(doc.doc_number) if doc.doc_number else None

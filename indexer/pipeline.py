@@ -8,10 +8,9 @@ import re
 from typing import Any
 
 from .analysis import strip_pinyin
-from .citations import extract_citations
 from .extract import extract
 from .models import Attachment, Document, RawPage, SkipDocument
-from .normalize import normalize, parse_date
+from .normalize import extract_citations, normalize, parse_date
 
 PIPELINE_VERSION = "2"  # bump when cleaning or normalisation changes: every record is processed again
 MAX_TEXT_CHARS = 1_000_000  # a body longer than this is truncated, with a note (the longest law: 110,000)

@@ -18,9 +18,10 @@ from whoosh.reading import IndexReader
 
 from .analysis import fold, words
 from .config import PACKAGE_DATA
+from .engine.whoosh.schema import date_num_range
+from .fields import docnum_key
 from .normalize import canonical_agency, parse_date, parse_doc_number
 from .ranking import WEIGHTS, Plan, Weights, compact
-from .schema import date_num_range
 
 FIELDS = {
     "title": "title",
@@ -307,8 +308,6 @@ def clause_query(c: Clause, b: Build) -> wq.Query:
         alts = [char_phrase("ctitle", c.text, b.weights.title)]
         return wq.Or(alts if c.field == "title" else alts + [char_phrase("cbody", c.text)])
     if c.kind == "docnum":
-        from .build import docnum_key
-
         key, forms = docnum_key(c.text), docnum_forms(c.text)
         if key and len(forms) > 1:  # a whole 文号: the document that bears it, then those that cite it (keyed
             # at ingest in any bracket form; far cheaper than phrases of common characters over every body)

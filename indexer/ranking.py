@@ -20,7 +20,7 @@ from whoosh import scoring
 from whoosh.searching import Searcher
 
 from .analysis import fold
-from .evaluate import positions_of, values_of
+from .engine.whoosh.evaluate import positions_of, values_of
 
 RERANK_DEPTH = 100  # hits re-scored; deeper hits keep Whoosh's order (pages stay consistent)
 OLDEST_YEAR = 1949  # recency is 0 for this year and older, 1 for the current year

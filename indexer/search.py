@@ -12,22 +12,19 @@ from whoosh import query as wq
 from whoosh.collectors import ScoredCollector
 from whoosh.searching import Results, Searcher
 
-from .columns import Columns, columns
-from .evaluate import evaluate
+from .engine.whoosh.columns import Columns, columns
+from .engine.whoosh.evaluate import evaluate
+from .engine.whoosh.schema import FACET_FIELDS, date_num_range
+from .errors import BadRequest
 from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
 from .ranking import RERANK_DEPTH, WEIGHTS, Plan, Weights, ranking_searcher, rerank
 from .relations import mark_versions
-from .schema import FACET_FIELDS, date_num_range
 from .store import RecordStore
 from .suggest import suggest
 
 MAX_WINDOW = 10_000  # deepest hit a page may reach; the export gives the whole result set
-
-
-class BadRequest(ValueError):
-    """A request the user must change: bad filter, page out of range."""
 
 
 def filter_query(req: SearchRequest) -> wq.Query | None:
@@ -116,7 +113,7 @@ class Matches:
 
 
 def collect(s: Searcher, q: wq.Query, scored: bool) -> Matches:
-    """Run a query once and return all its matches (and scores): on arrays (indexer/evaluate.py), with
+    """Run a query once and return all its matches (and scores): on arrays (indexer/engine/whoosh/evaluate.py), with
     Whoosh's matchers for the parts of the query that are not plain words."""
     if q is wq.NullQuery:
         return Matches(np.zeros(0, dtype=np.int64), np.zeros(0) if scored else None)

@@ -15,6 +15,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from .analysis import fold
+from .fields import docnum_key
 from .normalize import parse_doc_number
 from .query import Clause, ParsedQuery, important_words, unparse
 
@@ -54,8 +55,6 @@ def _with(parsed: ParsedQuery, gi: int, clause: Clause) -> str:
 
 def near_doc_numbers(reader: IndexReader, text: str) -> list[str]:
     """Return indexed 文号 near text: the nearest serials of the same issuer and year, then one edit away."""
-    from .build import docnum_key
-
     number = parse_doc_number(fold(text))
     if number is None:
         return []

@@ -90,7 +90,7 @@ HOSTILE_RECORDS: list[dict[str, Any]] = [
 
 def build_index(records: list[dict[str, Any]], index_dir: Path) -> Path:
     """Ingest records (INTERFACE.md JSON Lines) into an index directory; return it."""
-    from indexer.build import ingest
+    from indexer.ingest import ingest
 
     index_dir.mkdir(parents=True, exist_ok=True)
     src = index_dir.parent / f"{index_dir.name}-records.jsonl"

@@ -47,7 +47,7 @@ def corpus_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory: pytest.TempPathFactory, corpus_files: list[str]) -> Path:
     """A real index of the session corpus."""
-    from indexer.build import ingest
+    from indexer.ingest import ingest
 
     ix = tmp_path_factory.mktemp("ix")
     report = ingest(corpus_files, ix)
@@ -62,7 +62,7 @@ def settings(index_dir: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def backend(settings: Settings):
-    from indexer.engine import WhooshBackend
+    from indexer.engine.whoosh.backend import WhooshBackend
 
     return WhooshBackend(settings)
 

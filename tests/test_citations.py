@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer.citations import extract_citations
+from indexer.normalize import extract_citations
 
 SEED = Path(__file__).resolve().parents[1] / "corpus" / "000_7eabf1a7e4b02af4.txt"
 

@@ -163,8 +163,10 @@ def test_estimated_similarity_follows_the_shingles_jaccard_on_real_pairs(laws: d
 def test_a_store_signed_by_another_scheme_is_signed_again_once(laws: dict[str, dict], tmp_path, monkeypatch) -> None:
     """Signatures of two schemes do not compare: a store written before the current scheme (no scheme noted)
     has every signature computed again at its next ingest, then grouped; a new store never needs it."""
-    from indexer import build
+    from indexer import writes
     from indexer.duplicates import SIGNATURE_SCHEME
+    from indexer.generations import store_path
+    from indexer.ingest import ingest_items
     from indexer.models import Document
     from indexer.sources import Item
     from indexer.store import SIGNATURE_KEY, RecordStore
@@ -177,18 +179,18 @@ def test_a_store_signed_by_another_scheme_is_signed_again_once(laws: dict[str, d
         {"id": "c-other", "title": luoyang["title"], "body": luoyang["body"], "url": "https://c.gov.cn/3.html"},
     ]
     calls: list[int] = []
-    real = build.resign
-    monkeypatch.setattr(build, "resign", lambda store: calls.append(1) or real(store))
-    build.ingest_items([Item("x", record=r) for r in records[:2]], tmp_path / "ix")
+    real = writes.resign
+    monkeypatch.setattr(writes, "resign", lambda store: calls.append(1) or real(store))
+    ingest_items([Item("x", record=r) for r in records[:2]], tmp_path / "ix")
     assert not calls  # a new store notes the current scheme
-    store = RecordStore(build.store_path(tmp_path / "ix"))
+    store = RecordStore(store_path(tmp_path / "ix"))
     store.db.execute("UPDATE records SET sig = ?", (bytes(NUM_PERM * 4),))  # all equal: all duplicates, if compared
     store.db.execute("DELETE FROM meta WHERE key = ?", (SIGNATURE_KEY,))
     store.commit()
     store.close()
-    build.ingest_items([Item("y", record=records[2])], tmp_path / "ix")
+    ingest_items([Item("y", record=records[2])], tmp_path / "ix")
     assert calls == [1]
-    store = RecordStore(build.store_path(tmp_path / "ix"))
+    store = RecordStore(store_path(tmp_path / "ix"))
     try:
         for doc_id, rec, sig in store.db.execute("SELECT id, record, sig FROM records"):
             doc = Document.from_record(json.loads(rec))
@@ -198,5 +200,5 @@ def test_a_store_signed_by_another_scheme_is_signed_again_once(laws: dict[str, d
         assert store.get_meta(SIGNATURE_KEY) == SIGNATURE_SCHEME
     finally:
         store.close()
-    build.ingest_items([Item("z", record={**records[2], "body": luoyang["body"] + "附则"})], tmp_path / "ix")
+    ingest_items([Item("z", record={**records[2], "body": luoyang["body"] + "附则"})], tmp_path / "ix")
     assert calls == [1]

@@ -1,4 +1,4 @@
-"""Queries evaluated on arrays (indexer/evaluate.py) give exactly Whoosh's documents and scores, real index."""
+"""Queries evaluated on arrays (engine/whoosh/evaluate.py) give exactly Whoosh's documents and scores, real index."""
 
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ def test_queries_drawn_from_the_documents_match_whoosh_exactly(backend, seed):
 
 def test_several_segments_and_deleted_documents_match_whoosh(tmp_path):
     """An index updated in place: several segments, replaced documents deleted in the older segment."""
-    from indexer.build import ingest_items, open_index
+    from indexer.generations import open_index
+    from indexer.ingest import ingest_items
     from indexer.sources import Item
 
     from .conftest import LAWS, head_jsonl, need_shared
@@ -85,7 +86,7 @@ def test_several_segments_and_deleted_documents_match_whoosh(tmp_path):
 
 
 def test_cached_postings_equal_a_fresh_read_and_cannot_be_changed(backend):
-    from indexer import evaluate as ev
+    from indexer.engine.whoosh import evaluate as ev
 
     s = backend._searcher()
     leaf = s.leaf_searchers()[0][0].reader()
@@ -135,9 +136,10 @@ def test_postings_kept_as_arrays_read_as_whooshs_matcher_gives_them(tmp_path, mo
     the documents and weights Whoosh's matcher of the term gives (ArrayMatcher, whose postings
     test_segments compares with Whoosh's own writer's), deleted documents left out;
     positions and phrases read from the arrays, or encoded from them as values, equal Whoosh's."""
-    from indexer import evaluate as ev
-    from indexer import segments
-    from indexer.build import ingest_items, open_index
+    from indexer.engine.whoosh import evaluate as ev
+    from indexer.engine.whoosh import segments
+    from indexer.generations import open_index
+    from indexer.ingest import ingest_items
     from indexer.ranking import positions
     from indexer.sources import Item
 

@@ -19,8 +19,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.build import ingest
 from indexer.config import Settings
+from indexer.ingest import ingest
 from indexer.models import SkipDocument
 from indexer.pipeline import to_document
 

@@ -20,8 +20,9 @@ from flask.testing import FlaskClient
 from lxml import etree
 from lxml import html as lxml_html
 
-from indexer.build import ingest_items, store_path
 from indexer.config import Settings
+from indexer.generations import store_path
+from indexer.ingest import ingest_items
 from indexer.sources import Item
 
 from .conftest import LAWS, head_jsonl, need_shared
@@ -355,7 +356,7 @@ def test_hostile_files_are_refused_with_a_reason_and_good_records_go_in(tmp_path
     }
     for source, reason in expected.items():
         assert source in skipped and reason in skipped[source], (source, reason, sorted(skipped))
-    from indexer.engine import WhooshBackend
+    from indexer.engine.whoosh.backend import WhooshBackend
 
     backend = WhooshBackend(Settings(index_dir=tmp_path / "ix"))
     held = {r["id"] for r in backend.iter_records(_all())}

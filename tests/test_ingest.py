@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from indexer.build import ingest, open_index
 from indexer.config import Settings
-from indexer.engine import WhooshBackend
+from indexer.engine.whoosh.backend import WhooshBackend
+from indexer.generations import open_index
+from indexer.ingest import ingest
 from indexer.models import SearchRequest
 
 from .conftest import LAWS, SEED, head_jsonl, need_shared
@@ -129,9 +130,9 @@ def test_aliases_and_unknown_fields_are_kept(tmp_path):
 
 INGEST_SCRIPT = """
 import json, sys
-from indexer import build
-build.PARALLEL_AFTER, build.PREPARE_BATCH = int(sys.argv[3]), 4
-r = build.ingest([sys.argv[1]], sys.argv[2])
+from indexer import ingest
+ingest.PARALLEL_AFTER, ingest.PREPARE_BATCH = int(sys.argv[3]), 4
+r = ingest.ingest([sys.argv[1]], sys.argv[2])
 print(json.dumps([r.added, r.updated, r.unchanged, r.skipped, r.failures, r.total, r.workers]))
 """
 
@@ -163,7 +164,7 @@ def test_records_prepared_in_worker_processes_are_stored_as_in_one_process(tmp_p
         return rows, [r[:6] for r in reports], [r[6] for r in reports]
 
     serial, parallel = run(tmp_path / "one", 10**9), run(tmp_path / "many", 5)
-    from indexer.build import BULK_PROCS
+    from indexer.engine.whoosh.writer import BULK_PROCS
 
     assert serial[2] == [0, 0] and parallel[2] == [BULK_PROCS if BULK_PROCS > 1 else 0] * 2  # 1 core: no worker
     assert parallel[0] == serial[0] and parallel[1] == serial[1]

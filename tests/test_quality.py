@@ -153,7 +153,8 @@ def test_a_pasted_sentence_finds_its_document_first(backend):
 
 
 def test_newer_documents_win_ties(tmp_path: Path):
-    from indexer.build import ingest, open_index
+    from indexer.generations import open_index
+    from indexer.ingest import ingest
     from indexer.search import search
 
     body = "本办法所称电动自行车，是指以车载蓄电池作为辅助能源的两轮车。"

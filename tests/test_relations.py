@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer import build
-from indexer.build import ingest_items, open_index, store_path
 from indexer.config import Settings
+from indexer.engine.whoosh.writer import sync_index
+from indexer.generations import open_index, store_path
+from indexer.ingest import ingest_items
 from indexer.models import SearchRequest
 from indexer.relations import STATE_KEY, records_state, regroup
 from indexer.search import search
@@ -133,7 +134,7 @@ def test_an_index_grouped_by_the_old_rules_is_regrouped_at_its_next_ingest(tmp_p
         for r in store.db.execute("SELECT id FROM records WHERE json_extract(record, '$.title') = ?", (THREE_NUMBERS,))
     ]
     store.db.execute("UPDATE records SET dup_of = ?, indexed = 0 WHERE id IN (?, ?, ?)", (min(ids), *ids))
-    build.sync_index(store, ix)  # the index as the old grouping made it: collapsed to one hit
+    sync_index(store, ix)  # the index as the old grouping made it: collapsed to one hit
     store.db.execute("DROP INDEX records_version_of")
     store.db.execute("ALTER TABLE records DROP COLUMN version_of")
     store.db.execute("ALTER TABLE records DROP COLUMN validity")

@@ -24,10 +24,11 @@ from urllib.parse import quote
 
 import pytest
 
-from indexer.build import current_generation, ingest, journal_landed, open_index, store_path
 from indexer.check import check_index
 from indexer.config import Settings
-from indexer.engine import REFRESH_SECONDS, WhooshBackend
+from indexer.engine.whoosh.backend import REFRESH_SECONDS, WhooshBackend
+from indexer.generations import current_generation, journal_landed, open_index, store_path
+from indexer.ingest import ingest
 from indexer.models import SearchRequest
 from indexer.store import RecordStore
 
@@ -583,7 +584,7 @@ def test_missing_posting_arrays_are_damage_that_check_finds_and_search_reports_i
 ) -> None:
     """A bulk segment's common terms live in its arrays files only: without them, `govsearch check` reports
     the damage, a search fails with one clear line (no traceback), and --rebuild restores the same results."""
-    from indexer import segments
+    from indexer.engine.whoosh import codec, segments
 
     monkeypatch.setattr(segments, "ARRAY_MIN_DF", 2)  # (this process builds the segment: 40 records, no fork)
     docs = real_docs(40)
@@ -595,7 +596,7 @@ def test_missing_posting_arrays_are_damage_that_check_finds_and_search_reports_i
     assert tables and check_cli(ix).returncode == 0
     for table in tables:
         table.unlink()
-    segments.forget_arrays()  # (this process read them already)
+    codec.forget_arrays()  # (this process read them already)
     _damage(ix, "arrays of")
     searched = run_cli("search", "条例", "--index", str(ix))
     assert searched.returncode == 1 and "arrays of" in searched.stderr and "Traceback" not in searched.stderr

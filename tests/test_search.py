@@ -7,8 +7,9 @@ from collections import Counter
 import pytest
 
 from indexer.analysis import fold
+from indexer.errors import BadRequest
 from indexer.models import SearchRequest
-from indexer.search import BadRequest, iter_ids
+from indexer.search import iter_ids
 
 PHRASES = [
     "人民政府",
@@ -201,9 +202,9 @@ def test_snippets_are_escaped_and_mark_the_query(backend):
 
 def test_date_sort_and_date_filter_over_several_segments(tmp_path):
     """An index updated in place has several segments; date order and date ranges must hold across them."""
-    from indexer.build import ingest_items
     from indexer.config import Settings
-    from indexer.engine import WhooshBackend
+    from indexer.engine.whoosh.backend import WhooshBackend
+    from indexer.ingest import ingest_items
     from indexer.sources import Item
 
     def rec(i: int, day: str) -> dict:
@@ -229,9 +230,10 @@ def test_date_sort_and_date_filter_over_several_segments(tmp_path):
 def test_facet_columns_are_cached_per_index_version_never_per_reader_object(tmp_path):
     """Two indexes of the same documents in two folders are two versions; reopening one is the same version;
     an update in place is a new version whose filters and counts see the new document."""
-    from indexer.build import ingest_items, open_index
-    from indexer.columns import columns, version_key
-    from indexer.engine import open_searcher
+    from indexer.engine.whoosh.columns import columns, version_key
+    from indexer.engine.whoosh.searcher import open_searcher
+    from indexer.generations import open_index
+    from indexer.ingest import ingest_items
     from indexer.sources import Item
 
     recs = [
@@ -258,10 +260,10 @@ def test_facet_columns_are_cached_per_index_version_never_per_reader_object(tmp_
 def test_collapse_shows_one_copy_per_group_even_when_only_reposts_match(tmp_path):
     """Collapsing copies hides a repost only when another copy of its group is shown: a 文号 or a sentence
     that only reposts carry still finds one of them, never zero hits, and counts agree with the hits."""
-    from indexer.build import ingest_items
-    from indexer.columns import columns
     from indexer.config import Settings
-    from indexer.engine import WhooshBackend
+    from indexer.engine.whoosh.backend import WhooshBackend
+    from indexer.engine.whoosh.columns import columns
+    from indexer.ingest import ingest_items
     from indexer.sources import Item
 
     from .conftest import LAWS, head_jsonl, need_shared

@@ -11,11 +11,11 @@ import whoosh.index
 from whoosh.formats import Positions
 
 from indexer.analysis import BigramTokenizer, CharTokenizer, WordTokenizer, stripped
-from indexer.build import index_fields
+from indexer.engine.whoosh.schema import make_schema
+from indexer.engine.whoosh.segments import build_segments
+from indexer.fields import index_fields
 from indexer.models import Document
 from indexer.pipeline import to_document
-from indexer.schema import make_schema
-from indexer.segments import build_segments
 
 from .conftest import LAWS, SEED, head_jsonl
 
@@ -122,7 +122,7 @@ def test_terms_of_several_blocks_equal_whooshs_own_writer(docs, stock, tmp_path,
     """Blocks of 2 postings (128 in production): every term of 3+ postings spans several blocks, whose
     statistics, delta-coded documents and last-block flags the writer computes for all blocks at once; and
     chunks of 5 postings (a million in production) as Python lists."""
-    from indexer import segments
+    from indexer.engine.whoosh import segments
 
     monkeypatch.setattr(segments, "BLOCK", 2)
     monkeypatch.setattr(segments, "ARRAY_MIN_DF", 3)
@@ -138,7 +138,7 @@ def test_positions_values_decode_as_whooshs_own():
     import numpy as np
     from whoosh.system import pack_uint
 
-    from indexer.segments import _one, _single_values, encode_positions
+    from indexer.engine.whoosh.segments import _one, _single_values, encode_positions
 
     fmt = Positions()
     lists = [[7], [0, 0], [5, 8], [255, 256], [300, 65_535, 65_536, 70_000, 2**31 - 1], list(range(2_500))]
@@ -204,7 +204,7 @@ def test_whooshs_merge_of_bulk_segments_equals_its_own_writer(docs, stock, tmp_p
     positions and terms kept as arrays only (ArraysCodec), and writes them in its own format: the merged
     index reads as Whoosh's merge of segments its own writer wrote (a merge sums the one-byte lengths, so
     total lengths differ from an unmerged index)."""
-    from indexer import segments
+    from indexer.engine.whoosh import segments
 
     monkeypatch.setattr(segments, "ARRAY_MIN_DF", 3)
     (tmp_path / "bulk").mkdir()
@@ -231,7 +231,8 @@ def test_whooshs_own_search_reads_terms_kept_as_arrays_as_it_reads_its_own_block
     documents and scores they give on an index its own writer wrote, with skip_to and copies of the matcher."""
     from whoosh import query as wq
 
-    from indexer import segments
+    from indexer.engine.whoosh import segments
+    from indexer.engine.whoosh.codec import ArrayMatcher
 
     monkeypatch.setattr(segments, "ARRAY_MIN_DF", 3)
     (tmp_path / "own").mkdir()
@@ -261,7 +262,7 @@ def test_whooshs_own_search_reads_terms_kept_as_arrays_as_it_reads_its_own_block
         )
         queries.append(wq.Phrase("body", list(pair)))
         m = r.postings("bbody", "政府")
-        assert isinstance(m, segments.ArrayMatcher) and m.supports_block_quality() is False
+        assert isinstance(m, ArrayMatcher) and m.supports_block_quality() is False
         ids = list(m.all_ids())
         assert len(ids) >= 3 and ids == list(o.reader().postings("bbody", "政府").all_ids())
         for field, kind in (
@@ -300,7 +301,7 @@ def test_incremental_writes_and_deletes_work_on_bulk_segments(docs, tmp_path):
 def test_fast_sequences_equal_the_tokenizers(text):
     """The bulk writer's token sequences are the tokenizers' tokens: words with their positions, and the
     characters whose pairs (for the pair fields) and counts (for the character fields) it indexes."""
-    from indexer.segments import Tokens
+    from indexer.engine.whoosh.segments import Tokens
 
     tokens = Tokens("word")  # two documents: the second's positions start from 0 again
     for docnum in (0, 1):
@@ -325,7 +326,7 @@ def test_every_text_field_takes_a_fast_path_and_characters_keep_counts_only():
     queries read them) store counts, not positions, and the pair fields keep positions for phrases."""
     from whoosh.formats import Frequency, Positions
 
-    from indexer.segments import _kind
+    from indexer.engine.whoosh.segments import _kind
 
     schema = make_schema()
     kinds = {name: _kind(schema[name]) for name in ("title", "body", "ctitle", "cbody", "btitle", "bbody")}
@@ -347,7 +348,7 @@ def test_unknown_fields_are_refused_as_whooshs_writer_refuses_them(docs, tmp_pat
     from whoosh.fields import UnknownFieldError
     from whoosh.filedb.filestore import FileStorage
 
-    from indexer.segments import SegmentBuilder
+    from indexer.engine.whoosh.segments import SegmentBuilder
 
     whoosh.index.create_in(str(tmp_path), make_schema()).close()
     builder = SegmentBuilder(FileStorage(str(tmp_path)), make_schema())
@@ -363,7 +364,7 @@ def test_the_stable_order_of_codes_is_numpys_stable_argsort():
     not fit in 64 bits: the same order as a stable argsort, ties in index order."""
     import numpy as np
 
-    from indexer.segments import _stable_order
+    from indexer.engine.whoosh.segments import _stable_order
 
     rng = np.random.default_rng(7)
     for codes in (

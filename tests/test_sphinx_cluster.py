@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import store_path
 from indexer.config import Settings
+from indexer.generations import store_path
 from indexer.sphinx import client
 from indexer.sphinx.cluster import Cluster, plan_nodes, searchd_path
 from indexer.sphinx.conf import Tuning

@@ -8,9 +8,10 @@ from datetime import date
 
 import pytest
 
-from indexer.backend import WhooshWriter, ingest_paths, open_writer
+from indexer.backend import ingest_paths, open_writer
 from indexer.config import Settings
-from indexer.engine import WhooshBackend
+from indexer.engine.whoosh.backend import WhooshBackend
+from indexer.engine.whoosh.writer import WhooshWriter
 from indexer.models import Document, SearchRequest
 from indexer.sphinx.client import Nodes, SphinxError
 from indexer.sphinx.engine import SphinxBackend

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from indexer.backend import open_backend
 from indexer.config import Settings
-from indexer.search import BadRequest
+from indexer.errors import BadRequest
 
 from . import facets, i18n
 from .params import link_args

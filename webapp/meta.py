@@ -13,6 +13,7 @@ from indexer.export import software_version
 
 from .api import request_from_url, run_search, settings
 from .i18n import t
+from .openapi import openapi_document
 from .params import link_args
 
 bp = Blueprint("meta", __name__)
@@ -62,6 +63,4 @@ def opensearch() -> Any:
 @bp.get("/openapi.json")
 def openapi() -> Any:
     """Return the OpenAPI 3.1 document of the JSON API and the exports."""
-    from .openapi import openapi_document
-
     return jsonify(openapi_document(settings().max_page_size, software_version()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.schema import FACET_FIELDS
+from indexer.engine.whoosh.schema import FACET_FIELDS
 
 from .params import FALSE_WORDS, MAX_PAGE, MAX_QUERY_CHARS, SORTS, TRUE_WORDS
 

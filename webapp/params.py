@@ -7,9 +7,9 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
+from indexer.engine.whoosh.schema import FACET_FIELDS
+from indexer.errors import BadRequest
 from indexer.models import SearchRequest
-from indexer.schema import FACET_FIELDS
-from indexer.search import BadRequest
 
 MAX_QUERY_CHARS = 1000  # a longer query is refused: nobody types more, and it costs every clause
 MAX_PAGE = 1_000_000  # a larger page number is refused; pages past the deepest reachable hit come back empty

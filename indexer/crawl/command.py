@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 import click
 
-from indexer.build import IndexBusy, IndexError_, IngestReport
 from indexer.config import Settings
+from indexer.errors import IndexBusy, IndexError_
+from indexer.ingest import IngestReport
 
 from .crawler import CrawlConfig, Crawler, Job, RunResult
 from .fetch import USER_AGENT, FetchPolicy

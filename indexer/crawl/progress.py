@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from typing import TextIO
 
-from indexer.build import IngestReport
+from indexer.ingest import IngestReport
 
 from .crawler import CrawlStats, RunResult
 

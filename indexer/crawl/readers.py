@@ -9,6 +9,8 @@ import io
 import zipfile
 from collections.abc import Iterator
 
+from indexer.sources import decode_text
+
 MAX_PDF_PAGES = 2000
 MAX_ZIP_MEMBERS = 5000
 MAX_UNZIPPED = 200 * 1024 * 1024  # bytes a DOCX/XLSX may unpack to in all
@@ -174,8 +176,6 @@ def _table_text(sheets: Iterator[tuple[str, Iterator[tuple[object, ...] | list[o
 
 def read_txt(data: bytes, max_chars: int) -> tuple[str, str]:
     """Decode a plain-text attachment (UTF-8, else GB18030)."""
-    from indexer.sources import decode_text
-
     text = decode_text(data)
     if text is None:
         raise Unreadable("text attachment in an unknown encoding")

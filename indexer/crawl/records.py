@@ -10,8 +10,8 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from indexer.build import IngestReport, ingest_items
 from indexer.extract import decode_html, extract
+from indexer.ingest import IngestReport, ingest_items
 from indexer.models import RawPage, SkipDocument
 from indexer.sources import Item
 

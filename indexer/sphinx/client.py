@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..build import IndexError_
+from ..errors import IndexError_
 
 try:
     import pymysql

@@ -16,12 +16,14 @@ from typing import Any
 from whoosh import query as wq
 
 from ..analysis import fold, word_analyzer
-from ..build import IndexMissing, cite_key, docnum_key, index_fields, store_path
 from ..config import Settings
+from ..engine.whoosh.schema import FACET_FIELDS
+from ..errors import IndexMissing
+from ..fields import cite_key, docnum_key, index_fields
+from ..generations import store_path
 from ..models import Document, Hit, SearchPage, SearchRequest
 from ..query import parse, to_whoosh
 from ..relations import mark_versions, versions_of
-from ..schema import FACET_FIELDS
 from ..search import check_request, facet_bucket_list, filter_query, to_hit
 from ..store import RecordStore
 from .client import Answer, Nodes, PartialResults, SphinxError

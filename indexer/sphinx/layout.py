@@ -11,9 +11,9 @@ from whoosh import fields as wf
 from whoosh.analysis import IDTokenizer
 
 from ..analysis import BigramTokenizer, CharTokenizer, WordTokenizer, bigrams, fold, word_tokens
-from ..build import index_fields
+from ..engine.whoosh.schema import FACET_FIELDS, make_schema
+from ..fields import index_fields
 from ..models import Document
-from ..schema import FACET_FIELDS, make_schema
 from .shards import sphinx_id
 from .tokens import ALL, day_of, day_tokens, keyword, term_key, term_token
 

@@ -8,19 +8,13 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..backend import WriteReport, delete_records, put_documents
-from ..build import (
-    BATCH,
-    IngestReport,
-    regroup_duplicates,
-    store_path,
-    take_item,
-    write_lock,
-)
 from ..config import Settings
+from ..generations import store_path, write_lock
+from ..ingest import IngestReport, take_item
 from ..models import Document
 from ..sources import input_files, read_items
 from ..store import RecordStore
+from ..writes import BATCH, WriteReport, delete_records, put_documents, regroup_duplicates
 from .client import Nodes, SphinxError
 from .engine import option
 from .sync import SyncReport, check_cluster, sync_to_sphinx

@@ -33,7 +33,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .segments import BLOCK, encode_positions, forget_arrays, read_arrays, read_positions, segment_arrays
+from .codec import BLOCK, encode_positions, forget_arrays, read_arrays, read_positions, segment_arrays
 
 Arrays = tuple[np.ndarray, np.ndarray]  # (ascending unique global document numbers, their scores)
 Fallback = Callable[[wq.Query], Arrays]  # runs a query through Whoosh: the nodes evaluate does not know

@@ -21,7 +21,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from .models import SearchRequest
+from ...models import SearchRequest
 from .schema import FACET_FIELDS, MULTI_VALUED, date_num_range
 
 VERSIONS = 4  # index versions whose columns are kept (a rebuild while serving has two alive for a while)

@@ -1,70 +1,29 @@
-"""The embedded Whoosh backend: one searcher per thread, reopened when a new index is swapped in."""
+"""The embedded Whoosh backend's reader: one searcher per thread, reopened when a new index is swapped in."""
 
 from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.index import Index
 from whoosh.searching import Searcher
 
-from .analysis import fold
-from .build import cite_key, current_generation, docnum_key, open_index, store_path
-from .config import Settings
-from .models import Hit, SearchPage, SearchRequest
-from .relations import versions_of
-from .search import iter_ids, search, to_hit
-from .store import RecordStore
+from ...analysis import fold
+from ...config import Settings
+from ...fields import cite_key, docnum_key
+from ...generations import current_generation, open_index, store_path
+from ...models import Hit, SearchPage, SearchRequest
+from ...relations import versions_of
+from ...search import iter_ids, search, to_hit
+from ...store import RecordStore
+from .searcher import open_searcher
 
 REFRESH_SECONDS = 1.0  # how often a thread checks for a newer index
 RESULT_CACHE = 512  # search pages kept per process, keyed by index version and request
-FILTER_CACHE = 64  # filter document sets kept per searcher (similar documents' exclusions, Whoosh filters)
-
-
-class CachingSearcher(Searcher):  # type: ignore[misc]
-    """A Searcher that keeps the document sets of the filter queries it has run.
-
-    Whoosh turns a filter query into a set of document numbers on every search, a walk over postings per
-    query. Search results no longer filter through Whoosh (facet selections, dates and collapsing copies
-    are masks over arrays: indexer/columns.py); the searches that still pass `filter=`/`mask=` (similar
-    documents, citations) keep their sets here. A searcher reads one fixed version
-    of the index, so its sets stay valid until a new searcher replaces it with an empty cache.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._filter_sets: OrderedDict[Any, Any] = OrderedDict()
-
-    def _filter_to_comb(self, obj: Any) -> Any:
-        if not isinstance(obj, wq.Query):
-            return super()._filter_to_comb(obj)
-        found = self._filter_sets.get(obj)
-        if found is None:
-            found = self._filter_sets[obj] = super()._filter_to_comb(obj)
-            if len(self._filter_sets) > FILTER_CACHE:
-                self._filter_sets.popitem(last=False)
-        return found
-
-
-def open_searcher(ix: Index) -> CachingSearcher:
-    """Return a caching searcher of an index; its reader's files are closed when it is closed or dropped
-    (segments are separate files, each an open file handle: see segments.SegmentBuilder.finish)."""
-    s = CachingSearcher(ix.reader(), fromindex=ix)
-    weakref.finalize(s, _close_quietly, s.reader())
-    return s
-
-
-def _close_quietly(reader: Any) -> None:
-    try:
-        reader.close()
-    except Exception:  # noqa: BLE001 - already closed, or closing at interpreter exit
-        pass
 
 
 class WhooshBackend:
