@@ -28,6 +28,8 @@ from typing import Any
 
 from whoosh import query as wq
 
+from bench.eval_copies import report as copies_report
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 STARD_DOCS = CORPUS / "benchmarks" / "stard_corpus.jsonl"
@@ -490,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     stard, stard_ix, stard_q, qrels = evaluate_stard()
     known, laws_ix, laws_q, targets = evaluate_known_items()
     print(table(stard + known))
+    print(copies_report((stard_ix, stard_q, qrels)))  # copy detection and collapsing (issue 19)
     print(
         f"(ours vs bm25s {_version('bm25s')} over jieba cut_for_search, except the salient-word rows: vs tantivy; "
         f"STARD: ours by 5-fold cross-validation over questions, * the shipped depth; MAP and MRR of known items "

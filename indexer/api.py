@@ -8,7 +8,16 @@ from .backend import SearchBackend, open_backend
 from .config import Settings
 from .engine.whoosh.schema import FACET_FIELDS
 from .errors import BadRequest, IndexError_
-from .export import EXPORTERS, MEDIA_TYPES, content_disposition, file_name, manifest, software_version, write_xlsx
+from .export import (
+    EXPORTERS,
+    MEDIA_TYPES,
+    content_disposition,
+    export_request,
+    file_name,
+    manifest,
+    software_version,
+    write_xlsx,
+)
 from .highlight import mark_all
 from .models import SORTS, FacetBucket, Hit, SearchPage, SearchRequest
 from .query import parse
@@ -33,6 +42,7 @@ __all__ = [
     "file_name",
     "manifest",
     "mark_all",
+    "export_request",
     "filter_value",
     "open_backend",
     "query_terms",

@@ -41,6 +41,9 @@ class SearchBackend(Protocol):
     def duplicates(self, doc_id: str) -> list[dict[str, Any]]:
         """Return the other records of a document's duplicate group."""
 
+    def versions(self, doc_id: str) -> list[dict[str, Any]]:
+        """Return every version of the document's law or 办法 (id, title, date, validity, current)."""
+
     def similar(self, doc_id: str, limit: int = 10) -> list[Hit]:
         """Return the documents most similar to one document."""
 

@@ -17,7 +17,7 @@ from .config import Settings
 from .coverage import store_coverage
 from .crawl.command import crawl_cmd
 from .errors import BadRequest, IndexBusy, IndexError_
-from .export import EXPORTERS, manifest, write_xlsx
+from .export import EXPORTERS, export_request, manifest, write_xlsx
 from .generations import store_path
 from .models import SearchRequest
 from .region import filter_value
@@ -201,9 +201,10 @@ def search_cmd(query: str, index_dir: Path | None, limit: int, page: int, as_jso
     required=True,
     help="File to write; FILE.manifest.json is written beside it.",
 )
-def export_cmd(query: str, index_dir: Path | None, fmt: str, output: Path, **opts: Any) -> None:
-    """Export every hit of a query, with a provenance manifest."""
-    req = make_request(query, **opts)
+@click.option("--one-per-group", is_flag=True, help="One row per group of copies (default: every copy).")
+def export_cmd(query: str, index_dir: Path | None, fmt: str, output: Path, one_per_group: bool, **opts: Any) -> None:
+    """Export every hit of a query, copies included, with a provenance manifest."""
+    req = export_request(make_request(query, **opts), not one_per_group)
     backend = backend_for(index_dir)
     seen: list[str] = []
     records = (seen.append(r["id"]) or r for r in backend.iter_records(req))

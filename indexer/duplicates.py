@@ -3,12 +3,13 @@
 Each record stores a compact MinHash signature (128 x uint32) of its character shingles: each shingle
 hashed with numpy (a polynomial hash of its code points, mixed), permuted with datasketch's affine
 permutations. (Signatures of an older scheme, datasketch's SHA-1 per shingle, are recomputed once: see
-build.regroup_duplicates.) Grouping is MinHash LSH banding with datasketch's optimal band/row split for the
+writes.regroup_duplicates.) Grouping is MinHash LSH banding with datasketch's optimal band/row split for the
 candidate threshold, run over a numpy matrix of all signatures (70,000 in about a second);
-every candidate pair is then checked against the estimated Jaccard similarity.
-Two documents are duplicates when the estimate is >= 0.85, or >= 0.6 when they carry the
-same canonical 文号. Groups are the connected components; each group is named after its
-smallest doc_id, which is stable whatever order the records arrive in.
+every candidate pair (and every pair sharing a 文号) is then judged by indexer.identity.is_copy on the
+estimated Jaccard similarity and the records' metadata: only copies group, never two 文号, governments or
+agencies. Groups are the connected components that stay consistent; each is named after its canonical copy
+(identity.canonical_copy: the issuing agency's own publication, else the earliest), whatever order the
+records arrive in.
 """
 
 from __future__ import annotations
@@ -21,11 +22,21 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
+from .identity import (
+    COPY_THRESHOLD,
+    SIMILARITY_FLOOR,
+    Facts,
+    agencies_differ,
+    canonical_copy,
+    governments_differ,
+    is_copy,
+    numbers_differ,
+)
+
 NUM_PERM = 128  # 128 x 4 bytes = 512 bytes per record; standard error of the estimate ~0.03
 SHINGLE = 5  # characters per shingle: long enough to ignore common phrases, short enough for edits
-THRESHOLD = 0.85  # estimated Jaccard for duplicates without a shared 文号
-SAME_NUMBER_THRESHOLD = 0.6  # estimated Jaccard for duplicates that share a canonical 文号
-LSH_THRESHOLD = 0.7  # candidate recall: pairs near 0.85 must collide in at least one band
+LSH_THRESHOLD = 0.7  # candidate threshold of the default banding
+LSH_FLOOR = 0.5  # pairs from about identity.SIMILARITY_FLOOR up collide in a band: short texts in chrome
 SEED = 1
 BIG_BUCKET = 64  # above this many ids in one band bucket, compare neighbours only
 SCHEME = "affine32"  # datasketch's permutation scheme
@@ -84,31 +95,25 @@ def similarity(a: bytes, b: bytes) -> float:
     return float(np.mean(np.frombuffer(a, dtype="<u4") == np.frombuffer(b, dtype="<u4")))
 
 
-def _find(parent: dict[str, str], x: str) -> str:
+def _find(parent: dict[int, int], x: int) -> int:
     while parent[x] != x:
         parent[x] = parent[parent[x]]
         x = parent[x]
     return x
 
 
-def _union(parent: dict[str, str], a: str, b: str) -> None:
-    ra, rb = _find(parent, a), _find(parent, b)
-    if ra != rb:
-        parent[max(ra, rb)] = min(ra, rb)  # the smaller id stays the root, so it names the group
-
-
-@lru_cache(maxsize=1)
-def _bands() -> tuple[int, int]:
-    """Return (bands, rows per band): datasketch's optimum for LSH_THRESHOLD at NUM_PERM."""
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+@lru_cache(maxsize=4)
+def _bands(threshold: float = LSH_THRESHOLD) -> tuple[int, int]:
+    """Return (bands, rows per band): datasketch's optimum for the candidate threshold at NUM_PERM."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     return lsh.b, lsh.r
 
 
-def _candidate_pairs(matrix: np.ndarray) -> np.ndarray:
+def _candidate_pairs(matrix: np.ndarray, threshold: float = LSH_THRESHOLD) -> np.ndarray:
     """Return index pairs (i < j) of rows sharing at least one band: the LSH banding step, vectorised."""
-    bands, rows = _bands()
+    bands, rows = _bands(threshold)
     mixers = np.random.default_rng(SEED).integers(1, 2**63, size=rows, dtype=np.uint64) | np.uint64(1)
-    pairs = []
+    pairs = [np.zeros((0, 2), dtype=np.int64)]
     for band in range(bands):
         keys = (matrix[:, band * rows : (band + 1) * rows].astype(np.uint64) * mixers).sum(axis=1)
         order = np.argsort(keys, kind="stable")
@@ -117,45 +122,112 @@ def _candidate_pairs(matrix: np.ndarray) -> np.ndarray:
         sizes = np.diff(np.r_[starts, len(ordered)])
         two = starts[sizes == 2]  # most shared buckets: one pair each, taken at once
         pairs.append(np.column_stack([order[two], order[two + 1]]))
-        for lo, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist(), strict=True):
-            members = order[lo : lo + size]
-            if size > BIG_BUCKET:  # many copies of one text: chain them instead of all pairs
-                pairs.append(np.column_stack([members[:-1], members[1:]]))
-            else:
-                i, j = np.triu_indices(size, 1)
-                pairs.append(np.column_stack([members[i], members[j]]))
-    found = np.sort(np.concatenate(pairs), axis=1)  # (each band adds an array, empty or not)
+        for lo, size in zip(starts[sizes > BIG_BUCKET].tolist(), sizes[sizes > BIG_BUCKET].tolist(), strict=True):
+            members = order[lo : lo + size]  # many copies of one text: chain them instead of all pairs
+            pairs.append(np.column_stack([members[:-1], members[1:]]))
+        for size in np.unique(sizes[(sizes > 2) & (sizes <= BIG_BUCKET)]).tolist():
+            # every bucket of this size at once: a (buckets x size) matrix of members, all pairs of its columns
+            members = order[starts[sizes == size][:, None] + np.arange(size)]
+            i, j = np.triu_indices(size, 1)
+            pairs.append(np.column_stack([members[:, i].ravel(), members[:, j].ravel()]))
+    found = np.sort(np.concatenate(pairs), axis=1)
     return np.unique(found, axis=0)
 
 
-def group_duplicates(items: Iterable[tuple[str, bytes, str | None]]) -> dict[str, str]:
-    """Map each (doc_id, signature, canonical 文号 or None) to the canonical doc_id of its group."""
-    ids: list[str] = []
+class _Groups:
+    """Union-find over records that refuses a union mixing two 文号, governments or agencies: copies
+    are linked pair by pair, and a chain must not join what no single pair may."""
+
+    def __init__(self, facts: list[Facts]) -> None:
+        self.facts = facts
+        self.parent = list(range(len(facts)))
+        self.joined: set[int] = set()  # records in a group of two or more: the only ones to name
+        self.summary: dict[int, tuple[set[str], set[str], set[str]]] = {}  # root: its 文号, regions, agencies
+
+    def _of(self, root: int) -> tuple[set[str], set[str], set[str]]:
+        if root not in self.summary:  # made on a record's first union: most records never join one
+            f = self.facts[root]
+            self.summary[root] = ({f.doc_number} - {None}, {f.region} - {None}, {f.agency} - {None})  # type: ignore[operator]
+        return self.summary[root]
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = _find(self.parent, a), _find(self.parent, b)
+        if ra == rb or not self._compatible(self._of(ra), self._of(rb)):
+            return
+        self.parent[rb] = ra
+        for mine, theirs in zip(self._of(ra), self.summary.pop(rb), strict=True):
+            mine |= theirs
+        self.joined.update((a, b))
+
+    @staticmethod
+    def _compatible(a: tuple[set[str], set[str], set[str]], b: tuple[set[str], set[str], set[str]]) -> bool:
+        numbers = a[0] | b[0]
+        if any(numbers_differ(x, y) for x in numbers for y in numbers):
+            return False
+        if any(governments_differ(x, y) for x in a[1] for y in b[1]):
+            return False
+        if a[0] and b[0]:  # one 文号 on both sides names one issuer (identity.may_be_copies)
+            return True
+        return not any(agencies_differ(x, y) for x in a[2] for y in b[2])
+
+    def root(self, i: int) -> int:
+        return _find(self.parent, i)
+
+
+def group_copies(items: Iterable[tuple[Facts, bytes | None]], threshold: float = COPY_THRESHOLD) -> dict[str, str]:
+    """Map each record's id to the id of its group's canonical copy (identity.canonical_copy): copies are
+    the pairs identity.is_copy accepts among LSH candidates and records sharing a 文号."""
+    facts: list[Facts] = []
     rows: list[bytes] = []
-    numbers: dict[str, list[int]] = defaultdict(list)
     alone: list[str] = []  # a missing or foreign signature cannot be compared: the doc is its own group
     seen: set[str] = set()
-    for doc_id, sig, number in items:
-        if doc_id in seen:
+    for fact, sig in items:
+        if fact.doc_id in seen:
             continue
-        seen.add(doc_id)
+        seen.add(fact.doc_id)
         if not sig or len(sig) != NUM_PERM * 4:
-            alone.append(doc_id)
+            alone.append(fact.doc_id)
             continue
-        if number:
-            numbers[number].append(len(ids))
-        ids.append(doc_id)
+        facts.append(fact)
         rows.append(sig)
     matrix = np.frombuffer(b"".join(rows), dtype="<u4").reshape(len(rows), NUM_PERM)
-    parent = {doc_id: doc_id for doc_id in ids}
-    pairs = _candidate_pairs(matrix)
-    if len(pairs):
-        close = (matrix[pairs[:, 0]] == matrix[pairs[:, 1]]).mean(axis=1) >= THRESHOLD
-        for a, b in pairs[close].tolist():
-            _union(parent, ids[a], ids[b])
-    for members in numbers.values():
+    groups = _Groups(facts)
+    pairs = _candidate_pairs(matrix, LSH_FLOOR)
+    sims = (matrix[pairs[:, 0]] == matrix[pairs[:, 1]]).mean(axis=1) if len(pairs) else np.zeros(0)
+    keep = sims >= SIMILARITY_FLOOR
+    for (a, b), sim in zip(pairs[keep].tolist(), sims[keep].tolist(), strict=True):
+        if is_copy(facts[a], facts[b], sim, threshold):
+            groups.union(a, b)
+    for members in _same_number(facts).values():
         for i, a in enumerate(members):
             for b in members[i + 1 :]:
-                if similarity(rows[a], rows[b]) >= SAME_NUMBER_THRESHOLD:
-                    _union(parent, ids[a], ids[b])
-    return {doc_id: _find(parent, doc_id) for doc_id in ids} | {doc_id: doc_id for doc_id in alone}
+                if is_copy(facts[a], facts[b], similarity(rows[a], rows[b]), threshold):
+                    groups.union(a, b)
+    return _canonical_ids(facts, groups) | {doc_id: doc_id for doc_id in alone}
+
+
+def _same_number(facts: list[Facts]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = defaultdict(list)
+    for i, f in enumerate(facts):
+        if f.doc_number:
+            found[NOISE.sub("", f.doc_number)].append(i)
+    return found
+
+
+def _canonical_ids(facts: list[Facts], groups: _Groups) -> dict[str, str]:
+    members: dict[int, list[Facts]] = defaultdict(list)
+    for i in groups.joined:
+        members[groups.root(i)].append(facts[i])
+    out = {f.doc_id: f.doc_id for f in facts}
+    for group in members.values():
+        shown = canonical_copy(group).doc_id if len(group) > 1 else group[0].doc_id
+        out.update((f.doc_id, shown) for f in group)
+    return out
+
+
+def group_duplicates(items: Iterable[tuple[str, bytes, str | None]]) -> dict[str, str]:
+    """Map each (doc_id, signature, canonical 文号 or None) of a published page with a body (nothing else
+    known of it) to its canonical copy."""
+    return group_copies(
+        (Facts(doc_id, has_body=True, doc_number=number, addressed=True), sig) for doc_id, sig, number in items
+    )

@@ -9,6 +9,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, BinaryIO
@@ -16,10 +17,20 @@ from urllib.parse import quote
 
 from .models import RECORD_FIELDS, SearchRequest
 
-TEXT_SHA256_COLUMN = 14  # the place of the one derived column among the record fields' (models.RECORD_FIELDS)
+# columns made per row, not fields of the record: each with its place among the record fields' columns
+DERIVED_COLUMNS = (
+    (14, "text_sha256"),
+    (14, "copy_group"),  # the id of the copy a collapsed search shows for this row's group of copies (转载)
+    (14, "is_canonical"),  # 1 on that copy
+    (14, "version_of"),  # the id of the version in force, when the row is one version of a law or 办法
+    (14, "validity"),  # 已修订 / 废止 on an older version
+)
 COLUMNS = tuple(
     key
-    for _, key in sorted([(f.column, f.key) for f in RECORD_FIELDS if f.column] + [(TEXT_SHA256_COLUMN, "text_sha256")])
+    for _, _, key in sorted(
+        [(f.column, 0, f.key) for f in RECORD_FIELDS if f.column]
+        + [(place, n, key) for n, (place, key) in enumerate(DERIVED_COLUMNS, start=1)]
+    )
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # cells a spreadsheet would run as formulas
 XLSX_CELL_MAX = 32_767  # characters Excel holds in one cell; a longer body continues in body_2, body_3 ...
@@ -45,6 +56,8 @@ def safe_cell(value: Any) -> str:
     """Return a cell value as text that no spreadsheet will evaluate as a formula."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
     if isinstance(value, list | tuple):
         value = "; ".join(str(v) if not isinstance(v, dict) else v.get("url", "") for v in value)
     text = str(value)
@@ -138,6 +151,7 @@ def manifest(
         "date_to": req.date_to.isoformat() if req.date_to else None,
         "synonyms": req.synonyms,
         "collapse_duplicates": req.collapse,
+        "copies": COPIES_ONE if req.collapse else COPIES_ALL,
         "format": fmt,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "index": index_version,
@@ -167,6 +181,18 @@ def content_disposition(name: str) -> str:
     """Return an attachment header for a file name: an ASCII fallback plus RFC 6266's UTF-8 filename*."""
     fallback = name if name.isascii() else "govsearch-" + "-".join(name.rsplit("-", 3)[-3:])  # the day only
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+COPIES_ALL = (
+    "every matching document is a row, copies (转载) included; copy_group names each row's group of copies "
+    "(the id of the copy a collapsed search shows), is_canonical marks that copy"
+)
+COPIES_ONE = "one row per group of copies (转载): the copy a collapsed search shows; ask all=1 for every copy"
+
+
+def export_request(req: SearchRequest, every_copy: bool | None) -> SearchRequest:
+    """Return the request an export runs: every copy unless the user asked for one per group."""
+    return replace(req, collapse=False) if every_copy is None else replace(req, collapse=not every_copy)
 
 
 EXPORTERS: dict[str, Callable[[Iterable[dict[str, Any]]], Iterator[bytes]]] = {"csv": to_csv, "jsonl": to_jsonl}

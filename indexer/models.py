@@ -218,6 +218,8 @@ class Hit:
     region: str | None = None
     status: str | None = None
     duplicates: int = 0  # other places the same notice was published
+    validity: str | None = None  # 已修订 / 废止 on an older version of a law or 办法 (indexer.relations)
+    current_version: str | None = None  # id of the version in force, on an older version
 
     def to_json(self) -> dict[str, Any]:
         """Return the /api/search hit object."""
@@ -235,6 +237,8 @@ class Hit:
             "region": self.region,
             "status": self.status,
             "duplicates": self.duplicates,
+            "validity": self.validity,
+            "current_version": self.current_version,
         }
 
 

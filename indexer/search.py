@@ -19,6 +19,7 @@ from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
 from .ranking import RERANK_DEPTH, WEIGHTS, Plan, Weights, ranking_searcher, rerank
+from .relations import mark_versions
 from .rerank import learned, load
 from .store import RecordStore
 from .suggest import correction, suggest
@@ -75,6 +76,7 @@ def search(
     sizes = store.group_sizes(r["dup_of"] for r in rows) if store else {}
     terms = parsed.terms() + expanded
     hits = tuple(to_hit(r, bodies.get(r["id"], {}), terms, sizes) for r in rows)
+    hits = mark_versions(hits, store) if store else hits
     warnings = tuple(parsed.warnings) + ((deadline.warning(),) if deadline.partial else ())
     if total or not req.q:
         return SearchPage(req, total, hits, facets, tuple(expanded), None, warnings, partial=deadline.partial)

@@ -19,7 +19,9 @@ CREATE TABLE IF NOT EXISTS records (
     hash TEXT NOT NULL,            -- of the input record and the pipeline version: unchanged -> skipped
     record TEXT NOT NULL,          -- Document.to_record() as JSON
     sig BLOB,                      -- near-duplicate signature
-    dup_of TEXT,                   -- canonical id of its duplicate group
+    dup_of TEXT,                   -- canonical id of its group of copies (转载)
+    version_of TEXT,               -- id of the current version of the law or 办法 it is a version of
+    validity TEXT,                 -- 已修订 / 废止 set on an older version (identity), else NULL
     indexed INTEGER NOT NULL DEFAULT 0,  -- 1 once the Whoosh index holds this version
     updated TEXT NOT NULL DEFAULT (datetime('now'))
 );
@@ -27,6 +29,17 @@ CREATE INDEX IF NOT EXISTS records_pending ON records(indexed) WHERE indexed = 0
 CREATE INDEX IF NOT EXISTS records_dup_of ON records(dup_of);  -- group sizes on every results page
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# columns added after the first release: a store written before them gains them when opened for writing
+# columns added to a store written before them (ALTER TABLE when it is opened for writing)
+MIGRATIONS = (
+    ("raw", "BLOB"),  # the input record as read (zlib JSON): a new pipeline can redo a record without its source
+    ("version_of", "TEXT"),  # the id of the version in force (indexer/relations.py)
+    ("validity", "TEXT"),  # 已修订 / 废止 of an older version
+)
+VERSIONS_INDEX = "CREATE INDEX IF NOT EXISTS records_version_of ON records(version_of) WHERE version_of IS NOT NULL"
+
+
+IDENTITY_FIELDS = ("title", "doc_number", "agency", "region", "date", "date_issued", "status", "source", "url")
 
 
 def pack_raw(raw: dict[str, Any] | None) -> bytes | None:
@@ -59,12 +72,22 @@ class RecordStore:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA_SQL)
-            if "raw" not in {row[1] for row in self.db.execute("PRAGMA table_info(records)")}:
-                # the input record as read (zlib JSON), so that a new pipeline can redo a record without its source
-                self.db.execute("ALTER TABLE records ADD COLUMN raw BLOB")
+            self._migrate()
             if not self.get_meta(SIGNATURE_KEY) and not self.db.execute("SELECT 1 FROM records LIMIT 1").fetchone():
                 self.set_meta(SIGNATURE_KEY, SIGNATURE_SCHEME)  # a new store: its signatures are of this scheme
                 self.db.commit()
+
+    def _migrate(self) -> None:
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(records)")}
+        for name, kind in MIGRATIONS:
+            if name not in have:
+                self.db.execute(f"ALTER TABLE records ADD COLUMN {name} {kind}")
+        self.db.execute(VERSIONS_INDEX)
+        self.db.commit()
+
+    def has_versions(self) -> bool:
+        """Tell whether the store has the version columns (a read-only store of an old version may not)."""
+        return "version_of" in {r[1] for r in self.db.execute("PRAGMA table_info(records)")}
 
     def close(self) -> None:
         """Close the connection."""
@@ -125,6 +148,62 @@ class RecordStore:
         """Yield (id, signature, canonical 文号, dup_of) for duplicate grouping."""
         sql = "SELECT id, sig, json_extract(record, '$.doc_number'), dup_of FROM records WHERE sig IS NOT NULL"
         yield from self.db.execute(sql)
+
+    def identity_rows(self) -> Iterator[tuple[dict[str, Any], bytes | None, str | None, str | None, str | None]]:
+        """Yield (identity fields of the record, signature, dup_of, version_of, validity) of every record."""
+        # one parse of each record for the short fields (a JSON array of them), one for its body
+        paths = ", ".join(f"'$.{n}'" for n in IDENTITY_FIELDS)
+        sql = (
+            "SELECT id, sig, dup_of, version_of, validity, fields, substr(body, 1, 200) || char(10) || "
+            "substr(body, -200), length(body) FROM "
+            f"(SELECT *, json_extract(record, {paths}) AS fields, json_extract(record, '$.body') AS body FROM records)"
+            " ORDER BY id"
+        )
+        for doc_id, sig, dup_of, version_of, validity, fields, head, size in self.db.execute(sql):
+            rec = dict(zip(IDENTITY_FIELDS, json.loads(fields), strict=True))
+            rec.update(id=doc_id, body=head, length=len(rec.get("title") or "") + (size or 0))
+            yield rec, sig, dup_of, version_of, validity
+
+    def set_versions(self, changes: dict[str, tuple[str | None, str | None]]) -> None:
+        """Store each record's (current version id, validity); the index does not hold them."""
+        self.db.executemany(
+            "UPDATE records SET version_of = ?, validity = ? WHERE id = ?", [(v, s, k) for k, (v, s) in changes.items()]
+        )
+
+    def versions(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """Return (current version id, validity) of those records that are versions of a law or 办法."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids or not self.has_versions():
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT id, version_of, validity FROM records WHERE id IN ({marks}) AND version_of IS NOT NULL"
+        return {k: (v, s) for k, v, s in self.db.execute(sql, ids)}
+
+    def relations(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return each record's identity columns for exports: copy_group (the id of the copy a collapsed
+        search shows), is_canonical, version_of and validity."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, dict[str, Any]] = {}
+        cols = "id, dup_of, version_of, validity" if self.has_versions() else "id, dup_of, NULL, NULL"
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            sql = f"SELECT {cols} FROM records WHERE id IN ({','.join('?' * len(chunk))})"
+            for doc_id, dup_of, version_of, validity in self.db.execute(sql, chunk):
+                group = dup_of or doc_id
+                out[doc_id] = {
+                    "copy_group": group,
+                    "is_canonical": group == doc_id,
+                    "version_of": version_of,
+                    "validity": validity,
+                }
+        return out
+
+    def versions_of(self, current: str) -> list[tuple[str, str | None]]:
+        """Return (id, validity) of every version of a law or 办法 whose current version is given."""
+        if not self.has_versions():
+            return []
+        sql = "SELECT id, validity FROM records WHERE version_of = ? ORDER BY id"
+        return [(k, s) for k, s in self.db.execute(sql, (current,))]
 
     def set_dup_of(self, changes: dict[str, str]) -> None:
         """Store new duplicate groups; changed records must be indexed again."""

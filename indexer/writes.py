@@ -6,9 +6,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .duplicates import SIGNATURE_SCHEME, group_duplicates, signature
+from .duplicates import SIGNATURE_SCHEME, signature
 from .models import Document
 from .pipeline import content_hash
+from .relations import regroup
 from .store import SIGNATURE_KEY, RecordStore
 
 BATCH = 2000  # records per store commit and per incremental index commit
@@ -60,15 +61,11 @@ def delete_records(store: RecordStore, doc_ids: Iterable[str], report: WriteRepo
 
 
 def regroup_duplicates(store: RecordStore) -> None:
-    """Group the stored records into near-duplicate groups; store each record's group when it changed."""
-    if store.get_meta(SIGNATURE_KEY) != SIGNATURE_SCHEME:
+    """Group the stored records into copies and versions (indexer.relations); store what changed."""
+    resigned = store.get_meta(SIGNATURE_KEY) != SIGNATURE_SCHEME
+    if resigned:
         resign(store)
-    rows = list(store.signatures())
-    groups = group_duplicates((doc_id, sig, number) for doc_id, sig, number, _ in rows)
-    changes = {doc_id: groups.get(doc_id, doc_id) for doc_id, _, _, old in rows if groups.get(doc_id, doc_id) != old}
-    if changes:
-        store.set_dup_of(changes)
-        store.commit()
+    regroup(store, force=resigned)
 
 
 def resign(store: RecordStore) -> None:

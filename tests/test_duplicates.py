@@ -173,10 +173,10 @@ def test_a_store_signed_by_another_scheme_is_signed_again_once(laws: dict[str, d
 
     dongying, luoyang = laws["东营市大气污染防治条例"], laws["洛阳市大气污染防治条例"]
     title, body = repost(dongying)
-    records = [
-        {"id": "a-original", "title": dongying["title"], "body": dongying["body"]},
-        {"id": "b-repost", "title": title, "body": body},
-        {"id": "c-other", "title": luoyang["title"], "body": luoyang["body"]},
+    records = [  # pages published somewhere (a URL): a text with no provenance at all is never a copy
+        {"id": "a-original", "title": dongying["title"], "body": dongying["body"], "url": "https://a.gov.cn/1.html"},
+        {"id": "b-repost", "title": title, "body": body, "url": "https://b.gov.cn/2.html"},
+        {"id": "c-other", "title": luoyang["title"], "body": luoyang["body"], "url": "https://c.gov.cn/3.html"},
     ]
     calls: list[int] = []
     real = writes.resign

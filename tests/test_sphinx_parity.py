@@ -137,6 +137,17 @@ def test_collapsed_copies_on_sphinx_are_the_canonical_ones(backend, sphinx, q):
     assert_same(backend, sphinx, SearchRequest(q=q, sort="date", collapse=False))
 
 
+def test_older_versions_are_marked_alike_on_sphinx(backend, sphinx):
+    """Issue 19: an older version's hit carries its validity and the version in force on both backends."""
+    req = SearchRequest(q="条例", sort="date", per_page=100, collapse=False)
+    marked = {h.doc_id: (h.validity, h.current_version) for h in backend.search(req).hits if h.current_version}
+    assert marked  # the session corpus holds laws in several versions
+    on_sphinx = {h.doc_id: (h.validity, h.current_version) for h in sphinx.search(req).hits if h.current_version}
+    assert on_sphinx == marked
+    some = next(iter(marked))
+    assert sphinx.versions(some) == backend.versions(some) and len(backend.versions(some)) >= 2
+
+
 def test_the_golden_set_finds_something_and_reaches_both_shards(backend, sphinx):
     totals = [sphinx.search(SearchRequest(q=q, per_page=1, **o)).total for q, o in GOLDEN]  # == Whoosh's
     assert sum(1 for t in totals if t > 0) >= 25
@@ -192,7 +203,9 @@ def test_web_app_and_cli_run_on_sphinx(sphinx_settings, monkeypatch):
     doc = client.get(f"/doc/{api['hits'][0]['id']}")
     assert doc.status_code == 200
     rows = list(csv.reader(io.StringIO(client.get("/export.csv?q=安全生产").get_data(as_text=True))))
-    assert len(rows) - 1 == client.get("/api/search?q=安全生产").get_json()["total"] > 0
+    assert len(rows) - 1 == client.get("/api/search?q=安全生产&all=1").get_json()["total"] > 0  # every copy
+    older = [h for h in api["hits"] if h["current_version"]]  # versions are marked on Sphinx too (issue 19)
+    assert all(h["validity"] for h in older)
     monkeypatch.setenv("GOVSEARCH_BACKEND", "sphinx")
     monkeypatch.setenv("GOVSEARCH_SPHINX_NODES", ",".join(sphinx_settings.sphinx_nodes))
     out = CliRunner().invoke(

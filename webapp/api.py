@@ -56,6 +56,7 @@ def doc_record(doc_id: str) -> dict[str, Any]:
     return {
         **rec,
         "also_published_at": [{"id": d["id"], "url": d.get("url")} for d in b.duplicates(doc_id)],
+        "versions": b.versions(doc_id),
         "cites_documents": [h.doc_id for h in cites],
         "cited_by": [h.doc_id for h in cited_by],
     }

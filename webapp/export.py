@@ -13,6 +13,7 @@ from indexer.api import (
     BadRequest,
     SearchRequest,
     content_disposition,
+    export_request,
     file_name,
     manifest,
     write_xlsx,
@@ -49,12 +50,18 @@ def _headers(req: SearchRequest, fmt: str) -> dict[str, str]:
     }
 
 
+def _request() -> Any:
+    """Return the export's request: every copy, unless ?all=0 asks for one per group (issue 19)."""
+    req = request_from_url()
+    return export_request(req, None if request.args.get("all", "") == "" else not req.collapse)
+
+
 @bp.route("/export.<fmt>", methods=["GET", "HEAD"])
 def export(fmt: str) -> Any:
     """Stream every hit of the query as CSV, JSONL or XLSX; HEAD answers the headers and does no export work."""
     if fmt not in MEDIA_TYPES:
         abort(404)
-    req = request_from_url()
+    req = _request()
     headers = _headers(req, fmt)
     if request.method == "HEAD":
         return Response(status=200, headers=headers)
@@ -78,7 +85,7 @@ def _chunks(fh: Any, size: int = 1 << 16) -> Any:
 @bp.route("/export.manifest.json", methods=["GET", "HEAD"])
 def export_manifest() -> Any:
     """Return the provenance manifest of an export: query, index version, a SHA-256 per document."""
-    req = request_from_url()
+    req = _request()
     if request.method == "HEAD":  # the manifest hashes every record: HEAD does none of that work
         return Response(status=200, content_type="application/json")
     fmt = request.args.get("fmt", "csv")

@@ -116,6 +116,7 @@ def document_context(doc_id: str, q: str) -> dict[str, Any]:
         "cites": cites,
         "cited_by": cited_by,
         "copies": [{**c, "href": c.get("url") if is_http(c.get("url")) else None} for c in b.duplicates(doc_id)],
+        "versions": b.versions(doc_id),
     }
 
 

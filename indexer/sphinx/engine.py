@@ -23,6 +23,7 @@ from ..fields import cite_key, docnum_key, index_fields
 from ..generations import store_path
 from ..models import Document, Hit, SearchPage, SearchRequest
 from ..query import parse, to_whoosh
+from ..relations import mark_versions, versions_of
 from ..search import check_request, facet_bucket_list, filter_query, to_hit
 from ..store import RecordStore
 from .client import Answer, Nodes, PartialResults, SphinxError
@@ -185,7 +186,7 @@ class SphinxBackend:
             for _, doc_id, dup_of, weight in rows
             if doc_id in records
         ]
-        return tuple(hits), len(rows) - len(hits)
+        return mark_versions(hits, store), len(rows) - len(hits)
 
     def _row(self, rec: dict[str, Any], dup_of: str, weight: float) -> Row:
         row = Row(index_fields(Document.from_record(rec), dup_of))
@@ -220,8 +221,12 @@ class SphinxBackend:
             raise PartialResults(f"export incomplete: {meta['warning']}")
 
     def _records(self, ids: list[str]) -> Iterator[dict[str, Any]]:
-        found = self.store().get_many(ids)
-        yield from (found[i] for i in ids if i in found)
+        found, relations = self.store().get_many(ids), self.store().relations(ids)
+        yield from ({**found[i], **relations.get(i, {})} for i in ids if i in found)
+
+    def versions(self, doc_id: str) -> list[dict[str, Any]]:
+        """Return every version of the law or 办法 a document is a version of, the one in force first."""
+        return versions_of(self.store(), doc_id)
 
     def count(self, req: SearchRequest) -> int:
         """Return the number of hits of a request."""

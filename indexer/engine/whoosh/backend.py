@@ -18,6 +18,7 @@ from ...config import Settings
 from ...fields import cite_key, docnum_key
 from ...generations import current_generation, open_index, store_path
 from ...models import Hit, SearchPage, SearchRequest
+from ...relations import versions_of
 from ...search import iter_ids, search, to_hit
 from ...store import RecordStore
 from . import check_whoosh_version
@@ -98,8 +99,12 @@ class WhooshBackend:
         yield from self._records(ids)
 
     def _records(self, ids: list[str]) -> Iterator[dict[str, Any]]:
-        found = self.store().get_many(ids)
-        yield from (found[i] for i in ids if i in found)
+        found, relations = self.store().get_many(ids), self.store().relations(ids)
+        yield from ({**found[i], **relations.get(i, {})} for i in ids if i in found)
+
+    def versions(self, doc_id: str) -> list[dict[str, Any]]:
+        """Return every version of the law or 办法 a document is a version of, the one in force first."""
+        return versions_of(self.store(), doc_id)
 
     def count(self, req: SearchRequest) -> int:
         """Return the number of hits of a request."""
