@@ -176,7 +176,7 @@ class Group:
 def groups(soup: BeautifulSoup | Tag, base: str, column: str, allowed: Callable[[str], bool]) -> list[Group]:
     """Group the links of a page by list block and path; allowed(url) keeps only crawlable URLs."""
     found: dict[tuple[int, tuple[str, ...]], Group] = {}
-    for url, a in _links(soup, base, allowed):
+    for url, a in anchors(soup, base, allowed):
         record, block = record_of(a)
         path = _path(record, a)
         key = (id(block) if block is not None else -id(a), path)
@@ -191,7 +191,8 @@ def groups(soup: BeautifulSoup | Tag, base: str, column: str, allowed: Callable[
     return list(found.values())
 
 
-def _links(soup: BeautifulSoup | Tag, base: str, allowed: Callable[[str], bool]) -> Iterator[tuple[str, Tag]]:
+def anchors(soup: BeautifulSoup | Tag, base: str, allowed: Callable[[str], bool]) -> Iterator[tuple[str, Tag]]:
+    """Yield (canonical URL, anchor) for every followable link the predicate allows."""
     for a in soup.find_all("a", href=True):
         href = a["href"].strip()
         if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):

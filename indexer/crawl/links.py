@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 from lxml import etree
 
-from .evidence import anchor_text, groups, in_chrome, more_text, notice_groups, pager_text
+from .evidence import anchor_text, anchors, groups, in_chrome, more_text, notice_groups, pager_text
 from .profiles import Profile
 from .state import Link
 from .urls import BadURL, canonical_url, directory_of, host_allowed
@@ -44,19 +43,6 @@ def start_kind(profile: Profile, url: str) -> str:
 
 def _matches(patterns: tuple[re.Pattern[str], ...], url: str) -> bool:
     return any(p.search(url) for p in patterns)
-
-
-def _anchors(soup: BeautifulSoup | Tag, base: str, scope: Scope) -> Iterator[tuple[str, Tag]]:
-    for a in soup.find_all("a", href=True):
-        href = a["href"].strip()
-        if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
-            continue
-        try:
-            url = canonical_url(href, base=base)
-        except BadURL:
-            continue
-        if scope.allows(url):
-            yield url, a
 
 
 def list_page_links(
@@ -92,7 +78,7 @@ def detail_links(
     chosen = {id(a) for a in soup.select(profile.detail_selector)} if profile.detail_selector else set()
     checked = "candidate" if profile.verify else "detail"
     for part in area:
-        for link, a in _anchors(part, url, scope):
+        for link, a in anchors(part, url, scope.allows):
             if in_chrome(a):
                 continue  # navigation, header and footer links are not the column's notices
             if _matches(profile.detail_patterns, link):
@@ -122,7 +108,7 @@ def more_list_pages(profile: Profile, url: str, soup: BeautifulSoup, raw: str, d
     found: dict[str, Link] = {}
     column = directory_of(url)
     nexts = {id(a) for a in soup.select(profile.next_selector)} if profile.next_selector else set()
-    for link, a in _anchors(soup, url, scope):
+    for link, a in anchors(soup, url, scope.allows):
         in_column = profile.list_scope == "site" or link.startswith(column)
         text = anchor_text(a)
         if id(a) in nexts:
@@ -160,7 +146,7 @@ def attachment_links(profile: Profile, url: str, soup: BeautifulSoup, depth: int
     area = soup.select(profile.attachment_selector) if profile.attachment_selector else [soup]
     found: dict[str, Link] = {}
     for part in area:
-        for link, a in _anchors(part, url, scope):
+        for link, a in anchors(part, url, scope.allows):
             path = urlsplit(link).path
             label = " ".join(a.get_text(" ", strip=True).split()) or a.get("title", "")
             if profile.attachment_pattern.search(path) or profile.attachment_pattern.search(label):
