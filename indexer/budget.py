@@ -21,9 +21,9 @@ from typing import Any
 from whoosh.reading import IndexReader
 from whoosh.support.levenshtein import distance
 
-from .query import ParsedQuery, important_words
+from .query import MAX_WORD_CHARS, ParsedQuery, important_words
 
-MAX_SUGGEST_WORD = 40  # characters; longer query words get no "did you mean" (no 文号 or word is longer)
+MAX_SUGGEST_WORD = MAX_WORD_CHARS - 1  # characters; a word the parser had to cut gets no "did you mean"
 SCAN_CHECK = 2000  # terms compared between two looks at the clock in a scan of the lexicon
 MAX_SUGGEST_WORDS = 16  # a query of more words gets none: each word costs a look-up near it in the lexicon
 

@@ -160,8 +160,9 @@ def _dates_apart(a: Facts, b: Facts) -> bool:
 
 
 def published(f: Facts) -> bool:
-    """Tell whether a record says anything of a publication: 文号, agency, a date or an address."""
-    return bool(f.doc_number or f.agency or f.published or f.issued or f.addressed)
+    """Tell whether a record says anything of a publication: 文号, a date or an address. Not the agency: it
+    is read from a title prefix too (最高人民法院关于…), which names the author, not a publication."""
+    return bool(f.doc_number or f.published or f.issued or f.addressed)
 
 
 def may_be_copies(a: Facts, b: Facts) -> bool:

@@ -114,6 +114,9 @@ def _nothing_found(
     s: Searcher, req: SearchRequest, parsed: ParsedQuery, store: RecordStore | None, facet_size: int, deadline: Deadline
 ) -> SearchPage | None:
     """Return the page of a spelling correction that finds documents (request.q kept), or None."""
+    if req.correct and deadline.expired():
+        deadline.skip("a spelling correction")
+        return None
     fixed = correction(s, parsed, lambda t: _count(s, t, req)) if req.correct else None
     if fixed is None:
         return None

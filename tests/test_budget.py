@@ -42,8 +42,9 @@ def test_a_spent_budget_skips_the_suggestion_and_says_so(spent, client) -> None:
     typo = "安全生厂"
     full = client.get(f"/api/search?q={typo}").get_json()
     data = spent.get(f"/api/search?q={typo}").get_json()
-    assert full["total"] == data["total"] == 0
-    assert data["did_you_mean"] is None and data["partial"] is True
+    assert full["corrected"] and full["total"] > 0  # without a budget the typo is corrected (and searched)
+    assert data["total"] == 0 and data["corrected"] is None and data["did_you_mean"] is None and data["partial"]
+    assert any("spelling correction" in w for w in data["warnings"])
     assert any("did-you-mean" in w for w in data["warnings"])
 
 
@@ -90,7 +91,8 @@ def test_absurdly_long_words_get_no_suggestion_work(client) -> None:
 def test_long_queries_get_no_suggestion_work_and_short_typos_still_do(client) -> None:
     many = " ".join(f"zq{chr(97 + i)}" for i in range(MAX_SUGGEST_WORDS + 1))  # one word each: zqa zqb ...
     assert not suggestable(parse(many)) and suggestable(parse(" ".join(many.split()[:MAX_SUGGEST_WORDS])))
-    assert client.get("/api/search?q=安全生厂").get_json()["did_you_mean"] == "安全生产"
+    short = client.get("/api/search?q=安全生厂").get_json()
+    assert short["corrected"] or short["did_you_mean"]  # a short typo still gets its correction work
 
 
 def test_the_suggestions_look_ups_stop_at_the_deadline(searcher_and_deadline) -> None:

@@ -33,11 +33,13 @@ PLACES = {
     "indexer.region": "text",
     "indexer.validity": "text",
     "indexer.metadata": "text",
+    "indexer.identity": "text",
     "indexer.store": "store",
     "indexer.generations": "store",
     "indexer.fields": "store",
     "indexer.writes": "store",
     "indexer.upgrade": "store",
+    "indexer.relations": "store",
     "indexer.coverage": "store",
     "indexer.engine": "engine",
     "indexer.segments": "engine",  # the old codec path every bulk-built index names (an alias)

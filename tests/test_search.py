@@ -277,7 +277,6 @@ def test_collapse_shows_one_copy_per_group_even_when_only_reposts_match(tmp_path
             **law,
             "id": f"repost-{i}",
             "title": law["title"] + "（转载）",
-            "agency": "某某县人民政府",
             "body": note + law["body"],
         }
         for i in range(2)
