@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -152,3 +152,9 @@ def _by_government(members: list[Facts]) -> list[list[Facts]]:
         else:
             clusters.append([f])
     return clusters
+
+
+def records_with_relations(store: RecordStore, ids: list[str]) -> Iterator[dict[str, Any]]:
+    """Yield the stored record of each id that is held, in order, with its copy and version relations."""
+    found, relations = store.get_many(ids), store.relations(ids)
+    yield from ({**found[i], **relations.get(i, {})} for i in ids if i in found)

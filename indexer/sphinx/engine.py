@@ -23,7 +23,7 @@ from ..fields import cite_key, docnum_key, index_fields
 from ..generations import store_path
 from ..models import Document, Hit, SearchPage, SearchRequest
 from ..query import parse, to_whoosh
-from ..relations import mark_versions, versions_of
+from ..relations import mark_versions, records_with_relations, versions_of
 from ..search import check_request, facet_bucket_list, filter_query, to_hit
 from ..store import RecordStore
 from .client import Answer, Nodes, PartialResults, SphinxError
@@ -221,8 +221,7 @@ class SphinxBackend:
             raise PartialResults(f"export incomplete: {meta['warning']}")
 
     def _records(self, ids: list[str]) -> Iterator[dict[str, Any]]:
-        found, relations = self.store().get_many(ids), self.store().relations(ids)
-        yield from ({**found[i], **relations.get(i, {})} for i in ids if i in found)
+        return records_with_relations(self.store(), ids)
 
     def versions(self, doc_id: str) -> list[dict[str, Any]]:
         """Return every version of the law or 办法 a document is a version of, the one in force first."""

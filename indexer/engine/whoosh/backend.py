@@ -18,7 +18,7 @@ from ...config import Settings
 from ...fields import cite_key, docnum_key
 from ...generations import current_generation, open_index, store_path
 from ...models import Hit, SearchPage, SearchRequest
-from ...relations import versions_of
+from ...relations import records_with_relations, versions_of
 from ...search import iter_ids, search, to_hit
 from ...store import RecordStore
 from . import check_whoosh_version
@@ -99,8 +99,7 @@ class WhooshBackend:
         yield from self._records(ids)
 
     def _records(self, ids: list[str]) -> Iterator[dict[str, Any]]:
-        found, relations = self.store().get_many(ids), self.store().relations(ids)
-        yield from ({**found[i], **relations.get(i, {})} for i in ids if i in found)
+        return records_with_relations(self.store(), ids)
 
     def versions(self, doc_id: str) -> list[dict[str, Any]]:
         """Return every version of the law or 办法 a document is a version of, the one in force first."""
