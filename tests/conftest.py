@@ -26,6 +26,13 @@ def need_shared(path: Path = LAWS) -> Path:
     return path
 
 
+def seed_paragraphs(n: int) -> list[str]:
+    """Return the seed notice's first n paragraphs of 20+ characters: real text that is always here, for
+    tests that need more than one document when ../shared is absent."""
+    lines = SEED.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [p.strip() for p in lines if len(p.strip()) >= 20][:n]
+
+
 def head_jsonl(path: Path, n: int, start: int = 0) -> list[dict]:
     """Return records start..start+n of a JSONL file."""
     with path.open(encoding="utf-8") as fh:

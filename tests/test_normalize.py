@@ -406,12 +406,13 @@ def test_place_scan_skips_only_where_no_division_name_starts() -> None:
     hits as trying every length at every character, on real notices and laws."""
     from indexer import normalize
 
-    from .conftest import LAWS, SEED, head_jsonl
+    from .conftest import LAWS, SEED, head_jsonl, seed_paragraphs
 
-    texts = [SEED.read_text(encoding="utf-8", errors="replace")]
+    texts = [SEED.read_text(encoding="utf-8", errors="replace"), *seed_paragraphs(40)]
     if LAWS.exists():
         texts += [r.get("body") or "" for r in head_jsonl(LAWS, 200)]
     texts += ["广东省广州市天河区人民政府", "福建省福州市闽侯县上街镇", "上海市浦东新区", "内蒙古自治区呼和浩特市"]
+    texts += ["四川省成都市武侯区", "河南省郑州市金水区", "新疆维吾尔自治区乌鲁木齐市天山区", "湖北省武汉市江岸区"]
     found = 0
     for text in texts:
         text = text[:2000]

@@ -17,7 +17,7 @@ from indexer.fields import index_fields
 from indexer.models import Document
 from indexer.pipeline import to_document
 
-from .conftest import LAWS, SEED, head_jsonl
+from .conftest import LAWS, SEED, head_jsonl, seed_paragraphs
 
 TEXTS = [
     "中华人民共和国国务院办公厅关于安全生产的通知",
@@ -44,6 +44,7 @@ def _documents() -> list[dict[str, Any]]:
     ]
     if LAWS.exists():
         recs += [{**r, "id": f"law{i}"} for i, r in enumerate(head_jsonl(LAWS, 8))]
+    recs += [{"id": f"p{i}", "title": p[:20], "body": p} for i, p in enumerate(seed_paragraphs(8))]
     docs = [to_document(r) for r in recs]
     docs.append(Document(doc_id="bare", url="", title="仅有标题", body="", published=date(2020, 1, 2)))
     return [index_fields(d, "seed" if i == 3 else None) for i, d in enumerate(docs)]
@@ -209,14 +210,14 @@ def test_whooshs_merge_of_bulk_segments_equals_its_own_writer(docs, stock, tmp_p
     monkeypatch.setattr(segments, "ARRAY_MIN_DF", 3)
     (tmp_path / "bulk").mkdir()
     (tmp_path / "own").mkdir()
-    ix = _bulk(tmp_path / "bulk", docs, shards=2, max_docs=7)
+    ix = _bulk(tmp_path / "bulk", docs, shards=2, max_docs=3)  # 3 so the seed's few documents make 3+
     assert len(ix._segments()) > 2 and list((tmp_path / "bulk").glob("*.ard"))
     ix.optimize()
     own = whoosh.index.create_in(str(tmp_path / "own"), make_schema())
-    for i in range(0, len(docs), 7):
+    for i in range(0, len(docs), 3):
         with own.writer() as w:
             w.merge = False
-            for fields in docs[i : i + 7]:
+            for fields in docs[i : i + 3]:
                 w.add_document(**fields)
     assert len(own._segments()) > 2
     own.optimize()
