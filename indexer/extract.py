@@ -450,16 +450,8 @@ def extract(page: RawPage) -> Document:
     empty = [k for k, v in labels.items() if not v and k in TABLE_CELLS]
     title = _title_from(meta, labels, soup)
     attachments = _attachments(soup, url)
-    main = _main_node(soup)
-    lines = _text_of(main).split("\n") if main else []
-    head = 0
-    while head < min(3, len(lines)) and INLINE_LABEL.match(lines[head]) and len(lines[head]) <= 120:
-        head += 1  # '信息来源：…' lines above the text are metadata, not text
-    if main is not None:
-        main.extract()
-    page_labels = _inline_labels("\n".join([_text_of(soup), *lines[:head]]))
+    lines, page_labels = _text_and_labels(soup)
     labels = {**page_labels, **{k: v for k, v in labels.items() if v}}
-    lines = [line for line in lines[head:] if line]
     body = "\n".join(lines)
     if not title and not body:
         raise SkipDocument("no usable text in page", source=page.url or page.source)
@@ -490,15 +482,31 @@ def extract(page: RawPage) -> Document:
         extra={k: labels[k] for k in ("effective", "expires", "unified_no") if labels.get(k)},
         notes=tuple(notes),
     )
-    cells = {
-        "index_no": "索引号",
-        "title": "名称",
-        "agency": "发布机构",
-        "doc_number": "文号",
-        "issued": "成文日期",
-        "published": "发布日期",
-        "topics": "主题分类",
-        "status": "有效性",
-    }
-    missing = [f"empty metadata cell: {cells[k]}" for k in empty if not getattr(doc, k)]
+    missing = [f"empty metadata cell: {EMPTY_CELLS[k]}" for k in empty if not getattr(doc, k)]
     return doc.with_(notes=doc.notes + tuple(missing)) if missing else doc
+
+
+EMPTY_CELLS = {  # a metadata table's cell left empty, noted when nothing else filled the field
+    "index_no": "索引号",
+    "title": "名称",
+    "agency": "发布机构",
+    "doc_number": "文号",
+    "issued": "成文日期",
+    "published": "发布日期",
+    "topics": "主题分类",
+    "status": "有效性",
+}
+
+
+def _text_and_labels(soup: BeautifulSoup) -> tuple[list[str], dict[str, str]]:
+    """Return the main text's non-empty lines and the labels ('发布日期：…') written in the rest of the page
+    or in the first lines above the text, which are metadata, not text. The main node leaves the tree."""
+    main = _main_node(soup)
+    lines = _text_of(main).split("\n") if main else []
+    head = 0
+    while head < min(3, len(lines)) and INLINE_LABEL.match(lines[head]) and len(lines[head]) <= 120:
+        head += 1  # '信息来源：…' lines above the text are metadata, not text
+    if main is not None:
+        main.extract()
+    labels = _inline_labels("\n".join([_text_of(soup), *lines[:head]]))
+    return [line for line in lines[head:] if line], labels

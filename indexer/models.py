@@ -247,7 +247,7 @@ class SearchPage:
     """A page of hits plus the total and the facet counts of the whole result set."""
 
     request: SearchRequest
-    total: int
+    total: int  # every matching document, copies included: the rows an export of the same query holds
     hits: tuple[Hit, ...]
     facets: dict[str, tuple[FacetBucket, ...]]
     expanded: tuple[str, ...] = ()  # synonyms also searched
@@ -255,12 +255,19 @@ class SearchPage:
     warnings: tuple[str, ...] = ()
     corrected: str | None = None  # the spelling correction whose results are shown (request.q found nothing)
     partial: bool = False  # cut short by the time budget (a line in warnings says what was left out)
+    collapsed: int = 0  # matching copies folded under another hit (one per group of copies is listed)
+
+    @property
+    def listed(self) -> int:
+        """Return how many hits the pages list: the total less the copies folded under another hit."""
+        return self.total - self.collapsed
 
     def to_json(self) -> dict[str, Any]:
         """Return the /api/search object of INTERFACE.md."""
         return {
             "query": self.request.q,
             "total": self.total,
+            "collapsed": self.collapsed,
             "page": self.request.page,
             "per_page": self.request.per_page,
             "sort": self.request.sort,

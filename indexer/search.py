@@ -69,7 +69,8 @@ def search(
     if deadline.expired() and req.sort == "relevance":
         deadline.skip("re-ranking the top hits")
         plan = None
-    total, ordered = _run(s, q, req, req.page * req.per_page, plan, cols=cols, matches=matches, ok=shown)
+    listed, ordered = _run(s, q, req, req.page * req.per_page, plan, cols=cols, matches=matches, ok=shown)
+    collapsed = int(matches.allowed(cols, replace(req, collapse=False)).sum()) - listed if req.collapse else 0
     facets = facet_buckets(cols, matches, req, facet_size, shown=shown)
     rows = ordered[(req.page - 1) * req.per_page : req.page * req.per_page]
     bodies = store.get_many(r["id"] for r in rows) if store else {}
@@ -78,8 +79,11 @@ def search(
     hits = tuple(to_hit(r, bodies.get(r["id"], {}), terms, sizes) for r in rows)
     hits = mark_versions(hits, store) if store else hits
     warnings = tuple(parsed.warnings) + ((deadline.warning(),) if deadline.partial else ())
+    total = listed + collapsed
     if total or not req.q:
-        return SearchPage(req, total, hits, facets, tuple(expanded), None, warnings, partial=deadline.partial)
+        return SearchPage(
+            req, total, hits, facets, tuple(expanded), None, warnings, partial=deadline.partial, collapsed=collapsed
+        )
     fixed = _nothing_found(s, req, parsed, store, facet_size, deadline)
     if fixed is not None:
         return fixed

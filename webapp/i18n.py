@@ -99,6 +99,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "first_page": ("回到第一页", "Back to the first page"),
     "copies": ("另有 {n} 处转载", "Also published at {n} other places"),
     "copies_control": ("转载：", "Copies:"),
+    "copies_folded": ("其中 {n} 篇是转载，列在各组首篇之下。", "{n} of them are copies, under their group's first."),
     "copies_one": ("每组只显示一处", "one per group"),
     "copies_all": ("显示全部转载", "every copy"),
     "superseded": ("此版本{validity}。", "This version is superseded ({validity})."),

@@ -97,7 +97,16 @@ def components() -> dict[str, Any]:
         "required": ["query", "total", "page", "per_page", "hits", "facets"],
         "properties": {
             "query": {"type": "string"},
-            "total": {"type": "integer", "minimum": 0},
+            "total": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Every matching document, copies included: the rows of the export of the same query.",
+            },
+            "collapsed": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Matching copies (转载) folded under another hit; pages list total - collapsed.",
+            },
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1},
             "sort": {"type": "string", "enum": list(SORTS)},

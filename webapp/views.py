@@ -53,7 +53,7 @@ def results_context(args: Args) -> dict[str, Any]:
     """Compute a results page: hits, facets with toggle links, selections, year chart and pager."""
     req = request_from_url()
     page = run_search(req)
-    pages = min(max(1, -(-page.total // req.per_page)), MAX_WINDOW // req.per_page)
+    pages = min(max(1, -(-page.listed // req.per_page)), MAX_WINDOW // req.per_page)
     return {
         "page": page,
         "req": req,

@@ -10,6 +10,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +129,17 @@ class SphinxBackend:
         hits, missing = self._hits(answer.sets[0], parsed.terms() + expanded)
         if missing:
             warnings.append(f"{missing} hits are not in the record store yet (a sync is running?)")
-        return SearchPage(req, answer.total, hits, facets, tuple(expanded), None, tuple(dict.fromkeys(warnings)))
+        collapsed = max(0, self.count(replace(req, collapse=False)) - answer.total) if req.collapse else 0
+        return SearchPage(
+            req,
+            answer.total + collapsed,
+            hits,
+            facets,
+            tuple(expanded),
+            None,
+            tuple(dict.fromkeys(warnings)),
+            collapsed=collapsed,
+        )
 
     def _partial_notes(self, answer: Answer) -> list[str]:
         notes = [

@@ -106,8 +106,8 @@ class WhooshBackend:
         return versions_of(self.store(), doc_id)
 
     def count(self, req: SearchRequest) -> int:
-        """Return the number of hits of a request."""
-        return self.search(SearchRequest(**{**_fields(req), "per_page": 1, "page": 1})).total
+        """Return the number of hits a request lists (one per group of copies when it collapses them)."""
+        return self.search(SearchRequest(**{**_fields(req), "per_page": 1, "page": 1})).listed
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
         """Return the stored record of one document, or None."""

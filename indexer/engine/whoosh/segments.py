@@ -505,22 +505,11 @@ class Tokens:
             poses = None
             if self.kind in POSITIONAL:  # (uint32 arithmetic: a segment holds under 4 G characters)
                 poses = np.arange(len(cps), dtype=np.uint32) - np.repeat(starts.astype(np.uint32), sizes)
-            if self.kind == "bigram":  # a pair starts at every character but the last of its document
-                keep = np.ones(len(cps), dtype=bool)
-                keep[starts + sizes - 1] = False
-                at = np.flatnonzero(keep)
-                del keep
-                # a pair's code: its characters' ranks among the segment's characters, first * width + second
-                # (the order of the pairs' texts, in fewer bits than two code points: see _stable_order)
-                present = np.zeros(int(cps.max(initial=0)) + 1, dtype=np.uint32)
-                present[cps] = 1
-                chars_of = np.flatnonzero(present)  # rank -> code point
-                width = max(len(chars_of), 1)
-                ranks = (np.cumsum(present, dtype=np.uint32) - 1)[cps]
-                del present
-                codes = ranks[at].astype(np.uint64) * np.uint64(width) + ranks[at + 1]
+            if self.kind == "bigram":
+                at = _pair_starts(len(cps), starts + sizes - 1)
+                codes, chars_of, width = _pair_codes(cps, at)
                 docs, poses = docs[at], poses[at]
-                del at, ranks
+                del at
         if not len(codes):
             return [], np.zeros(1, np.int64), docs, sizes, None
         order = _stable_order(codes)  # stable: each term's postings stay in document order
@@ -546,6 +535,26 @@ class Tokens:
         else:
             terms = [chr(c).encode("utf-8") for c in codes[new].tolist()]
         return terms, term_starts, docs[first], counts, poses
+
+
+def _pair_starts(n: int, last: np.ndarray) -> np.ndarray:
+    """Return where a character pair starts: at every character but the last of its document (`last`)."""
+    keep = np.ones(n, dtype=bool)
+    keep[last] = False
+    return np.flatnonzero(keep)
+
+
+def _pair_codes(cps: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Return the codes of the pairs starting at `at`, the code point of each rank, and the width: a pair's
+    code is its characters' ranks among the segment's characters, first * width + second (the order of the
+    pairs' texts, in fewer bits than two code points: see _stable_order)."""
+    present = np.zeros(int(cps.max(initial=0)) + 1, dtype=np.uint32)
+    present[cps] = 1
+    chars_of = np.flatnonzero(present)  # rank -> code point
+    width = max(len(chars_of), 1)
+    ranks = (np.cumsum(present, dtype=np.uint32) - 1)[cps]
+    del present
+    return ranks[at].astype(np.uint64) * np.uint64(width) + ranks[at + 1], chars_of, width
 
 
 def _stable_order(codes: np.ndarray) -> np.ndarray:
