@@ -1,6 +1,8 @@
 """The labelled pairs of tests/data/copy_pairs.jsonl: read them into Documents, or make the file again.
 
-Each line names two documents and their relation (copy / version / different). A document is a reference
+Each line names two documents and their relation (copy / version / different). Every real pair, and a
+sample of the built ones, was read: tests/data/copy_pairs_read.jsonl holds the label given by reading both
+documents and what was seen, and that label is the one used. A document is a reference
 to ../shared, never a copy of it: {"file": "lawrefbook_laws.jsonl", "id": ...} (a JSONL record),
 {"file": "html_fixtures/guangzhou_tianhe/27c_....html"} (a saved page, through our extraction), or a build
 recipe, {"build": "repost"|"precedent", "from": <reference>, "template": ..., "seed": ...}, made at run
@@ -25,6 +27,7 @@ from indexer.pipeline import to_document
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpus"
 PAIRS = ROOT / "tests" / "data" / "copy_pairs.jsonl"
+READ = ROOT / "tests" / "data" / "copy_pairs_read.jsonl"  # each real pair's label, given by reading both documents
 FIXTURES = "html_fixtures/guangzhou_tianhe"
 SEED = 19
 LEADING_ID = re.compile(r'\{"id": "([^"]+)"')
@@ -88,9 +91,25 @@ def _refs(ref: dict[str, Any]) -> list[dict[str, Any]]:
     return [ref, *_refs(ref["from"])] if "build" in ref else [ref]
 
 
-def load_pairs(path: Path = PAIRS) -> list[Pair]:
-    """Return every labelled pair with its documents made (raises FileNotFoundError without ../shared)."""
+def readings(path: Path = READ) -> dict[str, dict[str, Any]]:
+    """Return pair -> its reading: the label given by reading both documents, and what was seen."""
+    if not path.exists():
+        return {}
     lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {r["pair"]: r for r in lines}
+
+
+def labelled(path: Path = PAIRS) -> list[dict[str, Any]]:
+    """Return the pairs' lines, each labelled as read where it was read (the rule's label otherwise: only
+    built pairs, made to be what their label says, go unread)."""
+    read = readings(path.with_name(READ.name))
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [{**p, "label": read[p["pair"]]["label"]} if p["pair"] in read else p for p in lines]
+
+
+def load_pairs(path: Path = PAIRS) -> list[Pair]:
+    """Return every labelled pair (as read) with its documents made (FileNotFoundError without ../shared)."""
+    lines = labelled(path)
     records = _records([r for p in lines for side in ("a", "b") for r in _refs(p[side])])
     return [
         Pair(p["pair"], p["kind"], p["label"], _made(p["a"], records, p["pair"]), _made(p["b"], records, p["pair"]))

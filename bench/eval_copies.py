@@ -72,6 +72,15 @@ def choose(judged: Sequence[Judged]) -> float:
     return max(GRID, key=lambda t: (f1(*counts(judged, t)), t))
 
 
+def _read_line() -> str:
+    """Say how the labels were given: read by hand, and how often reading changed the rule's label."""
+    from bench.copy_pairs import readings
+
+    read = readings()
+    changed = sum(not r["agrees"] for r in read.values())
+    return f"  labels: {len(read)} pairs read by hand (every real pair, some built ones); reading changed {changed}"
+
+
 def cross_validate(judged: Sequence[Judged]) -> tuple[int, int, int, list[float]]:
     """Return pooled held-out (tp, fp, fn) over FOLDS folds and the threshold each fold chose."""
     order = list(range(len(judged)))
@@ -98,6 +107,7 @@ def copy_rows(judged: Sequence[Judged]) -> list[str]:
         f"copy detection on {len(judged)} labelled pairs ({positives} copies, {built} of them built reposts):",
         f"  held-out ({FOLDS}-fold CV) precision {p:.4f}  recall {r:.4f}  (tp {tp}, fp {fp}, fn {fn});"
         f" thresholds chosen per fold {chosen}; in use {COPY_THRESHOLD}",
+        _read_line(),
     ]
     for j in judged:
         if j.predicted(COPY_THRESHOLD) != (j.pair.label == "copy"):

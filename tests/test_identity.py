@@ -29,7 +29,10 @@ from indexer.pipeline import to_document
 from .conftest import POLICY, need_shared
 
 PAIRS = Path(__file__).parent / "data" / "copy_pairs.jsonl"
-LINES = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
+READ = Path(__file__).parent / "data" / "copy_pairs_read.jsonl"
+RULED = [json.loads(line) for line in PAIRS.read_text(encoding="utf-8").splitlines() if line.strip()]
+READINGS = {r["pair"]: r for r in map(json.loads, READ.read_text(encoding="utf-8").splitlines())}
+LINES = [{**p, "label": READINGS[p["pair"]]["label"]} if p["pair"] in READINGS else p for p in RULED]
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +55,19 @@ def test_labelled_pair_follows_the_rules(judged: dict, line: dict) -> None:
     )
     if line["kind"] == "law: one title, version":
         assert said == "version", f"pair {line['pair']} ({line['note']}): versions of one law, the rules say {said}"
+
+
+def test_every_real_pair_was_read_and_its_reading_is_the_label() -> None:
+    """Each pair of real documents carries the label given by reading both (a reason says what was seen);
+    built pairs are made to be what they are labelled, and a sample of them was read too."""
+    real = [p for p in RULED if "build" not in p["b"]]
+    assert len(real) >= 200 and all(p["pair"] in READINGS for p in real)
+    assert sum(1 for p in RULED if "build" in p["b"] and p["pair"] in READINGS) >= 30
+    for p in RULED:
+        r = READINGS.get(p["pair"])
+        if r is not None:
+            assert r["label"] in ("copy", "version", "different") and len(r["reason"]) > 10, p["pair"]
+            assert r["agrees"] == (r["label"] == p["label"]), p["pair"]  # agrees: with the rule's label
 
 
 def test_the_copy_shown_is_the_original_unless_it_says_it_is_a_repost_or_has_no_date(judged: dict) -> None:
