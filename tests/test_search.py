@@ -290,7 +290,8 @@ def test_collapse_shows_one_copy_per_group_even_when_only_reposts_match(tmp_path
     assert canonical == law["id"] or canonical is None  # the law itself is the shown copy
 
     only_reposts = backend.search(SearchRequest(q='"某某县人民政府门户网站"'))
-    assert only_reposts.total == 1 and [h.doc_id for h in only_reposts.hits] == ["repost-0"]
+    assert only_reposts.listed == 1 and [h.doc_id for h in only_reposts.hits] == ["repost-0"]
+    assert only_reposts.total == 2 and only_reposts.collapsed == 1  # the total counts every copy
     assert only_reposts.hits[0].duplicates == 2
     shown_agency = backend.document("repost-0")["agency"]  # the law's issuer, which its reposts carry too
     assert shown_agency and dict((b.value, b.count) for b in only_reposts.facets["agency"]) == {shown_agency: 1}
@@ -306,5 +307,5 @@ def test_collapse_shows_one_copy_per_group_even_when_only_reposts_match(tmp_path
         assert cols.group[docnum] == expected
 
     everywhere = backend.search(SearchRequest(q=f'"{law["body"][200:212]}"'))
-    assert [h.doc_id for h in everywhere.hits] == [law["id"]] and everywhere.total == 1
+    assert [h.doc_id for h in everywhere.hits] == [law["id"]] and everywhere.listed == 1 and everywhere.total == 3
     assert backend.search(SearchRequest(q=f'"{law["body"][200:212]}"', collapse=False)).total == 3
