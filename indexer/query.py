@@ -95,12 +95,15 @@ class Build:
     weights: Weights = WEIGHTS
     reader: IndexReader | None = None  # to tell words jieba never produced in the index (then: characters)
     expanded: list[str] = field(default_factory=list)  # synonyms also searched, filled while building
+    seen: dict[str, bool] = field(default_factory=dict)  # unseen()'s answers (shared by close queries)
 
     def unseen(self, word: str) -> bool:
         """Tell whether no document holds word as a jieba word (only its characters can match)."""
         if self.reader is None:
             return False
-        return not any(self.reader.doc_frequency(f, word) for f in ("body", "title"))
+        if word not in self.seen:
+            self.seen[word] = any(self.reader.doc_frequency(f, word) for f in ("body", "title"))
+        return not self.seen[word]
 
 
 @lru_cache(maxsize=1)
@@ -395,10 +398,15 @@ def _is_empty(q: wq.Query) -> bool:
 
 
 def to_whoosh(
-    parsed: ParsedQuery, synonyms: bool = True, weights: Weights = WEIGHTS, reader: IndexReader | None = None
+    parsed: ParsedQuery,
+    synonyms: bool = True,
+    weights: Weights = WEIGHTS,
+    reader: IndexReader | None = None,
+    seen: dict[str, bool] | None = None,
 ) -> tuple[wq.Query, list[str]]:
-    """Return the Whoosh query of a parsed query and the synonyms it also searched."""
-    b = Build(synonyms=synonyms, weights=weights, reader=reader)
+    """Return the Whoosh query of a parsed query and the synonyms it also searched. `seen`: which words the
+    reader holds, as found for earlier queries on the same reader (filled in)."""
+    b = Build(synonyms=synonyms, weights=weights, reader=reader, seen={} if seen is None else seen)
     groups = list({clause_text_group(g): g for g in parsed.groups}.values())[:MAX_GROUPS]
     positives = [q for q in (_group_query(g, b) for g in groups) if not _is_empty(q)]
     if groups and not positives:  # only punctuation or stop characters: nothing can match

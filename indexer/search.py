@@ -84,26 +84,40 @@ def search(
         return SearchPage(
             req, total, hits, facets, tuple(expanded), None, warnings, partial=deadline.partial, collapsed=collapsed
         )
-    fixed = _nothing_found(s, req, parsed, store, facet_size, deadline)
+    count = CloseCounts(s, req, deadline)  # the correction and the did-you-mean share what they evaluate
+    fixed = _nothing_found(s, req, parsed, store, facet_size, deadline, count)
     if fixed is not None:
         return fixed
-    suggestion = _suggestion(s, parsed, req, deadline)
+    suggestion = _suggestion(s, parsed, deadline, count)
     warnings = tuple(parsed.warnings) + ((deadline.warning(),) if deadline.partial else ())
     return SearchPage(req, total, hits, facets, tuple(expanded), suggestion, warnings, partial=deadline.partial)
 
 
-def _suggestion(s: Searcher, parsed: ParsedQuery, req: SearchRequest, deadline: Deadline) -> str | None:
+class CloseCounts:
+    """How many documents close query strings find under one request's filters: the candidates of a
+    spelling correction and of a did-you-mean. A candidate differs from the query in a word or two, so the
+    parts of the queries (each word's alternatives, each group) are evaluated once per request and kept
+    (evaluate's memo), and each string is counted once; past the deadline a count raises BudgetExceeded."""
+
+    def __init__(self, s: Searcher, req: SearchRequest, deadline: Deadline) -> None:
+        self.s, self.req, self.deadline = s, req, deadline
+        self.memo: dict[wq.Query, Any] = {}
+        self.seen: dict[str, bool] = {}
+        self.known: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        if text not in self.known:
+            self.deadline.check()
+            q, _ = to_whoosh(parse(text), self.req.synonyms, reader=self.s.reader(), seen=self.seen)
+            matches = collect(self.s, q, scored=False, memo=self.memo)
+            self.known[text] = int(matches.allowed(columns(self.s), self.req).sum())
+        return self.known[text]
+
+
+def _suggestion(s: Searcher, parsed: ParsedQuery, deadline: Deadline, count: CloseCounts) -> str | None:
     """Return a "did you mean" for a query without hits, within the deadline (None when out of time)."""
     if not suggestable(parsed):
         return None
-    known: dict[str, int] = {}  # a candidate counted twice (a dead word, then the query without it) runs once
-
-    def count(text: str) -> int:
-        if text not in known:
-            deadline.check()
-            known[text] = _count(s, text, req)
-        return known[text]
-
     if deadline.expired():
         deadline.skip("a did-you-mean")
         return None
@@ -115,13 +129,23 @@ def _suggestion(s: Searcher, parsed: ParsedQuery, req: SearchRequest, deadline: 
 
 
 def _nothing_found(
-    s: Searcher, req: SearchRequest, parsed: ParsedQuery, store: RecordStore | None, facet_size: int, deadline: Deadline
+    s: Searcher,
+    req: SearchRequest,
+    parsed: ParsedQuery,
+    store: RecordStore | None,
+    facet_size: int,
+    deadline: Deadline,
+    count: CloseCounts,
 ) -> SearchPage | None:
     """Return the page of a spelling correction that finds documents (request.q kept), or None."""
     if req.correct and deadline.expired():
         deadline.skip("a spelling correction")
         return None
-    fixed = correction(s, parsed, lambda t: _count(s, t, req)) if req.correct else None
+    try:
+        fixed = correction(s, parsed, count) if req.correct else None
+    except BudgetExceeded:
+        deadline.skip("a spelling correction")
+        return None
     if fixed is None:
         return None
     page = search(s, replace(req, q=fixed, correct=False), store, facet_size, deadline)
@@ -170,13 +194,6 @@ def _run(
         hits = rerank(s, hits, plan, weights)
         hits = learned(s, hits, plan, ranker) if ranker else hits
     return total, hits[:limit]
-
-
-def _count(s: Searcher, text: str, req: SearchRequest) -> int:
-    """Return how many documents a query string finds under the request's filters."""
-    q, _ = to_whoosh(parse(text), req.synonyms, reader=s.reader())
-    cols = columns(s)
-    return int(collect(s, q, scored=False).allowed(cols, req).sum())
 
 
 def facet_buckets(

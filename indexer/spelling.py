@@ -1,4 +1,4 @@
-"""Typo corrections from bounded indexes of the index's words, built once per index version.
+"""Typo corrections from bounded indexes of the index's words, built once per index version at ingest.
 
 A Chinese typo is mostly a character of the same sound typed through a pinyin input method (补尝 for 补偿,
 预按 for 预案) or one character off. Two dictionaries answer both with a few look-ups each, never a scan of
@@ -12,95 +12,49 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import islice, product
 from typing import Any
 
-from pypinyin import Style, pinyin
-
 from .analysis import fold
-from .engine.whoosh.columns import version_key
+from .engine.whoosh.lexicon import (  # the dictionary (built at ingest) and its keys; names kept here too
+    KEY_WORDS,
+    MAX_READINGS,
+    MAX_WORD,
+    MIN_DF,
+    MIN_WORD,
+    Dictionary,
+    build,
+    deletions,
+    dictionary,
+    readings,
+    sound_keys,
+)
 
-MIN_WORD, MAX_WORD = 2, 6  # lengths of the indexed words that corrections are made of (and of query windows)
-MIN_DF = 2  # a word in one document only is as likely a typo itself
-KEY_WORDS = 24  # words kept per key, most frequent first
+__all__ = [
+    "KEY_WORDS",
+    "MAX_READINGS",
+    "MIN_DF",
+    "Corrections",
+    "Dictionary",
+    "build",
+    "corrections",
+    "deletions",
+    "dictionary",
+    "readings",
+    "sound_keys",
+    "covering_word",
+    "windows",
+]
+
 MAX_WINDOWS = 48  # query windows looked up per suggestion
 MAX_TEXT = 40  # characters of a query that corrections look at
-MAX_READINGS = 4  # pinyin keys of one word (characters with several readings multiply them)
 CORRECTIONS = 5  # corrections returned, best first
-VERSIONS = 2  # index versions whose dictionaries a process keeps
-FIELDS = ("title", "body")
+# per character of the longest index word the correction makes with its neighbours, beyond two: a typed
+# stretch is a word of a longer phrase (安全生厂 -> 安全生产, a word of the index, not 安全生长, although
+# 长 reads chang like 厂). Set from the issue's four examples; make eval's typo rows are held out from it.
+CONTEXT = 1.5
 _CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
-
-
-@lru_cache(maxsize=65536)
-def readings(ch: str) -> tuple[str, ...]:
-    """Return a character's toneless pinyin readings (the character itself when it has none)."""
-    got = pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda c: [c])
-    return tuple(dict.fromkeys(got[0])) if got and got[0] else (ch,)
-
-
-def sound_keys(word: str) -> list[str]:
-    """Return the word's pinyin keys (one per combination of its characters' readings, at most MAX_READINGS)."""
-    return [" ".join(p) for p in islice(product(*(readings(ch) for ch in word)), MAX_READINGS)]
-
-
-def deletions(word: str) -> list[str]:
-    """Return the word with each one of its characters deleted."""
-    return list(dict.fromkeys(word[:i] + word[i + 1 :] for i in range(len(word))))
-
-
-@dataclass
-class Dictionary:
-    """The words of one index version by sound and by deletion, with their document frequencies."""
-
-    df: dict[str, int]
-    by_sound: dict[str, list[str]]
-    by_deletion: dict[str, list[str]]
-
-
-def build(reader: Any) -> Dictionary:
-    """Return the correction dictionary of an index: every CJK word of 2-6 characters in MIN_DF+ documents."""
-    df: dict[str, int] = {}
-    for fieldname in FIELDS:
-        for term, info in reader.iter_field(fieldname):
-            word = term.decode("utf-8") if isinstance(term, bytes) else str(term)
-            if MIN_WORD <= len(word) <= MAX_WORD and info.doc_frequency() >= MIN_DF and _CJK_WORD.fullmatch(word):
-                df[word] = max(df.get(word, 0), info.doc_frequency())
-    by_sound: dict[str, list[str]] = {}
-    by_deletion: dict[str, list[str]] = {}
-    for word in sorted(df, key=lambda w: (-df[w], w)):  # most frequent first: each key keeps the best
-        for key in sound_keys(word):
-            _add(by_sound, key, word)
-        for key in deletions(word):
-            _add(by_deletion, key, word)
-    return Dictionary(df, by_sound, by_deletion)
-
-
-def _add(index: dict[str, list[str]], key: str, word: str) -> None:
-    words = index.setdefault(key, [])
-    if len(words) < KEY_WORDS:
-        words.append(word)
-
-
-_cache: OrderedDict[tuple[Any, ...], Dictionary] = OrderedDict()
-_lock = threading.Lock()
-
-
-def dictionary(reader: Any) -> Dictionary:
-    """Return the correction dictionary of the reader's index version, built once per process."""
-    key = version_key(reader)
-    with _lock:  # one build per version, even when several requests ask at once
-        if key not in _cache:
-            _cache[key] = build(reader)
-            while len(_cache) > VERSIONS:
-                _cache.popitem(last=False)
-        _cache.move_to_end(key)
-        return _cache[key]
 
 
 @dataclass
@@ -149,9 +103,23 @@ def corrections(reader: Any, text: str) -> Corrections:
             if word == typed or not _one_edit(typed, word) and not _same_sound(typed, word):
                 continue
             fixed = text[:at] + word + text[at + len(typed) :]
-            scored[fixed] = max(scored.get(fixed, 0.0), score(typed, word, d.df[word]))
+            cover = covering_word(folded[:at] + word + folded[at + len(typed) :], at, len(word), d.df)
+            value = score(typed, word, d.df[word]) + CONTEXT * (len(cover) - MIN_WORD)
+            scored[fixed] = max(scored.get(fixed, 0.0), value)
     best = sorted(scored, key=lambda t: (-scored[t], t))[:CORRECTIONS]
     return Corrections(best, examined)
+
+
+def covering_word(text: str, at: int, size: int, df: dict[str, int]) -> str:
+    """Return the longest word of the index (MAX_WORD characters at most) in text that holds all of
+    text[at:at + size], the stretch a correction replaced (the stretch itself when none is longer): 生产 in
+    安全生产 makes the word 安全生产, 生长 makes none longer than itself."""
+    best = text[at : at + size]
+    for i in range(max(0, at + size - MAX_WORD), at + 1):
+        for j in range(at + size, min(len(text), i + MAX_WORD) + 1):
+            if j - i > len(best) and text[i:j] in df:
+                best = text[i:j]
+    return best
 
 
 def _same_sound(a: str, b: str) -> bool:

@@ -13,6 +13,7 @@ from indexer.spelling import (
     MAX_WINDOWS,
     MAX_WORD,
     corrections,
+    covering_word,
     deletions,
     dictionary,
     sound_keys,
@@ -97,3 +98,37 @@ def test_a_very_long_word_is_cut_with_a_warning(backend):
     page = backend.search(SearchRequest(q="z" * 1000))
     assert page.total == 0
     assert any("longer than 32 letters" in w for w in page.warnings)
+
+
+def test_a_correction_that_completes_a_longer_word_beats_a_heteronym(reader):
+    """长 reads chang like 厂, so 生长 sounds like 生厂; but 生产 makes 安全生产, a word of the index, with
+    its neighbours: the correction is the one that reads as a phrase of the index."""
+    d = dictionary(reader)
+    assert {"安全生产", "生产"} <= set(d.df), "the test index holds 安全生产"
+    assert covering_word("安全生产", 2, 2, d.df) == "安全生产"
+    assert covering_word("安全生长", 2, 2, d.df) != "安全生长"
+    assert corrections(reader, "安全生厂").texts[0] == "安全生产"
+
+
+def test_close_counts_equal_each_query_counted_on_its_own(backend):
+    """The correction's and did-you-mean's counts share the parts they evaluate (a memo per request): each
+    candidate's count equals the query searched on its own, with filters and collapsing applied."""
+    from dataclasses import replace
+
+    from indexer.budget import no_deadline
+    from indexer.query import parse
+    from indexer.search import CloseCounts
+    from indexer.suggest import candidates
+
+    s = backend._searcher()
+    texts = ["征地补尝标准", "应急预按 安全", "人民政府 通知 -规定", '"人民政府" 安全生厂', "社会保线 河南省 2014年"]
+    checked = 0
+    for req in (SearchRequest(q=""), SearchRequest(q="", collapse=False), SearchRequest(q="", sort="date")):
+        count = CloseCounts(s, req, no_deadline())
+        for text in texts:
+            parsed = parse(text)
+            for candidate in [text, *candidates(s.reader(), parsed, count)]:
+                alone = backend.search(replace(req, q=candidate, correct=False, per_page=1))
+                assert count(candidate) == alone.listed, candidate
+                checked += 1
+    assert checked > 30

@@ -49,6 +49,30 @@ def test_loading_fills_the_caches_a_first_search_reads(folder: Path, backend) ->
     assert load_warm(folder, reader) and key in columns._cache
 
 
+def test_the_spelling_dictionary_is_made_at_ingest_and_loaded_not_built(folder: Path, backend, monkeypatch) -> None:
+    """warm.pkl holds the version's correction dictionary, equal to one built from the index's whole
+    lexicon through Whoosh's index-wide reader (the reference); loading it leaves nothing to build."""
+    from indexer.engine.whoosh import lexicon
+
+    state = pickle.loads((folder / WARM_FILE).read_bytes())
+    reader = backend._searcher().reader()
+    df: dict[str, int] = {}
+    for fieldname in lexicon.FIELDS:  # the reference: every term through the index-wide reader
+        for term, info in reader.iter_field(fieldname):
+            word = term.decode("utf-8")
+            if lexicon.MIN_WORD <= len(word) <= lexicon.MAX_WORD and info.doc_frequency() >= lexicon.MIN_DF:
+                if lexicon._CJK_WORD.fullmatch(word):
+                    df[word] = max(df.get(word, 0), info.doc_frequency())
+    kept = state["spelling"]
+    assert kept.df == df and len(df) > 100
+    assert kept.by_sound == lexicon.build(reader).by_sound
+    key = columns.version_key(reader)
+    lexicon._cache.pop(key, None)
+    assert load_warm(folder, reader)
+    monkeypatch.setattr(lexicon, "build", None)  # a build now would fail: the file's dictionary is used
+    assert lexicon.dictionary(reader).df == df
+
+
 def test_a_file_of_another_version_is_ignored(tmp_path: Path, corpus_files: list[str]) -> None:
     ix = tmp_path / "ix"
     ingest(corpus_files[:1], ix)  # the seed notice alone: another version

@@ -46,9 +46,11 @@ DENSE_UNION = 16  # a union of at least 1/16 as many postings as document number
 POSTINGS_CACHE = int(os.environ.get("GOVSEARCH_POSTINGS_CACHE_MB") or 96) * 2**20  # per process; 0: none
 
 
-def evaluate(s: Searcher, q: wq.Query, fallback: Fallback) -> Arrays:
-    """Return every document q matches in s and its score, as Whoosh's scored search gives them."""
-    return _Evaluator(s, fallback).run(q)
+def evaluate(s: Searcher, q: wq.Query, fallback: Fallback, memo: dict[wq.Query, Arrays] | None = None) -> Arrays:
+    """Return every document q matches in s and its score, as Whoosh's scored search gives them. `memo`:
+    the arrays of the parts already evaluated for this searcher (queries compare by value), kept there so
+    that close queries (the candidates of one correction) evaluate each shared part once."""
+    return _Evaluator(s, fallback, memo).run(q)
 
 
 def empty() -> Arrays:
@@ -56,12 +58,21 @@ def empty() -> Arrays:
 
 
 class _Evaluator:
-    def __init__(self, s: Searcher, fallback: Fallback) -> None:
+    def __init__(self, s: Searcher, fallback: Fallback, memo: dict[wq.Query, Arrays] | None = None) -> None:
         self.s = s
         self.fallback = fallback
         self.leaves = s.leaf_searchers()
+        self.memo = memo
 
     def run(self, q: wq.Query) -> Arrays:
+        if self.memo is None:
+            return self._run(q)
+        found = self.memo.get(q)
+        if found is None:
+            found = self.memo[q] = self._run(q)
+        return found
+
+    def _run(self, q: wq.Query) -> Arrays:
         if isinstance(q, wq.NullQuery.__class__):
             return empty()
         kind = type(q)

@@ -49,12 +49,13 @@ class Matches:
         return cols.allowed(self.docnums, req, without)
 
 
-def collect(s: Searcher, q: wq.Query, scored: bool) -> Matches:
+def collect(s: Searcher, q: wq.Query, scored: bool, memo: dict[wq.Query, Any] | None = None) -> Matches:
     """Run a query once and return all its matches (and scores): on arrays (indexer/engine/whoosh/evaluate.py), with
-    Whoosh's matchers for the parts of the query that are not plain words."""
+    Whoosh's matchers for the parts of the query that are not plain words. `memo`: parts evaluated before
+    on this searcher (see evaluate)."""
     if q is wq.NullQuery:
         return Matches(np.zeros(0, dtype=np.int64), np.zeros(0) if scored else None)
-    docs, scores = evaluate(s, q, lambda part: _whoosh_arrays(s, part))
+    docs, scores = evaluate(s, q, lambda part: _whoosh_arrays(s, part), memo)
     return Matches(docs, scores if scored else None)
 
 

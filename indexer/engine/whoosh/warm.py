@@ -3,6 +3,7 @@
 The first search of a process used to read every facet column (columns.py) and every scored
 field's lengths (evaluate.py) of the index version through Whoosh, a value at a time: most of
 the 1.7 s from opening the index to the first answer at 35,000 documents, and growing with the index.
+The spelling dictionary (lexicon.py) is kept there too: a worker built it on its first query without hits.
 Ingest now keeps them, once a generation or an update is committed, in ``warm.pkl`` inside the Whoosh
 folder, under the version they belong to; the backend loads that file when it opens the index (in
 gunicorn's master, before the workers fork, so they share the pages). A file of another version (a
@@ -18,6 +19,7 @@ from typing import Any
 
 import whoosh.index
 
+from . import lexicon
 from .columns import Columns, columns_state, remember_columns, version_key
 from .evaluate import field_lengths, remember_lengths
 from .termstats import write_tables
@@ -46,7 +48,12 @@ def write_warm(folder: Path) -> None:
             if getattr(leaf, "segment", lambda: None)() is not None  # an empty index has no segment
             for name in scored_fields(s.schema)
         }
-        state = {"version": version_key(reader), "columns": columns_state(Columns(s)), "lengths": lengths}
+        state = {
+            "version": version_key(reader),
+            "columns": columns_state(Columns(s)),
+            "lengths": lengths,
+            "spelling": lexicon.build(reader),  # corrections of a query without hits (lexicon.py)
+        }
     tmp = folder / f"{WARM_FILE}.{os.getpid()}.tmp"
     with tmp.open("wb") as fh:
         pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -71,4 +78,6 @@ def load_warm(folder: Path, reader: Any) -> bool:
     remember_columns(key, state["columns"])
     for (segment_id, name), lengths in state["lengths"].items():
         remember_lengths(segment_id, name, lengths)
+    if isinstance(state.get("spelling"), lexicon.Dictionary):  # (a file written before it: built when needed)
+        lexicon.remember(key, state["spelling"])
     return True
