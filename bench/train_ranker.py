@@ -75,6 +75,7 @@ def data_hash() -> str:
 
 def measure(index_dir: Path, queries: dict[str, str], collapse: bool) -> Data:
     """Return each question's first-stage candidates (ids) and their features, cached per code version."""
+    from indexer.expansions import use_expansions
     from indexer.generations import open_index
     from indexer.query import parse, ranking_plan
     from indexer.ranking import ranking_searcher
@@ -86,12 +87,16 @@ def measure(index_dir: Path, queries: dict[str, str], collapse: bool) -> Data:
     if path.exists():
         return pickle.loads(path.read_bytes())
     start, out = time.monotonic(), {}
-    with open_index(index_dir).searcher() as s:
-        s = ranking_searcher(s)
-        for qid, text in queries.items():
-            plan = ranking_plan(parse(text))
-            hits = ranked_hits(s, text, CANDIDATES, collapse=collapse, learn=False)
-            out[qid] = ([h["id"] for h in hits], features(s, hits, plan, plan.compact))
+    use_expansions({})  # no mined map: the shipped one was mined from these questions (its gain: eval_expansions)
+    try:
+        with open_index(index_dir).searcher() as s:
+            s = ranking_searcher(s)
+            for qid, text in queries.items():
+                plan = ranking_plan(parse(text))
+                hits = ranked_hits(s, text, CANDIDATES, collapse=collapse, learn=False)
+                out[qid] = ([h["id"] for h in hits], features(s, hits, plan, plan.compact))
+    finally:
+        use_expansions(None)
     took = time.monotonic() - start
     print(f"  features of {len(queries)} questions: {1000 * took / len(queries):.0f} ms each", file=sys.stderr)
     for old in CACHE.glob(f"features-{index_dir.name}-*-{int(collapse)}-*.pkl"):
