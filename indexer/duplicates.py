@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from .identity import (
     COPY_THRESHOLD,
@@ -49,6 +48,8 @@ NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 @lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     """Return datasketch's (a, b) for SEED and SCHEME, drawn once instead of once per signature."""
+    from datasketch import MinHash  # (imports scipy, about 1 s: only what makes signatures pays for it)
+
     a, b = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME).permutations
     return a.astype(np.uint32), b.astype(np.uint32)
 
@@ -105,6 +106,8 @@ def _find(parent: dict[int, int], x: int) -> int:
 @lru_cache(maxsize=4)
 def _bands(threshold: float = LSH_THRESHOLD) -> tuple[int, int]:
     """Return (bands, rows per band): datasketch's optimum for the candidate threshold at NUM_PERM."""
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     return lsh.b, lsh.r
 

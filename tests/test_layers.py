@@ -84,6 +84,8 @@ LATE_OK = {
     "gov_site_list",
     "brotli",  # optional: without it responses are gzipped
     "lightgbm",  # the learned re-ranker: loaded with its model, not by every importer of search
+    "datasketch",  # imports scipy (1-2 s): a server never makes a signature, only ingest does
+    "pypinyin",  # 0.5-1.2 s: a server reads readings from the dictionary warm.pkl holds, rarely pypinyin
     "webapp.server",  # `govsearch serve`: the one place the indexer reaches into the web layer
 }
 

@@ -65,6 +65,11 @@ def test_the_spelling_dictionary_is_made_at_ingest_and_loaded_not_built(folder: 
                     df[word] = max(df.get(word, 0), info.doc_frequency())
     kept = state["spelling"]
     assert kept.df == df and len(df) > 100
+    from pypinyin import Style, pinyin
+
+    for ch in sorted(kept.readings)[:: max(1, len(kept.readings) // 200)]:  # the table is pypinyin's readings
+        assert kept.readings[ch] == tuple(dict.fromkeys(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])), ch
+    assert {ch for w in df for ch in w} == set(kept.readings)
     assert kept.by_sound == lexicon.build(reader).by_sound
     key = columns.version_key(reader)
     lexicon._cache.pop(key, None)

@@ -13,12 +13,10 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice, product
 from typing import Any
-
-from pypinyin import Style, pinyin
 
 from .columns import version_key
 
@@ -33,9 +31,18 @@ _CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 
 @lru_cache(maxsize=65536)
 def readings(ch: str) -> tuple[str, ...]:
-    """Return a character's toneless pinyin readings (the character itself when it has none)."""
+    """Return a character's toneless pinyin readings (the character itself when it has none): from the
+    dictionary's table when it holds the character, else from pypinyin (imported then: 0.5-1 s)."""
+    known = _readings.get(ch)
+    if known is not None:
+        return known
+    from pypinyin import Style, pinyin
+
     got = pinyin(ch, style=Style.NORMAL, heteronym=True, errors=lambda c: [c])
     return tuple(dict.fromkeys(got[0])) if got and got[0] else (ch,)
+
+
+_readings: dict[str, tuple[str, ...]] = {}  # the readings of every character of a dictionary's words
 
 
 def sound_keys(word: str) -> list[str]:
@@ -55,6 +62,7 @@ class Dictionary:
     df: dict[str, int]
     by_sound: dict[str, list[str]]
     by_deletion: dict[str, list[str]]
+    readings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # of every character of the words
 
 
 def build(reader: Any) -> Dictionary:
@@ -81,7 +89,8 @@ def build(reader: Any) -> Dictionary:
             _add(by_sound, key, word)
         for key in deletions(word):
             _add(by_deletion, key, word)
-    return Dictionary(df, by_sound, by_deletion)
+    chars = {ch for word in df for ch in word}
+    return Dictionary(df, by_sound, by_deletion, {ch: readings(ch) for ch in sorted(chars)})
 
 
 def _add(index: dict[str, list[str]], key: str, word: str) -> None:
@@ -96,6 +105,7 @@ _lock = threading.Lock()
 
 def remember(key: tuple[Any, ...], d: Dictionary) -> None:
     """Keep a version's dictionary read from warm.pkl (this process will not build it)."""
+    _readings.update(getattr(d, "readings", {}))  # (a file of before the table: pypinyin answers)
     with _lock:
         _cache[key] = d
         while len(_cache) > VERSIONS:
