@@ -270,10 +270,10 @@ def learned(s: Searcher, hits: list[Any], plan: Plan, ranker: Ranker | None = No
     ranker = ranker or load()
     if ranker is None or not plan.question or len(hits) < 2:
         return hits
+    if known_item(s, hits[0], plan):  # (before the features: a pasted title does not pay for them)
+        return hits
     head, tail = hits[: ranker.depth], hits[ranker.depth :]
     x = features(s, head, plan, plan.compact)
-    if known_item(s, head[0], plan):
-        return hits
     order = np.argsort(-ranker.scores(x), kind="stable")
     return [head[i] for i in order] + tail
 
