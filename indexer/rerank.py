@@ -114,7 +114,7 @@ def _in_window(lists: Sequence[list[int]], weights: Sequence[float]) -> float:
     for end in range(len(tagged)):
         while tagged[end][0] - tagged[start][0] >= WINDOW:
             start += 1
-        best = max(best, sum(weights[k] for k in {k for _, k in tagged[start : end + 1]}))
+        best = max(best, sum(weights[k] for k in sorted({k for _, k in tagged[start : end + 1]})))
     return best
 
 
