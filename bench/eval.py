@@ -269,8 +269,9 @@ def distinctive_sentence(body: str, everything: str, rng: random.Random) -> str 
 
 # ------------------------------------------------------------------------------------------------ sweep
 # Whoosh's score is linear in the title and exact-title boosts, and the re-ranking adds linear proximity and
-# phrase terms, so each candidate's components are measured once and any weighting is replayed in numpy.
-FEATURES = ("base", "title", "subword", "title_subword", "exact", "pair", "phrase", "recency")
+# phrase terms, so each candidate's components are measured once and any weighting is replayed in numpy
+# (then, for a keyword query, the hits whose title holds all its words go first, as ranking.rerank puts them).
+FEATURES = ("base", "title", "subword", "title_subword", "exact", "pair", "phrase", "recency", "titled")
 GRID = {
     "title": (0.0, 0.1, 0.25, 0.5, 1.0),
     "subword": (0.0, 0.15, 0.3, 0.6),
@@ -315,7 +316,7 @@ def query_features(s: Any, text: str, depth: int = CANDIDATES) -> tuple[list[str
     import numpy as np
 
     from indexer.query import exact_title_query, parse, ranking_plan, to_whoosh
-    from indexer.ranking import WEIGHTS, Weights, bonus, recency
+    from indexer.ranking import WEIGHTS, Weights, bonus, recency, titled
 
     parsed, reader = parse(text), s.reader()
 
@@ -327,7 +328,7 @@ def query_features(s: Any, text: str, depth: int = CANDIDATES) -> tuple[list[str
     hits.update((h.docnum, h) for h in s.search(q, limit=depth)[:])
     docnums = sorted(hits)
     base = scores(title=0.0, subword=0.0, exact_title=0.0)
-    titled = scores(title=1.0, subword=0.0, exact_title=0.0)
+    with_title = scores(title=1.0, subword=0.0, exact_title=0.0)
     sub = scores(title=0.0, subword=1.0, exact_title=0.0)
     both = scores(title=1.0, subword=1.0, exact_title=0.0)
     exact_q = exact_title_query(parsed, replace(WEIGHTS, exact_title=1.0))
@@ -337,7 +338,7 @@ def query_features(s: Any, text: str, depth: int = CANDIDATES) -> tuple[list[str
     phrase = bonus(s, cands, plan, Weights(pair=0.0, phrase=1.0))
     rows = []
     for d in docnums:
-        b, t, u = base.get(d, 0.0), titled.get(d, 0.0), sub.get(d, 0.0)
+        b, t, u = base.get(d, 0.0), with_title.get(d, 0.0), sub.get(d, 0.0)
         rows.append(
             [
                 b,
@@ -348,6 +349,7 @@ def query_features(s: Any, text: str, depth: int = CANDIDATES) -> tuple[list[str
                 pair.get(d, 0.0),
                 phrase.get(d, 0.0),
                 recency(hits[d].get("date")),
+                float(titled(hits[d].get("title") or "", plan)),
             ]
         )
     return [hits[d]["id"] for d in docnums], np.array(rows, dtype=float).reshape(-1, len(FEATURES))
@@ -366,7 +368,7 @@ def replay(feats: dict[str, tuple[list[str], Any]], w: dict[str, float]) -> Run:
         order = np.argsort(-first, kind="stable")
         head, tail = order[:RERANK_DEPTH], order[RERANK_DEPTH:DEPTH]
         final = (first[head] + w["pair"] * f[head, 5] + w["phrase"] * f[head, 6]) * (1 + w["date"] * f[head, 7])
-        head = head[np.argsort(-final, kind="stable")]
+        head = head[np.lexsort((-final, -f[head, 8]))]
         run[qid] = [ids[i] for i in list(head) + list(tail)]
     return run
 

@@ -4,7 +4,9 @@ Whoosh scores each query word with BM25F over the word fields (a title match wei
 query being a document's whole title adds ``exact_title``. The top RERANK_DEPTH hits are then re-scored with
 what Whoosh's span queries make slow on big indexes: the positions of the query words in those documents only
 (read from the postings, one skip per word and document) tell whether adjacent query words stand close
-together and whether the whole query occurs as a phrase; recency breaks near-ties last.
+together and whether the whole query occurs as a phrase; recency breaks near-ties last. A keyword query
+(not a question) is most often a few words of the title of the document the user has in mind, so among the
+top hits those whose title holds every one of its words come first (see ``titled``).
 """
 
 from __future__ import annotations
@@ -175,11 +177,22 @@ def bonus(s: Searcher, hits: Sequence[Any], plan: Plan, w: Weights) -> dict[int,
     return out
 
 
+def titled(title: str, plan: Plan) -> bool:
+    """Tell whether a title holds every important word of a keyword query (never for a question)."""
+    if plan.question or not plan.important:
+        return False
+    text = compact(title)
+    return all(compact(word) in text for word in plan.important)
+
+
 def rerank(s: Searcher, hits: list[Any], plan: Plan, w: Weights = WEIGHTS) -> list[Any]:
-    """Return the hits, the first RERANK_DEPTH re-scored with proximity, phrase and recency."""
+    """Return the hits, the first RERANK_DEPTH re-scored with proximity, phrase and recency, those whose
+    title holds every word of a keyword query first."""
     head, tail = hits[:RERANK_DEPTH], hits[RERANK_DEPTH:]
     extra = bonus(s, head, plan, w)
     final = {
         h.docnum: ((h.score or 0.0) + extra.get(h.docnum, 0.0)) * (1 + w.date * recency(h.get("date"))) for h in head
     }
-    return sorted(head, key=lambda h: -final[h.docnum]) + tail
+    # BM25 lets a body that repeats the words (a province's 条例 citing the national 法 it implements) outweigh a
+    # short title holding them all; a title match is far better evidence of the document a keyword query names
+    return sorted(head, key=lambda h: (not titled(h.get("title") or "", plan), -final[h.docnum])) + tail

@@ -9,7 +9,7 @@ import pytest
 
 from indexer.analysis import fold, word_tokens
 from indexer.models import SearchRequest
-from indexer.query import important_words, is_question, parse, synonym_groups, units
+from indexer.query import important_words, is_question, parse, ranking_plan, synonym_groups, units
 from indexer.search import iter_ids
 
 SEED_ID = "000_7eabf1a7e4b02af4"
@@ -138,6 +138,23 @@ def test_doc_number_of_a_metadata_record_goes_first(backend):
 def test_title_matches_rank_first(backend, records):
     top = ids(backend, "扒鸡", n=3)
     assert "扒鸡" in records[top[0]]["title"]
+
+
+@pytest.mark.parametrize("q", ["道路交通 安全法", "中医药", "防洪法", "农村公路", "物业管理 条例"])
+def test_titles_holding_every_word_of_a_keyword_query_rank_above_the_rest(backend, records, q):
+    # a few words of a law's name: the laws that bear them in their title, before those that only cite them
+    words = important_words(q)
+    top = ids(backend, q, n=50)
+    titled = [all(w in fold(records[d]["title"]) for w in words) for d in top]
+    assert any(titled) and not all(titled), "the query must find both kinds of documents"
+    assert titled == sorted(titled, reverse=True)
+
+
+def test_a_question_is_not_ordered_by_its_words_in_titles():
+    from indexer.ranking import titled
+
+    assert titled("上海市公共图书馆条例", ranking_plan(parse("上海市 公共图书馆 条例")))
+    assert not titled("上海市公共图书馆条例", ranking_plan(parse("上海市公共图书馆条例有哪些规定？")))
 
 
 def test_the_exact_title_ranks_first_even_when_other_titles_contain_it(backend, records):
