@@ -137,7 +137,11 @@ def _nothing_found(
     deadline: Deadline,
     count: CloseCounts,
 ) -> SearchPage | None:
-    """Return the page of a spelling correction that finds documents (request.q kept), or None."""
+    """Return the page of a spelling correction that finds documents (request.q kept), or None. Only a
+    query of a few words is corrected (as for a did-you-mean): a pasted paragraph that finds nothing is no
+    typo, and each candidate would search all of it again."""
+    if not suggestable(parsed):
+        return None
     if req.correct and deadline.expired():
         deadline.skip("a spelling correction")
         return None

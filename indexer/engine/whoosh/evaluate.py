@@ -99,7 +99,15 @@ class _Evaluator:
             return empty()
         if len(subs) == 1:  # Whoosh uses the one matcher as it is: the compound's boost is not applied
             return self.run(subs[0])
-        docs, scores = combine([self.run(sub) for sub in subs])
+        if combine is intersection:  # a part that matches nothing empties the whole: the rest is not read
+            parts = []
+            for sub in subs:
+                parts.append(self.run(sub))
+                if not len(parts[-1][0]):
+                    return empty()
+        else:
+            parts = [self.run(sub) for sub in subs]
+        docs, scores = combine(parts)
         return (docs, scores * q.boost) if q.boost != 1.0 else (docs, scores)
 
     def term(self, q: wq.Term) -> Arrays:
