@@ -64,13 +64,14 @@ def search(
     q, expanded = to_whoosh(parsed, req.synonyms, reader=s.reader())
     cols = columns(s)
     matches = collect(s, q, scored=req.sort == "relevance")
-    shown = matches.allowed(cols, req)  # once: the hits and the counts of facets without a selection
+    filtered = matches.allowed(cols, replace(req, collapse=False))  # every copy: the total counts them all
+    shown = matches.one_per_group(cols, filtered) if req.collapse else filtered  # the hits, unselected facets
     plan = ranking_plan(parsed)
     if deadline.expired() and req.sort == "relevance":
         deadline.skip("re-ranking the top hits")
         plan = None
     listed, ordered = _run(s, q, req, req.page * req.per_page, plan, cols=cols, matches=matches, ok=shown)
-    collapsed = int(matches.allowed(cols, replace(req, collapse=False)).sum()) - listed if req.collapse else 0
+    collapsed = int(filtered.sum()) - listed
     facets = facet_buckets(cols, matches, req, facet_size, shown=shown)
     rows = ordered[(req.page - 1) * req.per_page : req.page * req.per_page]
     bodies = store.get_many(r["id"] for r in rows) if store else {}

@@ -11,13 +11,13 @@ examines are bounded whatever is typed (`Corrections.examined` counts them; test
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .analysis import fold
 from .engine.whoosh.lexicon import (  # the dictionary (built at ingest) and its keys; names kept here too
+    CJK_WORD,
     KEY_WORDS,
     MAX_READINGS,
     MAX_WORD,
@@ -54,7 +54,6 @@ CORRECTIONS = 5  # corrections returned, best first
 # stretch is a word of a longer phrase (安全生厂 -> 安全生产, a word of the index, not 安全生长, although
 # 长 reads chang like 厂). Set from the issue's four examples; make eval's typo rows are held out from it.
 CONTEXT = 1.5
-_CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
 
 
 @dataclass
@@ -68,7 +67,7 @@ class Corrections:
 def windows(text: str) -> Iterator[tuple[int, str]]:
     """Yield (start, window) for the CJK windows of 2-6 characters in the first MAX_TEXT characters."""
     count = 0
-    for m in _CJK_WORD.finditer(text[:MAX_TEXT]):
+    for m in CJK_WORD.finditer(text[:MAX_TEXT]):
         run = m.group()
         for size in range(MIN_WORD, min(MAX_WORD, len(run)) + 1):
             for i in range(len(run) - size + 1):

@@ -61,7 +61,7 @@ def test_the_spelling_dictionary_is_made_at_ingest_and_loaded_not_built(folder: 
         for term, info in reader.iter_field(fieldname):
             word = term.decode("utf-8")
             if lexicon.MIN_WORD <= len(word) <= lexicon.MAX_WORD and info.doc_frequency() >= lexicon.MIN_DF:
-                if lexicon._CJK_WORD.fullmatch(word):
+                if lexicon.CJK_WORD.fullmatch(word):
                     df[word] = max(df.get(word, 0), info.doc_frequency())
     kept = state["spelling"]
     assert kept.df == df and len(df) > 100

@@ -80,8 +80,11 @@ class Columns:
         a repost is still found)."""
         m = self.mask(req, without)
         ok = np.ones(len(docnums), dtype=bool) if m is None else m[docnums]
-        if not req.collapse:
-            return ok
+        return self.one_per_group(docnums, ok) if req.collapse else ok
+
+    def one_per_group(self, docnums: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        """Return which of the matches `ok` lets through stay when copies collapse: one per group of copies,
+        the canonical copy when it is among them, else the first of them."""
         copy = ok & ~self.shown[docnums]
         if not copy.any():
             return ok

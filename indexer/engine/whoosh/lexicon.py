@@ -26,7 +26,7 @@ KEY_WORDS = 24  # words kept per key, most frequent first
 MAX_READINGS = 4  # pinyin keys of one word (characters with several readings multiply them)
 VERSIONS = 2  # index versions whose dictionaries a process keeps
 FIELDS = ("title", "body")
-_CJK_WORD = re.compile(r"[\u3400-\u9fff]+")
+CJK_WORD = re.compile(r"[\u3400-\u9fff]+")  # a run of CJK characters (also the query windows')
 
 
 @lru_cache(maxsize=65536)
@@ -75,7 +75,7 @@ def build(reader: Any) -> Dictionary:
                 continue
             for term, info in leaf.iter_field(fieldname):
                 word = term.decode("utf-8") if isinstance(term, bytes) else str(term)
-                if MIN_WORD <= len(word) <= MAX_WORD and _CJK_WORD.fullmatch(word):
+                if MIN_WORD <= len(word) <= MAX_WORD and CJK_WORD.fullmatch(word):
                     key = (fieldname, word)
                     per_field[key] = per_field.get(key, 0) + info.doc_frequency()
     df: dict[str, int] = {}
@@ -103,13 +103,18 @@ _cache: OrderedDict[tuple[Any, ...], Dictionary] = OrderedDict()
 _lock = threading.Lock()
 
 
+def _keep(key: tuple[Any, ...], d: Dictionary) -> None:
+    """Keep a version's dictionary, the VERSIONS most recent ones only (call with _lock held)."""
+    _cache[key] = d
+    while len(_cache) > VERSIONS:
+        _cache.popitem(last=False)
+
+
 def remember(key: tuple[Any, ...], d: Dictionary) -> None:
     """Keep a version's dictionary read from warm.pkl (this process will not build it)."""
     _readings.update(getattr(d, "readings", {}))  # (a file of before the table: pypinyin answers)
     with _lock:
-        _cache[key] = d
-        while len(_cache) > VERSIONS:
-            _cache.popitem(last=False)
+        _keep(key, d)
 
 
 def dictionary(reader: Any) -> Dictionary:
@@ -117,8 +122,6 @@ def dictionary(reader: Any) -> Dictionary:
     key = version_key(reader)
     with _lock:  # one build per version, even when several requests ask at once
         if key not in _cache:
-            _cache[key] = build(reader)
-            while len(_cache) > VERSIONS:
-                _cache.popitem(last=False)
+            _keep(key, build(reader))
         _cache.move_to_end(key)
         return _cache[key]

@@ -48,6 +48,10 @@ class Matches:
         """Return a boolean array over docnums: which matches the request shows (see Columns.allowed)."""
         return cols.allowed(self.docnums, req, without)
 
+    def one_per_group(self, cols: Columns, ok: np.ndarray) -> np.ndarray:
+        """Return `ok` (a mask over the matches) with copies collapsed (see Columns.one_per_group)."""
+        return cols.one_per_group(self.docnums, ok)
+
 
 def collect(s: Searcher, q: wq.Query, scored: bool, memo: dict[wq.Query, Any] | None = None) -> Matches:
     """Run a query once and return all its matches (and scores): on arrays (indexer/engine/whoosh/evaluate.py), with

@@ -3,8 +3,8 @@
 The first search of a process used to read every facet column (columns.py) and every scored
 field's lengths (evaluate.py) of the index version through Whoosh, a value at a time: most of
 the 1.7 s from opening the index to the first answer at 35,000 documents, and growing with the index.
-The spelling dictionary (lexicon.py) is kept there too: a worker built it on its first query without hits.
-Ingest now keeps them, once a generation or an update is committed, in ``warm.pkl`` inside the Whoosh
+Ingest now keeps them, with the spelling dictionary (lexicon.py, which each worker used to build on its
+first query without hits), once a generation or an update is committed, in ``warm.pkl`` inside the Whoosh
 folder, under the version they belong to; the backend loads that file when it opens the index (in
 gunicorn's master, before the workers fork, so they share the pages). A file of another version (a
 deletion since, or an index written before this file existed) is ignored: the arrays are read as before.
