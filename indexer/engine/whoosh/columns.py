@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from whoosh import query as wq
@@ -176,24 +176,52 @@ def _facet(reader: Any, field: str, size: int) -> Facet:
     return Facet(tuple(index), None, codes, index)
 
 
-_cache: OrderedDict[tuple[Any, ...], Columns] = OrderedDict()
-_lock = threading.Lock()
+T = TypeVar("T")
+
+
+class Recent(Generic[T]):
+    """The last `size` values by key (least recently used dropped first), shared by a process's threads:
+    what this engine keeps per index version (columns, term tables, the spelling dictionary, precedents)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], T]) -> T:
+        """Return the value of key, computing it (outside the lock) when not kept."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        self.put(key, value)
+        return value
+
+    def __contains__(self, key: Any) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def pop(self, key: Any, default: T | None = None) -> T | None:
+        """Forget a key; return its value (default when not kept)."""
+        with self._lock:
+            return self._items.pop(key, default)
+
+    def put(self, key: Any, value: T) -> None:
+        """Keep a value, dropping the least recently used beyond `size`."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_cache: Recent[Columns] = Recent(VERSIONS)
 
 
 def columns(s: Searcher) -> Columns:
     """Return the Columns of the searcher's index version (loaded once per version and process)."""
-    key = version_key(s.reader())
-    with _lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-            return found
-    built = Columns(s)
-    with _lock:
-        _cache[key] = built
-        while len(_cache) > VERSIONS:
-            _cache.popitem(last=False)
-    return built
+    return _cache.get(version_key(s.reader()), lambda: Columns(s))
 
 
 def columns_state(cols: Columns) -> dict[str, Any]:
@@ -218,10 +246,7 @@ def remember_columns(key: tuple[Any, ...], state: dict[str, Any]) -> None:
         name: Facet(tuple(values), docs, codes, {v: i for i, v in enumerate(values)})
         for name, (values, docs, codes) in state["facets"].items()
     }
-    with _lock:
-        _cache[key] = cols
-        while len(_cache) > VERSIONS:
-            _cache.popitem(last=False)
+    _cache.put(key, cols)
 
 
 def version_key(reader: Any) -> tuple[Any, ...]:

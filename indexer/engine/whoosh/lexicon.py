@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice, product
 from typing import Any
 
-from .columns import version_key
+from .columns import Recent, version_key
 
 MIN_WORD, MAX_WORD = 2, 6  # lengths of the indexed words that corrections are made of (and of query windows)
 MIN_DF = 2  # a word in one document only is as likely a typo itself
@@ -99,29 +98,18 @@ def _add(index: dict[str, list[str]], key: str, word: str) -> None:
         words.append(word)
 
 
-_cache: OrderedDict[tuple[Any, ...], Dictionary] = OrderedDict()
-_lock = threading.Lock()
-
-
-def _keep(key: tuple[Any, ...], d: Dictionary) -> None:
-    """Keep a version's dictionary, the VERSIONS most recent ones only (call with _lock held)."""
-    _cache[key] = d
-    while len(_cache) > VERSIONS:
-        _cache.popitem(last=False)
+_cache: Recent[Dictionary] = Recent(VERSIONS)
+_build_lock = threading.Lock()  # one build per version, even when several requests ask at once
 
 
 def remember(key: tuple[Any, ...], d: Dictionary) -> None:
     """Keep a version's dictionary read from warm.pkl (this process will not build it)."""
     _readings.update(getattr(d, "readings", {}))  # (a file of before the table: pypinyin answers)
-    with _lock:
-        _keep(key, d)
+    _cache.put(key, d)
 
 
 def dictionary(reader: Any) -> Dictionary:
     """Return the correction dictionary of the reader's index version, built once per process."""
     key = version_key(reader)
-    with _lock:  # one build per version, even when several requests ask at once
-        if key not in _cache:
-            _keep(key, build(reader))
-        _cache.move_to_end(key)
-        return _cache[key]
+    with _build_lock:
+        return _cache.get(key, lambda: build(reader))

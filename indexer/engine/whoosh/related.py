@@ -16,8 +16,6 @@ dictionary look-up.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -26,6 +24,7 @@ from whoosh import query as wq
 from whoosh.searching import Results, Searcher
 
 from ...analysis import fold
+from .columns import Recent
 from .evaluate import evaluate
 from .matches import collect_with_whoosh
 from .termstats import key_terms
@@ -82,19 +81,8 @@ class VersionCache:
     """The last `size` values computed per (index version, key), shared by a process's threads."""
 
     def __init__(self, size: int = RELATED_CACHE) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple[Any, Any], Any] = OrderedDict()
-        self._lock = threading.Lock()
+        self._recent: Recent[Any] = Recent(size)
 
     def get(self, version: Any, key: Any, compute: Callable[[], T]) -> T:
         """Return the value of key at this version, computing it (outside the lock) when not kept."""
-        with self._lock:
-            if (version, key) in self._items:
-                self._items.move_to_end((version, key))
-                return self._items[(version, key)]  # type: ignore[no-any-return]
-        value = compute()
-        with self._lock:
-            self._items[(version, key)] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
+        return self._recent.get((version, key), compute)  # type: ignore[no-any-return]

@@ -14,20 +14,20 @@ from __future__ import annotations
 import math
 import os
 import pickle
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import whoosh.index
 from whoosh.searching import Searcher
 
+from .columns import Recent
+
 FIELD = "body"
 CF_EXT = ".bcf"
 VERSIONS = 2  # versions' dictionaries kept per process: the current one and the one being replaced
 
-_tables: OrderedDict[tuple[Any, ...], dict[bytes, float]] = OrderedDict()
-_lock = threading.Lock()
+_tables: Recent[dict[bytes, float]] = Recent(VERSIONS)
 
 
 def segment_table(reader: Any) -> dict[bytes, float]:
@@ -77,20 +77,14 @@ def frequencies(searcher: Searcher) -> dict[bytes, float]:
     Whoosh's MultiReader.frequency gives), kept per version."""
     leaves = [leaf.reader() for leaf, _ in searcher.leaf_searchers() if _segment(leaf.reader()) is not None]
     key = tuple(_segment(r).segment_id() for r in leaves)
-    with _lock:
-        found = _tables.get(key)
-        if found is not None:
-            _tables.move_to_end(key)
-            return found
-    merged: Counter[bytes] = Counter()
-    for r in leaves:
-        merged.update(segment_table(r))
-    table = dict(merged)
-    with _lock:
-        _tables[key] = table
-        while len(_tables) > VERSIONS:
-            _tables.popitem(last=False)
-    return table
+
+    def merged() -> dict[bytes, float]:
+        total: Counter[bytes] = Counter()
+        for r in leaves:
+            total.update(segment_table(r))
+        return dict(total)
+
+    return _tables.get(key, merged)
 
 
 def key_terms(searcher: Searcher, text: str, numterms: int) -> list[tuple[str, float]]:
