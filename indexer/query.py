@@ -19,6 +19,7 @@ from whoosh.reading import IndexReader
 from .analysis import fold, words
 from .config import PACKAGE_DATA
 from .engine.whoosh.schema import date_num_range
+from .engine.whoosh.terms import doc_frequency
 from .expansions import expansions
 from .fields import docnum_key
 from .normalize import canonical_agency, parse_date, parse_doc_number
@@ -102,7 +103,7 @@ class Build:
         if self.reader is None:
             return False
         if word not in self.seen:
-            self.seen[word] = any(self.reader.doc_frequency(f, word) for f in ("body", "title"))
+            self.seen[word] = any(doc_frequency(self.reader, f, word) for f in ("body", "title"))
         return not self.seen[word]
 
 

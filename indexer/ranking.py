@@ -23,6 +23,7 @@ from whoosh.searching import Searcher
 
 from .analysis import fold
 from .engine.whoosh.evaluate import positions_of, values_of
+from .engine.whoosh.terms import doc_frequency, has_term
 
 RERANK_DEPTH = 100  # hits re-scored; deeper hits keep Whoosh's order (pages stay consistent)
 OLDEST_YEAR = 1949  # recency is 0 for this year and older, 1 for the current year
@@ -53,11 +54,12 @@ class BM25(scoring.BM25F):
     def __init__(self, title_in_length: bool = True, **kw: Any) -> None:
         super().__init__(**kw)
         self.title_in_length = title_in_length
+        self.scorer_is_bm25f = not title_in_length  # scorer() is BM25F's (evaluate computes it on arrays)
 
     def idf(self, searcher: Searcher, fieldname: str, text: str) -> float:
         """Return Lucene's idf: log(1 + (N - df + 0.5) / (df + 0.5)), lower for common words than Whoosh's."""
         parent = searcher.get_parent()
-        df, n = parent.doc_frequency(fieldname, text), parent.doc_count_all()
+        df, n = doc_frequency(parent.reader(), fieldname, text), parent.doc_count_all()
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def scorer(self, searcher: Searcher, fieldname: str, text: str, qf: int = 1) -> Any:
@@ -109,9 +111,34 @@ def recency(day: date | datetime | None, today: date | None = None) -> float:
     return min(1.0, max(0.0, (day.year - OLDEST_YEAR + (day.timetuple().tm_yday - 1) / 366) / span))
 
 
-def positions(s: Searcher, docnums: Sequence[int], words: Sequence[str]) -> dict[str, dict[int, list[int]]]:
+Found = dict[str, dict[int, list[int]]]  # word -> docnum -> its positions in the body
+Memo = dict[str, tuple[frozenset[int], dict[int, list[int]]]]  # word -> (documents read, their positions)
+
+
+def positions(s: Searcher, docnums: Sequence[int], words: Sequence[str], memo: Memo | None = None) -> Found:
     """Return word -> docnum -> positions in the body field, for the given documents only (from the segment's
-    position arrays, else decoding only the posting blocks that hold them, or the postings a phrase read)."""
+    position arrays, else decoding only the posting blocks that hold them, or the postings a phrase read).
+    `memo`: what one request read already (the re-ranking, the known-item check and the learned re-ranker's
+    features read the same words in the same top hits), kept there."""
+    if memo is None:
+        return _positions(s, docnums, words)
+    need = frozenset(docnums)
+    out, todo = {}, []
+    for word in words:
+        known = memo.get(word)
+        if known is not None and need <= known[0]:
+            out[word] = known[1] if need == known[0] else {d: p for d, p in known[1].items() if d in need}
+        else:
+            todo.append(word)
+    if todo:
+        fresh = _positions(s, docnums, todo)
+        for word in todo:
+            memo[word] = (need, fresh[word])
+            out[word] = fresh[word]
+    return out
+
+
+def _positions(s: Searcher, docnums: Sequence[int], words: Sequence[str]) -> Found:
     reader, out = s.reader(), {}
     field = s.schema["body"]
     decode = field.format.decode_positions
@@ -121,7 +148,7 @@ def positions(s: Searcher, docnums: Sequence[int], words: Sequence[str]) -> dict
         text = field.to_bytes(word)
         for leaf, offset in reader.leaf_readers():
             mine = wanted[(wanted >= offset) & (wanted < offset + leaf.doc_count_all())] - offset
-            if len(mine) and ("body", text) in leaf:
+            if len(mine) and has_term(leaf, "body", text):
                 fast = positions_of(leaf, "body", text, mine)  # the segment's position arrays, when it has them
                 if fast is not None:
                     found.update({d + offset: poses for d, poses in fast.items()})
@@ -153,12 +180,12 @@ def in_a_row(seq: Sequence[list[int]]) -> bool:
     return _phrase(seq)
 
 
-def bonus(s: Searcher, hits: Sequence[Any], plan: Plan, w: Weights) -> dict[int, float]:
+def bonus(s: Searcher, hits: Sequence[Any], plan: Plan, w: Weights, memo: Memo | None = None) -> dict[int, float]:
     """Return docnum -> the proximity and phrase score to add to each hit's BM25 score."""
     if not (w.pair or w.phrase) or not plan.words:
         return {}
     idf = {t: s.idf("body", t) for t in plan.words}
-    pos = positions(s, [h.docnum for h in hits], plan.words)
+    pos = positions(s, [h.docnum for h in hits], plan.words, memo)
     phrase_idf = sum(idf[t] for t in plan.sequence)
     out: dict[int, float] = {}
     for h in hits:
@@ -185,11 +212,11 @@ def titled(title: str, plan: Plan) -> bool:
     return all(compact(word) in text for word in plan.important)
 
 
-def rerank(s: Searcher, hits: list[Any], plan: Plan, w: Weights = WEIGHTS) -> list[Any]:
+def rerank(s: Searcher, hits: list[Any], plan: Plan, w: Weights = WEIGHTS, memo: Memo | None = None) -> list[Any]:
     """Return the hits, the first RERANK_DEPTH re-scored with proximity, phrase and recency, those whose
-    title holds every word of a keyword query first."""
+    title holds every word of a keyword query first (`memo`: see positions)."""
     head, tail = hits[:RERANK_DEPTH], hits[RERANK_DEPTH:]
-    extra = bonus(s, head, plan, w)
+    extra = bonus(s, head, plan, w, memo)
     final = {
         h.docnum: ((h.score or 0.0) + extra.get(h.docnum, 0.0)) * (1 + w.date * recency(h.get("date"))) for h in head
     }

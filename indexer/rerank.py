@@ -25,8 +25,9 @@ from whoosh.searching import Searcher
 from .analysis import fold
 from .config import PACKAGE_DATA
 from .engine.whoosh.evaluate import field_lengths, positions_of, values_of
+from .engine.whoosh.terms import has_term
 from .priors import Priors, law_name, priors, short_name
-from .ranking import Plan, compact, in_a_row, positions, recency
+from .ranking import Memo, Plan, compact, in_a_row, positions, recency
 
 MODEL_PATH = PACKAGE_DATA / "ranker.txt"
 K1, B = 1.2, 0.75  # BM25 parameters of the feature scores (Lucene's defaults)
@@ -95,7 +96,7 @@ def term_counts(s: Searcher, fieldname: str, docnums: Sequence[int], terms: Sequ
         text = field.to_bytes(term)
         for leaf, offset in s.reader().leaf_readers():
             mine = wanted[(wanted >= offset) & (wanted < offset + leaf.doc_count_all())] - offset
-            if not len(mine) or (fieldname, text) not in leaf:
+            if not len(mine) or not has_term(leaf, fieldname, text):
                 continue
             fast = positions_of(leaf, fieldname, text, mine)
             if fast is not None:
@@ -142,14 +143,16 @@ def _coverage(found: np.ndarray, idf: np.ndarray) -> np.ndarray:
     return (found > 0).astype(float) @ idf / total if total else np.zeros(len(found))
 
 
-def word_features(s: Searcher, docnums: list[int], titles: list[str], plan: Plan) -> np.ndarray:
+def word_features(
+    s: Searcher, docnums: list[int], titles: list[str], plan: Plan, memo: Memo | None = None
+) -> np.ndarray:
     """Return the word-level columns: BM25 body and title, coverage, words found, adjacency, run, window."""
     words = list(plan.important or plan.words)
     n = len(docnums)
     if not words:
         return np.zeros((n, 8))
     idf = np.array([s.idf("body", w) for w in words])
-    pos = positions(s, docnums, words)
+    pos = positions(s, docnums, words, memo)
     body_tf = np.array([[len(pos[w].get(d, ())) for w in words] for d in docnums], dtype=float)
     title_tf = _title_counts(titles, words)
     body_len, title_len = _lengths(s, "body", docnums), _lengths(s, "title", docnums)
@@ -189,8 +192,9 @@ def pair_features(s: Searcher, docnums: list[int], titles: list[str], text: str)
     return np.column_stack([bm25, _coverage(_title_counts(titles, pairs), idf), _coverage(tf, idf)])
 
 
-def features(s: Searcher, hits: Sequence[Any], plan: Plan, text: str) -> np.ndarray:
-    """Return the feature matrix of the hits (rows, in FEATURES order) for the query text."""
+def features(s: Searcher, hits: Sequence[Any], plan: Plan, text: str, memo: Memo | None = None) -> np.ndarray:
+    """Return the feature matrix of the hits (rows, in FEATURES order) for the query text (`memo`: the
+    positions this request read already, see ranking.positions)."""
     n = len(hits)
     if not n:
         return np.zeros((0, len(FEATURES)))
@@ -199,7 +203,7 @@ def features(s: Searcher, hits: Sequence[Any], plan: Plan, text: str) -> np.ndar
     titles = [fold(t) for t in raw_titles]
     scores = np.array([float(h.score or 0.0) for h in hits])
     first = np.column_stack([scores, scores / max(scores.max(), 1e-9), np.log1p(np.arange(n))])
-    w = word_features(s, docnums, titles, plan)
+    w = word_features(s, docnums, titles, plan, memo)
     p = pair_features(s, docnums, titles, text)
     prior = np.array([p.values for p in priors(s.reader(), raw_titles)])
     folded = fold(text)
@@ -265,20 +269,23 @@ def load(path: Path = MODEL_PATH) -> Ranker | None:
     return Ranker(booster, json.loads(meta_path.read_text(encoding="utf-8")))
 
 
-def learned(s: Searcher, hits: list[Any], plan: Plan, ranker: Ranker | None = None) -> list[Any]:
-    """Return the hits with the top N re-ordered by the learned model (questions only; else as they are)."""
+def learned(
+    s: Searcher, hits: list[Any], plan: Plan, ranker: Ranker | None = None, memo: Memo | None = None
+) -> list[Any]:
+    """Return the hits with the top N re-ordered by the learned model (questions only; else as they are).
+    `memo`: the positions this request read already (see ranking.positions)."""
     ranker = ranker or load()
     if ranker is None or not plan.question or len(hits) < 2:
         return hits
-    if known_item(s, hits[0], plan):  # (before the features: a pasted title does not pay for them)
+    if known_item(s, hits[0], plan, memo):  # (before the features: a pasted title does not pay for them)
         return hits
     head, tail = hits[: ranker.depth], hits[ranker.depth :]
-    x = features(s, head, plan, plan.compact)
+    x = features(s, head, plan, plan.compact, memo)
     order = np.argsort(-ranker.scores(x), kind="stable")
     return [head[i] for i in order] + tail
 
 
-def known_item(s: Searcher, first: Any, plan: Plan) -> bool:
+def known_item(s: Searcher, first: Any, plan: Plan, memo: Memo | None = None) -> bool:
     """Tell whether the first hit holds the whole query in a row (in its title, or as a phrase of its body):
     a pasted title or sentence, which the first stage already ranks first (the model learned from questions)."""
     if plan.compact and plan.compact in compact(first.get("title") or ""):
@@ -286,5 +293,5 @@ def known_item(s: Searcher, first: Any, plan: Plan) -> bool:
     seq, d = plan.sequence, first.docnum
     if len(seq) < 2:
         return False
-    pos = positions(s, [d], seq)
+    pos = positions(s, [d], seq, memo)
     return all(d in pos[w] for w in seq) and in_a_row([pos[w][d] for w in seq])

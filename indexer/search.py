@@ -18,7 +18,7 @@ from .errors import BadRequest
 from .highlight import snippet
 from .models import FacetBucket, Hit, SearchPage, SearchRequest
 from .query import ParsedQuery, parse, ranking_plan, to_whoosh
-from .ranking import RERANK_DEPTH, WEIGHTS, Plan, Weights, ranking_searcher, rerank
+from .ranking import RERANK_DEPTH, WEIGHTS, Memo, Plan, Weights, ranking_searcher, rerank
 from .relations import mark_versions
 from .rerank import learned, load
 from .store import RecordStore
@@ -196,8 +196,9 @@ def _run(
         items = [(None, int(docs[i])) for i in order]
     hits = Results(s, q, items)[:]
     if relevance and plan is not None:
-        hits = rerank(s, hits, plan, weights)
-        hits = learned(s, hits, plan, ranker) if ranker else hits
+        memo: Memo = {}  # the words' positions in the top hits, read once for both re-rankings
+        hits = rerank(s, hits, plan, weights, memo)
+        hits = learned(s, hits, plan, ranker, memo) if ranker else hits
     return total, hits[:limit]
 
 

@@ -16,6 +16,7 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 from .analysis import fold
+from .engine.whoosh.terms import doc_frequency
 from .fields import docnum_key
 from .normalize import parse_doc_number
 from .query import Clause, ParsedQuery, important_words, unparse
@@ -96,7 +97,7 @@ def _docnum_text(key: str) -> str:
 
 
 def _df(reader: IndexReader, word: str) -> int:
-    return sum(reader.doc_frequency(f, word) for f in WORD_FIELDS)
+    return sum(doc_frequency(reader, f, word) for f in WORD_FIELDS)
 
 
 def respelled(reader: IndexReader, text: str) -> list[str]:

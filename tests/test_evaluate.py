@@ -205,3 +205,28 @@ def test_postings_kept_as_arrays_read_as_whooshs_matcher_gives_them(tmp_path, mo
         assert positions(rs, docs, body_words) == whoosh_positions(rs, docs, body_words)
         assert sum(assert_same_as_whoosh(rs, text) for text in phrases) > 50
         assert jumps  # (their values encoded from the arrays, not read from blocks: the terms have none)
+
+
+def test_remembered_frequencies_equal_whoosh_and_stay_bounded(backend, monkeypatch):
+    """engine/whoosh/terms.py: each segment's frequency of a term, remembered, is Whoosh's own (present
+    and absent terms, every field), and the process keeps at most two generations of MAX_TERMS entries."""
+    from indexer.engine.whoosh import terms
+
+    reader = backend._searcher().reader()
+    asked = 0
+    for fieldname in ("body", "title", "cbody", "cites"):
+        some = [t for t, _ in zip(reader.lexicon(fieldname), range(60), strict=False)]
+        for text in some + [b"\xe5\xbd\xa7\xe7\x8a\x87", b"zzqqxx"]:  # two terms no document holds
+            for leaf, _ in reader.leaf_readers():
+                assert terms.segment_frequency(leaf, fieldname, text) == leaf.doc_frequency(fieldname, text)
+                assert terms.has_term(leaf, fieldname, text) == ((fieldname, text) in leaf)
+            assert terms.doc_frequency(reader, fieldname, text) == reader.doc_frequency(fieldname, text)
+            asked += 1
+    assert asked > 100
+    assert terms.doc_frequency(reader, "no_such_field", "x") == 0
+    monkeypatch.setattr(terms, "MAX_TERMS", 50)
+    terms.forget()
+    for text in [t for t, _ in zip(reader.lexicon("body"), range(400), strict=False)]:
+        terms.doc_frequency(reader, "body", text)
+        assert len(terms._young) <= 50 and len(terms._old) <= 50
+    assert len(terms._young) + len(terms._old) > 50  # the older generation is kept, not dropped at once

@@ -29,11 +29,12 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.scoring import BM25FScorer, WeightScorer, bm25
+from whoosh.scoring import BM25F, BM25FScorer, WeightScorer, bm25
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from .codec import BLOCK, encode_positions, forget_arrays, read_arrays, read_positions, segment_arrays
+from .terms import has_term
 
 Arrays = tuple[np.ndarray, np.ndarray]  # (ascending unique global document numbers, their scores)
 Fallback = Callable[[wq.Query], Arrays]  # runs a query through Whoosh: the nodes evaluate does not know
@@ -117,7 +118,7 @@ class _Evaluator:
         parts = []
         for leaf, offset in self.leaves:
             reader = leaf.reader()
-            if (q.fieldname, text) not in reader:
+            if not has_term(reader, q.fieldname, text):
                 continue
             found = self.leaf_term(leaf, q.fieldname, text)
             if found is None:
@@ -140,7 +141,7 @@ class _Evaluator:
         parts = []
         for leaf, offset in self.leaves:
             reader = leaf.reader()
-            if any((q.fieldname, t) not in reader for t in texts):
+            if not all(has_term(reader, q.fieldname, t) for t in texts):
                 continue
             words = [self.leaf_term(leaf, q.fieldname, t) for t in texts]
             if any(w is None for w in words):
@@ -170,18 +171,36 @@ class _Evaluator:
     def leaf_term(self, leaf: Searcher, fieldname: str, text: bytes, values: bool = False) -> Posting | None:
         """Return one term's (documents, scores, values or None) in one segment; None: a scorer evaluate
         does not copy (Whoosh must run it)."""
-        scorer = self.s.weighting.scorer(leaf, fieldname, text)
-        if type(scorer) not in (BM25FScorer, WeightScorer) or getattr(self.s.weighting, "title_in_length", 0):
+        params = self.bm25_params(leaf, fieldname, text)
+        if params is False:
             return None
         reader = leaf.reader()
         docs, weights, vals = postings(reader, fieldname, text, values)
-        if isinstance(scorer, BM25FScorer):
+        if params is not None:
             lengths = field_lengths(reader, fieldname)[docs]
             # Whoosh's own formula (BM25FScorer.score calls it per document): it takes arrays as well
-            scores = bm25(scorer.idf, weights, lengths, scorer.avgfl, scorer.B, scorer.K1)
+            idf, avgfl, b, k1 = params
+            scores = bm25(idf, weights, lengths, avgfl, b, k1)
         else:
             scores = weights
         return docs, scores, vals
+
+    def bm25_params(self, leaf: Searcher, fieldname: str, text: bytes) -> tuple[float, ...] | None | bool:
+        """Return (idf, average field length, B, K1) of a BM25F term; None for a term scored by its weight
+        (a field that is not scorable: Whoosh's WeightScorer); False for a scorer evaluate does not copy.
+        Plain BM25F's are computed as BM25FScorer computes them, without building the scorer: its set-up
+        looks the term up in the segment once more (40 µs) for a bound evaluate never uses."""
+        w = self.s.weighting
+        if isinstance(w, BM25F) and (type(w).scorer is BM25F.scorer or getattr(w, "scorer_is_bm25f", False)):
+            if not self.s.schema[fieldname].scorable:
+                return None
+            parent = leaf.get_parent()
+            idf, avgfl = parent.idf(fieldname, text), parent.avg_field_length(fieldname) or 1
+            return idf, avgfl, w._field_B.get(fieldname, w.B), w.K1
+        scorer = w.scorer(leaf, fieldname, text)
+        if type(scorer) not in (BM25FScorer, WeightScorer) or getattr(w, "title_in_length", 0):
+            return False
+        return (scorer.idf, scorer.avgfl, scorer.B, scorer.K1) if isinstance(scorer, BM25FScorer) else None
 
 
 def phrase_in_arrays(
@@ -280,15 +299,20 @@ def union(parts: Sequence[Arrays]) -> Arrays:
         return empty()
     if len(parts) == 1:
         return parts[0]
-    docs, weights = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    top = int(docs.max()) + 1
-    if len(docs) * DENSE_UNION < top:  # few postings over many documents: sort them
+    top = max(int(p[0][-1]) for p in parts) + 1
+    if sum(len(p[0]) for p in parts) * DENSE_UNION < top:  # few postings over many documents: sort them
+        docs, weights = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         found, where = np.unique(docs, return_inverse=True)
         return found, np.bincount(where, weights=weights, minlength=len(found))
-    # many postings (a long query's words): count over every document number instead of sorting; each sum
-    # adds the same scores in the same order as above, so the scores are the same to the last bit
-    found = np.flatnonzero(np.bincount(docs, minlength=top))
-    return found, np.bincount(docs, weights=weights, minlength=top)[found]
+    # many postings (a long query's words): add each part into an array over every document number instead
+    # of sorting (a part's documents are distinct); each sum adds the same scores in the same order as
+    # above, so the scores are the same to the last bit (tests/test_evaluate.py)
+    total, hit = np.zeros(top), np.zeros(top, dtype=bool)
+    for docs, scores in parts:
+        total[docs] += scores
+        hit[docs] = True
+    found = np.flatnonzero(hit)
+    return found, total[found]
 
 
 def intersection(parts: Sequence[Arrays]) -> Arrays:

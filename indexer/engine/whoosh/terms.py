@@ -1,0 +1,69 @@
+"""Document frequencies of terms, per segment, remembered by each process.
+
+Whoosh finds a term in a segment through an on-disk hash table (``HashReader.ranges_for_key``): 30 to
+50 µs in Python for every lookup, whether the term is there or not. A question of 15 words asks about
+each word in four fields and every segment two or three times (is it there, its document frequency for
+the idf, its postings): 10 to 16 ms of a 50 ms question went there, and most of a long fuzzed query's
+time. A segment never changes once written (deletions do not change its term table, nor Whoosh's document
+frequencies), so a term's frequency in a segment is remembered by the segment's id: common words, asked by
+most queries, are looked up once per process. The memory is bounded: at most ``MAX_TERMS`` entries in two
+generations (the older dropped when the younger is full; an entry found in the older is kept on).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+MAX_TERMS = 40_000  # entries per generation (about 6 MB each)
+
+Key = tuple[str, str, bytes]  # (segment id, field, term bytes)
+
+_young: dict[Key, int] = {}
+_old: dict[Key, int] = {}
+_lock = threading.Lock()
+
+
+def segment_frequency(leaf: Any, fieldname: str, text: bytes) -> int:
+    """Return how many documents of one segment (deleted ones included, as Whoosh counts) hold a term."""
+    global _young, _old
+    segment = getattr(leaf, "segment", lambda: None)()
+    if segment is None:  # a reader of no segment (an empty index): nothing to remember it by
+        return int(leaf.doc_frequency(fieldname, text))
+    key = (segment.segment_id(), fieldname, text)
+    found = _young.get(key)
+    if found is None:
+        found = _old.get(key)
+        if found is None:
+            found = int(leaf.doc_frequency(fieldname, text)) if fieldname in leaf.schema else 0
+        with _lock:
+            if len(_young) >= MAX_TERMS:
+                _old, _young = _young, {}
+            _young[key] = found
+    return found
+
+
+def has_term(leaf: Any, fieldname: str, text: bytes) -> bool:
+    """Tell whether one segment holds a term (``(fieldname, text) in leaf``, remembered)."""
+    return segment_frequency(leaf, fieldname, text) > 0
+
+
+def doc_frequency(reader: Any, fieldname: str, text: str | bytes) -> int:
+    """Return how many documents of the index hold a term (Whoosh's ``reader.doc_frequency``, deleted
+    documents included), from each segment's remembered frequency; 0 for a field or value the schema
+    cannot hold."""
+    if fieldname not in reader.schema:
+        return 0
+    if isinstance(text, str):
+        try:
+            text = reader.schema[fieldname].to_bytes(text)
+        except ValueError:
+            return 0
+    return sum(segment_frequency(leaf, fieldname, text) for leaf, _ in reader.leaf_readers())
+
+
+def forget() -> None:
+    """Drop every remembered frequency of this process."""
+    global _young, _old
+    with _lock:
+        _young, _old = {}, {}
