@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
 from html import escape
 
 import numpy as np
@@ -53,10 +54,15 @@ def _merge(spans: list[Span]) -> list[Span]:
     return out
 
 
+@lru_cache(maxsize=256)
+def _keys(terms: tuple[str, ...]) -> frozenset[str]:
+    """Return the folded query terms, spaces removed (the same for every hit of a page: folded once)."""
+    return frozenset(k for k in ("".join(fold(t).split()) for t in terms) if k)
+
+
 def term_spans(text: str, terms: list[str]) -> list[tuple[int, int, str]]:
     """Return (start, end, term) in text's offsets for every occurrence of every folded term, in order."""
-    keys = {"".join(fold(t).split()) for t in terms}
-    keys.discard("")
+    keys = _keys(tuple(terms))
     if not keys or not text:
         return []
     compact, offsets = _compact(text)

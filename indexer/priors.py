@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from .analysis import fold
 from .engine.whoosh.columns import version_key
-from .engine.whoosh.terms import doc_frequency
+from .engine.whoosh.terms import doc_frequency, field_frequencies
 
 _NUMERAL = "零〇一二三四五六七八九十百千两"
 ARTICLE = re.compile(rf"第([{_NUMERAL}\d]+)条(?:之[{_NUMERAL}]+)?$")
@@ -103,7 +103,12 @@ def _priors(reader: Any, version: tuple[Any, ...], title: str) -> Priors:
     name = law_name(title)
     short = short_name(name)
     names = {name, short, NATIONAL + short} - {""}
-    cited = math.log1p(sum(doc_frequency(reader, "cites", k) for k in names))
+    table = field_frequencies(reader, "cites")
+    if table is not None:
+        to_bytes = reader.schema["cites"].to_bytes
+        cited = math.log1p(sum(table.get(to_bytes(k), 0) for k in names))
+    else:
+        cited = math.log1p(sum(doc_frequency(reader, "cites", k) for k in names))
     m = ARTICLE.search(title.strip())
     article = article_number(m.group(1)) if m else 0
     got = Priors((*kind_of(name), math.log1p(article), cited))

@@ -24,7 +24,7 @@ from whoosh.searching import Searcher
 
 from .analysis import fold
 from .config import PACKAGE_DATA
-from .engine.whoosh.evaluate import field_lengths, positions_of, values_of
+from .engine.whoosh.evaluate import field_lengths, postings
 from .engine.whoosh.terms import has_term
 from .priors import Priors, law_name, priors, short_name
 from .ranking import Memo, Plan, compact, in_a_row, positions, recency
@@ -86,25 +86,24 @@ def _lengths(s: Searcher, fieldname: str, docnums: Sequence[int]) -> np.ndarray:
 
 
 def term_counts(s: Searcher, fieldname: str, docnums: Sequence[int], terms: Sequence[str]) -> np.ndarray:
-    """Return how often each term occurs in each document (rows: documents, columns: terms), read from the
-    postings of those documents only."""
+    """Return how often each term occurs in each document (rows: documents, columns: terms): each posting's
+    weight, which for a field of positions is the number of them (the postings are kept once read: a
+    question's character pairs recur in other questions)."""
     out = np.zeros((len(docnums), len(terms)))
-    row = {d: i for i, d in enumerate(docnums)}
+    wanted = np.asarray(docnums, dtype=np.int64)
     field = s.schema[fieldname]
-    wanted = np.array(sorted(row), dtype=np.int64)
     for j, term in enumerate(terms):
         text = field.to_bytes(term)
         for leaf, offset in s.reader().leaf_readers():
-            mine = wanted[(wanted >= offset) & (wanted < offset + leaf.doc_count_all())] - offset
-            if not len(mine) or not has_term(leaf, fieldname, text):
+            rows = np.flatnonzero((wanted >= offset) & (wanted < offset + leaf.doc_count_all()))
+            if not len(rows) or not has_term(leaf, fieldname, text):
                 continue
-            fast = positions_of(leaf, fieldname, text, mine)
-            if fast is not None:
-                for d, poses in fast.items():
-                    out[row[d + offset], j] = len(poses)
+            docs, weights, _ = postings(leaf, fieldname, text)
+            if not len(docs):
                 continue
-            for d, value in values_of(leaf, fieldname, text, mine).items():
-                out[row[d + offset], j] = len(field.format.decode_positions(value))
+            at = np.minimum(np.searchsorted(docs, wanted[rows] - offset), len(docs) - 1)
+            found = docs[at] == wanted[rows] - offset
+            out[rows[found], j] = weights[at[found]]
     return out
 
 

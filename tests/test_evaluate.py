@@ -230,3 +230,14 @@ def test_remembered_frequencies_equal_whoosh_and_stay_bounded(backend, monkeypat
         terms.doc_frequency(reader, "body", text)
         assert len(terms._young) <= 50 and len(terms._old) <= 50
     assert len(terms._young) + len(terms._old) > 50  # the older generation is kept, not dropped at once
+
+
+def test_small_field_frequencies_equal_whoosh(backend):
+    """terms.field_frequencies: every term of the cites field with Whoosh's document frequency."""
+    from indexer.engine.whoosh import terms
+
+    reader = backend._searcher().reader()
+    table = terms.field_frequencies(reader, "cites")
+    assert table is not None and len(table) > 20
+    assert table == {t: reader.doc_frequency("cites", t) for t in reader.lexicon("cites")}
+    assert terms.field_frequencies(reader, "no_such_field") == {}

@@ -55,3 +55,34 @@ def test_csv_export_streams_every_hit(client):
 
 def test_healthz(client):
     assert client.get("/healthz").get_json()["ok"] is True
+
+
+def test_facet_links_are_what_url_for_builds(app):
+    """facets.results_url builds each link without url_for: the same URL, whatever the values hold."""
+    from flask import url_for
+
+    from webapp.facets import results_url
+
+    odd = ["征地 补偿", 'a"b&c=d#e+f?g/h', "100%", "中华人民共和国/北京市", "!$'()*,:;@~", "é ü", ""]
+    for page in ("/search?q=x", "/search?q=x&lang=en", "/search?q=x&lang=zh"):
+        _same_urls(app, page, odd)
+    with app.test_request_context("/search?q=x"):
+        assert results_url({"page": ["2"]}) == url_for("search.results") == "/search"
+
+
+def _same_urls(app, page: str, odd: list[str]) -> None:
+    from flask import url_for
+
+    from webapp.facets import results_url
+
+    with app.test_request_context(page):
+        for i, value in enumerate(odd):
+            args = {"q": [value, "第二"], "page": ["3"], "agency": odd[: i + 1], **({"lang": ["en"]} if i % 2 else {})}
+            for changes in ({}, {"region": value}, {"agency": None}, {"agency": [value, "x"]}, {"q": None}):
+                new = {k: v for k, v in args.items() if k != "page"}
+                for k, v in changes.items():
+                    if v is None:
+                        new.pop(k, None)
+                    else:
+                        new[k] = [v] if isinstance(v, str) else v
+                assert results_url(args, **changes) == url_for("search.results", **new), (page, value, changes)

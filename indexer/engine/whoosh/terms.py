@@ -15,6 +15,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from .columns import Recent, version_key
+
 MAX_TERMS = 40_000  # entries per generation (about 6 MB each)
 
 Key = tuple[str, str, bytes]  # (segment id, field, term bytes)
@@ -67,3 +69,27 @@ def forget() -> None:
     global _young, _old
     with _lock:
         _young, _old = {}, {}
+
+
+SMALL_FIELD = 100_000  # the most terms a field may have for field_frequencies to hold them all
+
+_fields: Recent[dict[bytes, int]] = Recent(8)
+
+
+def field_frequencies(reader: Any, fieldname: str) -> dict[bytes, int] | None:
+    """Return {term bytes: document frequency} of every term of a small field (the laws documents cite:
+    a few hundred names), read once per index version; None when the field has more than SMALL_FIELD terms
+    in a segment (then ask doc_frequency)."""
+
+    def read() -> dict[bytes, int] | None:
+        out: dict[bytes, int] = {}
+        for leaf, _ in reader.leaf_readers():
+            if fieldname not in leaf.schema:
+                continue
+            for i, (text, info) in enumerate(leaf.iter_field(fieldname)):
+                if i >= SMALL_FIELD:
+                    return None
+                out[text] = out.get(text, 0) + info.doc_frequency()
+        return out
+
+    return _fields.get((version_key(reader), fieldname), read)
