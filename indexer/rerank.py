@@ -108,13 +108,20 @@ def term_counts(s: Searcher, fieldname: str, docnums: Sequence[int], terms: Sequ
 
 
 def _in_window(lists: Sequence[list[int]], weights: Sequence[float]) -> float:
-    """Return the largest idf weight of distinct words found together within WINDOW positions."""
+    """Return the largest idf weight of distinct words found together within WINDOW positions. The window
+    slides over the positions in order; the words in it are counted, and their weight (summed in word order,
+    as the features were trained) is taken only when a word joins: a window that only loses words weighs no
+    more than one before it (idf weights are not negative)."""
     tagged = sorted((p, k) for k, poses in enumerate(lists) for p in poses)
+    inside = [0] * len(lists)
     best, start = 0.0, 0
-    for end in range(len(tagged)):
-        while tagged[end][0] - tagged[start][0] >= WINDOW:
+    for p, k in tagged:
+        while p - tagged[start][0] >= WINDOW:
+            inside[tagged[start][1]] -= 1
             start += 1
-        best = max(best, sum(weights[k] for k in sorted({k for _, k in tagged[start : end + 1]})))
+        inside[k] += 1
+        if inside[k] == 1:
+            best = max(best, sum(weights[j] for j, n in enumerate(inside) if n))
     return best
 
 

@@ -138,3 +138,29 @@ def test_a_pasted_title_or_sentence_keeps_the_first_stage_order(searcher):
         assert known_item(searcher, hits[0], plan)
         assert [h.docnum for h in learned(searcher, hits, plan)] == [h.docnum for h in hits]
     assert not known_item(searcher, first, ranking_plan(parse(QUESTION)))
+
+
+def _window_by_definition(lists, weights):
+    """The window feature as defined: every window of WINDOW positions, its distinct words' weight."""
+    from indexer.rerank import WINDOW
+
+    tagged = sorted((p, k) for k, poses in enumerate(lists) for p in poses)
+    best = 0.0
+    for end in range(len(tagged)):
+        inside = {k for p, k in tagged[: end + 1] if tagged[end][0] - p < WINDOW}
+        best = max(best, sum(weights[k] for k in sorted(inside)))
+    return best
+
+
+def test_the_sliding_window_weighs_exactly_what_every_window_does():
+    import random
+
+    from indexer.rerank import WINDOW, _in_window
+
+    rng = random.Random(11)
+    for _ in range(2000):
+        words = rng.randint(1, 7)
+        weights = [rng.choice((0.0, rng.uniform(0.1, 12.0))) for _ in range(words)]
+        span = rng.choice((WINDOW, 3 * WINDOW, 40 * WINDOW))
+        lists = [sorted(rng.sample(range(span), rng.randint(0, 6))) for _ in range(words)]
+        assert _in_window(lists, weights) == _window_by_definition(lists, weights)  # bit for bit: trained on it
