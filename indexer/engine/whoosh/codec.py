@@ -132,14 +132,16 @@ class ArraysFile:
             os.close(fd)
 
 
-def read_positions(data: Any, entry: tuple[int, ...], weights: np.ndarray) -> np.ndarray | None:
-    """Return every posting's positions in a row (a positional field's weight is its count), else None."""
+def read_positions(data: Any, entry: tuple[int, ...], weights: np.ndarray, widen: bool = True) -> np.ndarray | None:
+    """Return every posting's positions in a row (a positional field's weight is its count), else None; as
+    int64, or as stored (uint16 or uint32, read-only) when not `widen`."""
     if len(entry) < 7 or not entry[6]:  # not a positional field (or written before positions were kept)
         return None
     start, n, _, docs_code, w_code, nblocks, pos_code = entry
     total = int(weights.sum())
     raw = os.pread(data.fileno(), total * pos_code, start + (n - 1) * docs_code + n * w_code + nblocks * 12)
-    return np.frombuffer(raw, dtype=np.uint16 if pos_code == 2 else np.uint32, count=total).astype(np.int64)
+    poses = np.frombuffer(raw, dtype=np.uint16 if pos_code == 2 else np.uint32, count=total)
+    return poses.astype(np.int64) if widen else poses
 
 
 class ArraysCodec(W3Codec):  # type: ignore[misc]

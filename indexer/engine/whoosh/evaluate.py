@@ -238,18 +238,24 @@ def position_arrays(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarra
 def positions_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> dict[int, list[int]] | None:
     """Return segment-local document -> positions of one term in the wanted documents (ascending), from the
     segment's position arrays; None when it keeps none of that term."""
-    got = position_arrays(reader, fieldname, text)
-    if got is None or not len(got[0]):
+    stored = _arrays_entry(reader, fieldname, text)
+    if stored is None or len(stored[1]) < 7 or not stored[1][6]:
         return None
-    docs, counts, poses = got
-    ends = np.cumsum(counts)
+    docs, weights, _, _ = read_arrays(*stored)
+    if not len(docs):
+        return None
+    poses = read_positions(*stored, weights, widen=False)  # (only the wanted documents' are turned into ints)
+    if poses is None:
+        return None
     at = np.minimum(np.searchsorted(docs, wanted), len(docs) - 1)
     found = docs[at] == wanted
     if reader.has_deletions():  # as Whoosh's matcher: never a deleted document
         found &= ~np.isin(wanted, _deleted(reader))
+    which = at[found]
+    ends = np.cumsum(weights, dtype=np.int64)[which]
+    starts = ends - weights[which].astype(np.int64)
     return {
-        d: poses[ends[j] - counts[j] : ends[j]].tolist()
-        for d, j in zip(wanted[found].tolist(), at[found].tolist(), strict=True)
+        d: poses[a:b].tolist() for d, a, b in zip(wanted[found].tolist(), starts.tolist(), ends.tolist(), strict=True)
     }
 
 
@@ -388,10 +394,7 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
             m._goto(int(offsets[b]))
             ids = _block_ids(m)
             m._read_values()
-            for d in wanted[at == b].tolist():
-                i = int(np.searchsorted(ids, d))
-                if i < len(ids) and ids[i] == d and d not in deleted:
-                    out[d] = m._values[i]
+            _found_in_block(ids, m._values, wanted[at == b], deleted, out)
         return out
     if not isinstance(m, W3LeafMatcher):
         want = set(wanted.tolist())
@@ -407,16 +410,20 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
             continue
         ids = _block_ids(m)
         m._read_values()
-        k = j
-        while k < n and wanted[k] <= ids[-1]:
-            k += 1
-        for d in wanted[j:k].tolist():
-            i = int(np.searchsorted(ids, d))
-            if i < len(ids) and ids[i] == d and d not in deleted:
-                out[d] = m._values[i]
+        k = j + int(np.searchsorted(wanted[j:], ids[-1], side="right"))  # the wanted documents up to its last
+        _found_in_block(ids, m._values, wanted[j:k], deleted, out)
         j = k
         m._next_block()
     return out
+
+
+def _found_in_block(ids: Any, values: Sequence[bytes], wanted: np.ndarray, deleted: Any, out: dict[int, bytes]) -> None:
+    """Put into out the encoded value of each wanted document (ascending) that a decoded block holds."""
+    at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+    held = ids[at] == wanted
+    for d, i in zip(wanted[held].tolist(), at[held].tolist(), strict=True):
+        if d not in deleted:
+            out[d] = values[i]
 
 
 def clear_caches() -> None:
