@@ -188,7 +188,7 @@ def add_lang_to_urls(endpoint: str, values: dict[str, object]) -> None:
     """Keep ?lang= in the links of pages (url_defaults hook), so a bookmarked URL keeps its language."""
     if not has_request_context() or endpoint == "static" or endpoint.startswith(("api.", "export.", "meta.")):
         return
-    if "lang" in values:
+    if "lang" in values or "lang" not in request.args:  # (a missing key costs MultiDict.get an exception)
         return
     asked = request.args.get("lang")
     if asked in LANGS:
