@@ -49,12 +49,14 @@ class Facet:
 
     def counts(self, matched: np.ndarray, size: int) -> dict[str, int]:
         """Return value -> number of matched documents (given as a boolean mask) having it."""
-        if self.docs is None:
-            codes = self.codes[matched]
-            codes = codes[codes >= 0]
+        # one weighted bincount over every document (or pair): a mask that selects most of the index (a
+        # question's matches) would first copy most of the codes; the sums of ones are exact
+        if not len(self.codes):
+            return {}
+        if self.docs is None:  # code -1 (no value) counts in slot 0, dropped
+            n = np.bincount(self.codes + 1, weights=matched, minlength=len(self.values) + 1)[1:]
         else:
-            codes = self.codes[matched[self.docs]]
-        n = np.bincount(codes, minlength=len(self.values)) if len(codes) else np.zeros(len(self.values), int)
+            n = np.bincount(self.codes, weights=matched[self.docs], minlength=len(self.values))
         return {self.values[i]: int(n[i]) for i in np.flatnonzero(n)}
 
 
