@@ -107,21 +107,30 @@ def term_counts(s: Searcher, fieldname: str, docnums: Sequence[int], terms: Sequ
     return out
 
 
-def _in_window(lists: Sequence[list[int]], weights: Sequence[float]) -> float:
+def _in_window(lists: Sequence[list[int]], weights: Sequence[float], sums: dict[int, float] | None = None) -> float:
     """Return the largest idf weight of distinct words found together within WINDOW positions. The window
     slides over the positions in order; the words in it are counted, and their weight (summed in word order,
     as the features were trained) is taken only when a word joins: a window that only loses words weighs no
-    more than one before it (idf weights are not negative)."""
+    more than one before it (idf weights are not negative). `sums`: the weight of each set of words (a bit
+    mask), shared by the documents of one query."""
+    sums = {} if sums is None else sums
     tagged = sorted((p, k) for k, poses in enumerate(lists) for p in poses)
     inside = [0] * len(lists)
-    best, start = 0.0, 0
+    best, start, mask = 0.0, 0, 0
     for p, k in tagged:
         while p - tagged[start][0] >= WINDOW:
-            inside[tagged[start][1]] -= 1
+            gone = tagged[start][1]
+            inside[gone] -= 1
+            if not inside[gone]:
+                mask &= ~(1 << gone)
             start += 1
         inside[k] += 1
         if inside[k] == 1:
-            best = max(best, sum(weights[j] for j, n in enumerate(inside) if n))
+            mask |= 1 << k
+            weight = sums.get(mask)
+            if weight is None:
+                weight = sums[mask] = sum(weights[j] for j, n in enumerate(inside) if n)
+            best = max(best, weight)
     return best
 
 
@@ -167,7 +176,7 @@ def word_features(
     found = body_tf + title_tf
     by_word = {w: k for k, w in enumerate(words)}
     pair_w = [(idf[by_word[a]] + idf[by_word[b]]) / 2 for a, b in plan.pairs if a in by_word and b in by_word]
-    rows = []
+    rows, weights, sums, idf_total, pair_total = [], idf.tolist(), {}, idf.sum(), sum(pair_w)
     for d in docnums:
         near = sum(
             (idf[by_word[a]] + idf[by_word[b]]) / 2
@@ -175,8 +184,8 @@ def word_features(
             if a in by_word and b in by_word and d in pos[a] and d in pos[b] and _adjacent(pos[a][d], pos[b][d])
         )
         run = _longest_run([pos[w].get(d) for w in plan.sequence if w in pos]) if plan.sequence else 0
-        window = _in_window([pos[w].get(d, [])[:500] for w in words], idf.tolist())
-        rows.append((near / sum(pair_w) if pair_w else 0.0, run / max(1, len(plan.sequence)), window / idf.sum()))
+        window = _in_window([pos[w].get(d, [])[:500] for w in words], weights, sums)
+        rows.append((near / pair_total if pair_w else 0.0, run / max(1, len(plan.sequence)), window / idf_total))
     cov = np.column_stack([_coverage(body_tf, idf), _coverage(title_tf, idf), (found > 0).mean(axis=1)])
     return np.column_stack([body, title, cov, np.array(rows).reshape(n, 3)])
 
