@@ -74,9 +74,21 @@ def to_simplified(text: str) -> str:
     return out
 
 
+SHORT = 80  # texts up to this long (titles, query words) are folded once per process and kept (FOLDED)
+FOLDED = 16_384
+
+
 def fold(text: str) -> str:
-    """Fold text for indexing and querying: simplified, half-width, lower case; same length."""
+    """Fold text for indexing and querying: simplified, half-width, lower case; same length. Short texts
+    are kept once folded: a results page folds each of its top hits' titles in several places."""
+    return _fold_short(text) if len(text) <= SHORT else _fold(text)
+
+
+def _fold(text: str) -> str:
     return to_simplified(text.translate(_WIDTH)).lower()
+
+
+_fold_short = lru_cache(maxsize=FOLDED)(_fold)
 
 
 def load_userdict(path: Path = USERDICT) -> list[tuple[str, int]]:
