@@ -309,3 +309,33 @@ def test_collapse_shows_one_copy_per_group_even_when_only_reposts_match(tmp_path
     everywhere = backend.search(SearchRequest(q=f'"{law["body"][200:212]}"'))
     assert [h.doc_id for h in everywhere.hits] == [law["id"]] and everywhere.listed == 1 and everywhere.total == 3
     assert backend.search(SearchRequest(q=f'"{law["body"][200:212]}"', collapse=False)).total == 3
+
+
+def test_facet_counts_are_the_same_for_few_some_and_most_matches(index_dir):
+    """Facet.counts counts a mask three ways by its share of the index (a few documents' pairs, a gather, a
+    weighted bincount); each way gives what the stored values give, for every facet."""
+    import numpy as np
+
+    from indexer.engine.whoosh.columns import DENSE_SHARE, SPARSE_SHARE, columns
+    from indexer.engine.whoosh.schema import FACET_FIELDS, MULTI_VALUED
+    from indexer.engine.whoosh.searcher import open_searcher
+    from indexer.generations import open_index
+
+    s = open_searcher(open_index(index_dir))
+    cols, reader = columns(s), s.reader()
+    stored = [reader.stored_fields(d) if not reader.is_deleted(d) else {} for d in range(cols.size)]
+    rng = np.random.default_rng(5)
+    shares = (SPARSE_SHARE / 2, (SPARSE_SHARE + DENSE_SHARE) / 2, DENSE_SHARE * 3, 1.0)
+    counted: Counter[str] = Counter()
+    for share in shares:
+        matched = np.zeros(cols.size, dtype=bool)
+        matched[rng.choice(cols.size, max(1, int(share * cols.size)), replace=False)] = True
+        for name, field in FACET_FIELDS.items():
+            expected: Counter[str] = Counter()
+            for d in np.flatnonzero(matched).tolist():
+                value = stored[d].get(field)
+                values = (value or "").split(",") if field in MULTI_VALUED else [value]
+                expected.update(str(v) for v in values if v not in (None, ""))
+            assert cols.facets[name].counts(matched, cols.size) == dict(expected), (name, share)
+            counted[name] += sum(expected.values())
+    assert min(n for name, n in counted.items() if name != "status") > 0  # (the test corpus has no validity)

@@ -27,6 +27,9 @@ from .schema import FACET_FIELDS, MULTI_VALUED, date_num_range
 VERSIONS = 4  # index versions whose columns are kept (a rebuild while serving has two alive for a while)
 DATE_FIELD = "date_num"
 ISSUED_FIELD = "issued_num"  # 成文日期
+# Facet.counts: a match set above DENSE_SHARE of the index is counted by a weighted bincount over every code,
+# one below SPARSE_SHARE from its documents' pairs (a multi-valued facet); measured on 500,000 documents
+DENSE_SHARE, SPARSE_SHARE = 0.1, 0.005
 
 
 @dataclass(frozen=True)
@@ -48,16 +51,32 @@ class Facet:
         return out
 
     def counts(self, matched: np.ndarray, size: int) -> dict[str, int]:
-        """Return value -> number of matched documents (given as a boolean mask) having it."""
-        # one weighted bincount over every document (or pair): a mask that selects most of the index (a
-        # question's matches) would first copy most of the codes; the sums of ones are exact
+        """Return value -> number of matched documents (given as a boolean mask) having it. Few matches: the
+        codes of those documents are gathered and counted; many (a question's, often much of the index): one
+        bincount over every code weighted by the mask, which copies nothing (sums of ones are exact)."""
         if not len(self.codes):
             return {}
-        if self.docs is None:  # code -1 (no value) counts in slot 0, dropped
-            n = np.bincount(self.codes + 1, weights=matched, minlength=len(self.values) + 1)[1:]
-        else:
+        found = np.count_nonzero(matched)
+        if self.docs is None:
+            if found > DENSE_SHARE * size:  # code -1 (no value) counts in slot 0, dropped
+                n = np.bincount(self.codes + 1, weights=matched, minlength=len(self.values) + 1)[1:]
+            else:
+                codes = self.codes[matched]
+                n = np.bincount(codes[codes >= 0], minlength=len(self.values))
+        elif found > DENSE_SHARE * size:
             n = np.bincount(self.codes, weights=matched[self.docs], minlength=len(self.values))
+        elif found > SPARSE_SHARE * size:
+            n = np.bincount(self.codes[matched[self.docs]], minlength=len(self.values))
+        else:  # a few documents: straight to their pairs
+            n = np.bincount(self.codes[self._pairs_of(np.flatnonzero(matched))], minlength=len(self.values))
         return {self.values[i]: int(n[i]) for i in np.flatnonzero(n)}
+
+    def _pairs_of(self, docnums: np.ndarray) -> np.ndarray:
+        """Return the positions in docs/codes of the given documents' pairs (docs ascends)."""
+        lo = np.searchsorted(self.docs, docnums, side="left")
+        lens = np.searchsorted(self.docs, docnums, side="right") - lo
+        starts = np.cumsum(lens) - lens  # where each document's pairs start in the result
+        return np.arange(int(lens.sum())) + np.repeat(lo - starts, lens)
 
 
 class Columns:
