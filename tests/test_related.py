@@ -114,3 +114,43 @@ def test_the_document_page_shows_the_precedents(client, backend, with_body) -> N
 
 def test_an_unknown_document_has_no_precedents(backend) -> None:
     assert backend.similar("no-such-document") == [] and backend.citations("no-such-document") == ([], [])
+
+
+def test_the_best_few_are_the_first_of_a_full_sort() -> None:
+    import numpy as np
+
+    from indexer.engine.whoosh.related import best
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        n = int(rng.integers(0, 60))
+        docs = np.sort(rng.choice(1000, n, replace=False)).astype(np.int64)
+        scores = rng.choice([0.5, 1.0, 1.5, 2.25], n) if rng.random() < 0.5 else rng.random(n)  # many ties, or none
+        for limit in (0, 1, 5, 30, 100):
+            assert best(docs, scores, limit).tolist() == np.lexsort((docs, -scores))[:limit].tolist()
+
+
+def test_citations_on_arrays_equal_whooshs_search(backend, searcher) -> None:
+    """Cites and cited-by, for every document of the test index that has either: the same documents in
+    the same order as Whoosh's search with the document masked out."""
+    from whoosh import query as wq
+
+    from indexer.analysis import fold
+    from indexer.fields import cite_key, docnum_key
+
+    compared = 0
+    for (doc_id,) in backend.store().db.execute("SELECT id FROM records ORDER BY id").fetchall():
+        rec = backend.document(doc_id)
+        keys = [cite_key(c) for c in rec.get("cites") or []]
+        mine = [k for k in (docnum_key(rec.get("doc_number")), fold(rec.get("title") or "")) if k]
+        cites_q = wq.Or([wq.Term("docnum_key", k) for k in keys] + [wq.Term("title_key", k) for k in keys])
+        cited_q = wq.Or([wq.Term("cites", k) for k in mine])
+        me = wq.Term("id", doc_id)
+        expected = [
+            [r["id"] for r in searcher.search(q, mask=me, limit=50)] if ok else []
+            for q, ok in ((cites_q, keys), (cited_q, mine))
+        ]
+        got = [[h.doc_id for h in hits] for hits in backend._citations(doc_id, 50)]
+        assert got == expected, doc_id
+        compared += bool(expected[0] or expected[1])
+    assert compared >= 10

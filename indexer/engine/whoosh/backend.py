@@ -22,7 +22,7 @@ from ...relations import records_with_relations, versions_of
 from ...search import iter_ids, search, to_hit
 from ...store import RecordStore
 from . import check_whoosh_version
-from .related import VersionCache, most_similar, other_agencies_first
+from .related import VersionCache, most_similar, other_agencies_first, ranked
 from .searcher import open_searcher
 from .warm import load_warm
 
@@ -156,9 +156,9 @@ class WhooshBackend:
         cites_q = wq.Or([wq.Term("docnum_key", k) for k in keys] + [wq.Term("title_key", k) for k in keys])
         mine = [k for k in (docnum_key(rec.get("doc_number")), fold(rec.get("title") or "")) if k]
         cited_q = wq.Or([wq.Term("cites", k) for k in mine])
-        me = wq.Term("id", doc_id)
-        cites = s.search(cites_q, mask=me, limit=limit) if keys else []
-        cited = s.search(cited_q, mask=me, limit=limit) if mine else []
+        me = wq.Term("id", doc_id)  # (on arrays: Whoosh's search built a bit set of the whole index for the mask)
+        cites = ranked(s, cites_q, me, limit) if keys else []
+        cited = ranked(s, cited_q, me, limit) if mine else []
         return ([to_hit(r, {}, [], {}) for r in cites], [to_hit(r, {}, [], {}) for r in cited])
 
     def version(self) -> dict[str, Any]:

@@ -58,13 +58,31 @@ def most_similar(s: Searcher, rec: dict[str, Any], group: str, limit: int) -> li
     terms = key_terms(s, similarity_text(rec), KEY_TERMS)
     if not terms:
         return []
-    q = similarity_query(terms)
+    return ranked(s, similarity_query(terms), excluded_query(rec["id"], group), limit * CANDIDATES)
+
+
+def ranked(s: Searcher, q: wq.Query, excluded: wq.Query, limit: int) -> list[Any]:
+    """Return Whoosh hits of the `limit` best documents of q that `excluded` does not match, best first
+    (ties: lower document number, as Whoosh's collector orders them), computed on arrays."""
     docs, scores = evaluate(s, q, lambda part: _whoosh_fallback(s, part))
-    gone, _ = evaluate(s, excluded_query(rec["id"], group), lambda part: _whoosh_fallback(s, part))
+    gone, _ = evaluate(s, excluded, lambda part: _whoosh_fallback(s, part))
     keep = ~np.isin(docs, gone)
     docs, scores = docs[keep], scores[keep]
-    order = np.lexsort((docs, -scores))[: limit * CANDIDATES]
-    return list(Results(s, q, [(float(scores[i]), int(docs[i])) for i in order])[:])
+    return list(Results(s, q, [(float(scores[i]), int(docs[i])) for i in best(docs, scores, limit)])[:])
+
+
+def best(docs: np.ndarray, scores: np.ndarray, limit: int) -> np.ndarray:
+    """Return the indexes of the `limit` highest scores, ties to the lower document number, best first: the
+    first `limit` of a sort of them all, sorting only those that score at least the limit-th best (a key
+    term of a common word matches most of the index)."""
+    if limit <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(scores) > limit:
+        floor = np.partition(scores, len(scores) - limit)[len(scores) - limit]  # the limit-th highest score
+        among = np.flatnonzero(scores >= floor)  # ties at the floor kept: the lower numbers go first
+    else:
+        among = np.arange(len(scores))
+    return among[np.lexsort((docs[among], -scores[among]))][:limit]
 
 
 def _whoosh_fallback(s: Searcher, q: wq.Query) -> tuple[np.ndarray, np.ndarray]:
