@@ -241,3 +241,22 @@ def test_small_field_frequencies_equal_whoosh(backend):
     assert table is not None and len(table) > 20
     assert table == {t: reader.doc_frequency("cites", t) for t in reader.lexicon("cites")}
     assert terms.field_frequencies(reader, "no_such_field") == {}
+
+
+def test_a_dense_union_sums_each_documents_scores_as_the_sorted_way_does():
+    """The union of many postings sums over every document number; the scores are those of the sorted
+    union (each document's scores added in the parts' order), to the last bit."""
+    from indexer.engine.whoosh.evaluate import DENSE_UNION, union
+
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        top = int(rng.integers(50, 5000))
+        parts = []
+        for _ in range(int(rng.integers(2, 12))):
+            docs = np.sort(rng.choice(top, int(rng.integers(1, top)), replace=False)).astype(np.int64)
+            parts.append((docs, rng.random(len(docs)) * rng.choice([1e-3, 1.0, 1e3])))
+        assert sum(len(p[0]) for p in parts) * DENSE_UNION >= int(max(p[0][-1] for p in parts)) + 1  # dense
+        found, where = np.unique(np.concatenate([p[0] for p in parts]), return_inverse=True)
+        sums = np.bincount(where, weights=np.concatenate([p[1] for p in parts]), minlength=len(found))
+        docs, scores = union(parts)
+        assert np.array_equal(docs, found) and scores.tobytes() == sums.tobytes()
