@@ -310,13 +310,15 @@ def union(parts: Sequence[Arrays]) -> Arrays:
         docs, weights = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
         found, where = np.unique(docs, return_inverse=True)
         return found, np.bincount(where, weights=weights, minlength=len(found))
-    # many postings (a long query's words): sum the parts into an array over every document number instead
-    # of sorting (one weighted bincount adds each document's scores in the parts' order, from 0, as the
-    # sorted way above does), so the scores are the same to the last bit (tests/test_evaluate.py)
-    docs = np.concatenate([p[0] for p in parts])
-    total = np.bincount(docs, weights=np.concatenate([p[1] for p in parts]), minlength=top)
-    hit = np.zeros(top, dtype=bool)
-    hit[docs] = True
+    # many postings (a long query's words): add each part into an array over every document number instead
+    # of sorting; np.add.at adds in the parts' order from 0, as the sorted way above does, so the scores are
+    # the same to the last bit (tests/test_evaluate.py), and it neither copies the parts (a bincount of
+    # them joined held 11 million postings, 176 MB, for a pasted title on 500,000 documents) nor gathers
+    # and scatters each (a[docs] += scores): 68 -> 46 ms on those 11 million
+    total, hit = np.zeros(top), np.zeros(top, dtype=bool)
+    for docs, scores in parts:
+        np.add.at(total, docs, scores)
+        hit[docs] = True
     found = np.flatnonzero(hit)
     return found, total[found]
 
