@@ -155,7 +155,12 @@ def _title_counts(titles: Sequence[str], terms: Sequence[str]) -> np.ndarray:
 def _coverage(found: np.ndarray, idf: np.ndarray) -> np.ndarray:
     """Return the idf-weighted share of the terms found (columns) in each document (rows)."""
     total = idf.sum()
-    return (found > 0).astype(float) @ idf / total if total else np.zeros(len(found))
+    if not total:
+        return np.zeros(len(found))
+    out = np.zeros(len(found))
+    for j, weight in enumerate(idf.tolist()):  # term by term, not a BLAS product (its order varies by CPU)
+        out += (found[:, j] > 0) * weight
+    return out / total
 
 
 def word_features(
@@ -217,7 +222,9 @@ def features(s: Searcher, hits: Sequence[Any], plan: Plan, text: str, memo: Memo
     raw_titles = [h.get("title") or "" for h in hits]
     titles = [fold(t) for t in raw_titles]
     scores = np.array([float(h.score or 0.0) for h in hits])
-    first = np.column_stack([scores, scores / max(scores.max(), 1e-9), np.log1p(np.arange(n))])
+    # math.log1p, not numpy's: numpy picks a vector log by CPU, whose last bit differs (the rank 13's moved a
+    # split of the shipped model on another machine)
+    first = np.column_stack([scores, scores / max(scores.max(), 1e-9), [math.log1p(i) for i in range(n)]])
     w = word_features(s, docnums, titles, plan, memo)
     p = pair_features(s, docnums, titles, text)
     prior = np.array([p.values for p in priors(s.reader(), raw_titles)])
