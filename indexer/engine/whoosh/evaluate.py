@@ -224,36 +224,34 @@ def phrase_in_arrays(
     return np.isin(candidates, np.unique(keys >> 32), assume_unique=True)
 
 
-def position_arrays(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def position_arrays(
+    reader: Any, fieldname: str, text: bytes, widen: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Return a term's (documents, position counts, every posting's positions in a row) from the segment's
-    arrays, deleted documents included; None when the segment keeps no positions of it."""
+    arrays, deleted documents included; None when the segment keeps no positions of it. The positions are
+    int64, or as stored (uint16 or uint32, read-only) when not `widen`."""
     stored = _arrays_entry(reader, fieldname, text)
     if stored is None or len(stored[1]) < 7 or not stored[1][6]:
         return None
     docs, weights, _, _ = read_arrays(*stored)
-    poses = read_positions(*stored, weights)
+    poses = read_positions(*stored, weights, widen)
     return (docs, weights.astype(np.int64), poses) if poses is not None else None
 
 
 def positions_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> dict[int, list[int]] | None:
     """Return segment-local document -> positions of one term in the wanted documents (ascending), from the
     segment's position arrays; None when it keeps none of that term."""
-    stored = _arrays_entry(reader, fieldname, text)
-    if stored is None or len(stored[1]) < 7 or not stored[1][6]:
+    got = position_arrays(reader, fieldname, text, False)  # not widened: only the wanted documents become ints
+    if got is None or not len(got[0]):
         return None
-    docs, weights, _, _ = read_arrays(*stored)
-    if not len(docs):
-        return None
-    poses = read_positions(*stored, weights, widen=False)  # (only the wanted documents' are turned into ints)
-    if poses is None:
-        return None
+    docs, counts, poses = got
     at = np.minimum(np.searchsorted(docs, wanted), len(docs) - 1)
     found = docs[at] == wanted
     if reader.has_deletions():  # as Whoosh's matcher: never a deleted document
         found &= ~np.isin(wanted, _deleted(reader))
     which = at[found]
-    ends = np.cumsum(weights, dtype=np.int64)[which]
-    starts = ends - weights[which].astype(np.int64)
+    ends = np.cumsum(counts)[which]
+    starts = ends - counts[which]
     return {
         d: poses[a:b].tolist() for d, a, b in zip(wanted[found].tolist(), starts.tolist(), ends.tolist(), strict=True)
     }
@@ -378,10 +376,12 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
     hold a wanted document (the headers of the others are enough to pass them)."""
     with _lock:
         found = _postings.get(_postings_key(reader, fieldname, text, True))
-    if found is not None:
+    if found is not None:  # (the cached postings have no deleted document)
         docs, _, vals = found[0]
-        at = np.minimum(np.searchsorted(docs, wanted), max(len(docs) - 1, 0))
-        return {d: vals[j] for d, j in zip(wanted.tolist(), at.tolist(), strict=True) if len(docs) and docs[j] == d}
+        cached: dict[int, bytes] = {}
+        if len(docs):
+            _held(docs, vals, wanted, (), cached)
+        return cached
     got = _array_values(reader, fieldname, text, wanted)
     if got is not None:
         return dict(zip(got[0].tolist(), got[2], strict=True))
@@ -396,7 +396,7 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
             m._goto(int(offsets[b]))
             ids = _block_ids(m)
             m._read_values()
-            _found_in_block(ids, m._values, wanted[at == b], deleted, out)
+            _held(ids, m._values, wanted[at == b], deleted, out)
         return out
     if not isinstance(m, W3LeafMatcher):
         want = set(wanted.tolist())
@@ -413,14 +413,15 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
         ids = _block_ids(m)
         m._read_values()
         k = j + int(np.searchsorted(wanted[j:], ids[-1], side="right"))  # the wanted documents up to its last
-        _found_in_block(ids, m._values, wanted[j:k], deleted, out)
+        _held(ids, m._values, wanted[j:k], deleted, out)
         j = k
         m._next_block()
     return out
 
 
-def _found_in_block(ids: Any, values: Sequence[bytes], wanted: np.ndarray, deleted: Any, out: dict[int, bytes]) -> None:
-    """Put into out the encoded value of each wanted document (ascending) that a decoded block holds."""
+def _held(ids: np.ndarray, values: Sequence[bytes], wanted: np.ndarray, deleted: Any, out: dict[int, bytes]) -> None:
+    """Put into out the encoded value of each wanted document (ascending) that the documents `ids` (ascending,
+    a decoded block or a term's whole postings, `values` beside them) hold, deleted ones left out."""
     at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
     held = ids[at] == wanted
     for d, i in zip(wanted[held].tolist(), at[held].tolist(), strict=True):
