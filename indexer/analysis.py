@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterator
+from functools import lru_cache, wraps
 from pathlib import Path
 from typing import Any
 
@@ -74,21 +74,26 @@ def to_simplified(text: str) -> str:
     return out
 
 
-SHORT = 80  # texts up to this long (titles, query words) are folded once per process and kept (FOLDED)
-FOLDED = 16_384
+SHORT = 80  # texts up to this long (titles, query words) are kept once computed (kept_when_short)
+KEPT = 16_384  # such texts kept per function, least recently used dropped first
 
 
+def kept_when_short(fn: Callable[[str], str]) -> Callable[[str], str]:
+    """Return fn, its results for texts of up to SHORT characters kept (never a body): a results page folds
+    and compacts each of its top hits' titles in several places."""
+    kept = lru_cache(maxsize=KEPT)(fn)
+
+    @wraps(fn)
+    def call(text: str) -> str:
+        return kept(text) if len(text) <= SHORT else fn(text)
+
+    return call
+
+
+@kept_when_short
 def fold(text: str) -> str:
-    """Fold text for indexing and querying: simplified, half-width, lower case; same length. Short texts
-    are kept once folded: a results page folds each of its top hits' titles in several places."""
-    return _fold_short(text) if len(text) <= SHORT else _fold(text)
-
-
-def _fold(text: str) -> str:
+    """Fold text for indexing and querying: simplified, half-width, lower case; same length."""
     return to_simplified(text.translate(_WIDTH)).lower()
-
-
-_fold_short = lru_cache(maxsize=FOLDED)(_fold)
 
 
 def load_userdict(path: Path = USERDICT) -> list[tuple[str, int]]:

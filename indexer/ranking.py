@@ -15,14 +15,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from whoosh import scoring
 from whoosh.searching import Searcher
 
-from .analysis import FOLDED, SHORT, fold
+from .analysis import fold, kept_when_short
 from .engine.whoosh.evaluate import positions_of, values_of
 from .engine.whoosh.terms import doc_frequency, has_term
 
@@ -98,17 +97,11 @@ class Plan:
         object.__setattr__(self, "words", tuple(dict.fromkeys(self.sequence + tuple(w for p in self.pairs for w in p))))
 
 
+@kept_when_short
 def compact(text: str) -> str:
     """Return folded text with only its letters and digits (what a phrase check compares); a title's is kept
     (the re-ranking compares the query with each top hit's title)."""
-    return _compact_short(text) if len(text) <= SHORT else _compact(text)
-
-
-def _compact(text: str) -> str:
     return "".join(ch for ch in fold(text) if ch.isalnum())
-
-
-_compact_short = lru_cache(maxsize=FOLDED)(_compact)
 
 
 def recency(day: date | datetime | None, today: date | None = None) -> float:
