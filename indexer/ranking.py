@@ -177,33 +177,52 @@ def _phrase(seq: Sequence[list[int]]) -> bool:
     return True
 
 
-def in_a_row(seq: Sequence[list[int]]) -> bool:
-    """Tell whether words (their positions in one document) stand in a row, sub-words sharing a place."""
-    return _phrase(seq)
-
-
 def bonus(s: Searcher, hits: Sequence[Any], plan: Plan, w: Weights, memo: Memo | None = None) -> dict[int, float]:
     """Return docnum -> the proximity and phrase score to add to each hit's BM25 score."""
     if not (w.pair or w.phrase) or not plan.words:
         return {}
     idf = {t: s.idf("body", t) for t in plan.words}
-    pos = positions(s, [h.docnum for h in hits], plan.words, memo)
+    paired = tuple(dict.fromkeys(t for p in plan.pairs for t in p)) if w.pair else ()
+    pos = positions(s, [h.docnum for h in hits], paired, memo)
     phrase_idf = sum(idf[t] for t in plan.sequence)
+    phrased: set[int] = set()
+    if w.phrase and len(plan.sequence) > 1:
+        phrased = {h.docnum for h in hits if plan.compact and plan.compact in compact(h.get("title") or "")}
+        phrased |= in_phrase(s, [h.docnum for h in hits if h.docnum not in phrased], plan.sequence, pos, memo)
     out: dict[int, float] = {}
     for h in hits:
         d = h.docnum
         score = sum(
             w.pair * (idf[a] + idf[b]) / 2
-            for a, b in plan.pairs
+            for a, b in (plan.pairs if w.pair else ())
             if d in pos[a] and d in pos[b] and _near(pos[a][d], pos[b][d], w.pair_slop)
         )
-        if len(plan.sequence) > 1 and (
-            (plan.compact and plan.compact in compact(h.get("title") or ""))
-            or (all(d in pos[t] for t in plan.sequence) and _phrase([pos[t][d] for t in plan.sequence]))
-        ):
+        if d in phrased:
             score += w.phrase * phrase_idf
         out[d] = score
     return out
+
+
+def in_phrase(s: Searcher, docnums: Sequence[int], sequence: Sequence[str], pos: Found, memo: Memo | None) -> set[int]:
+    """Return the documents whose body holds the words of `sequence` in a row. A word's positions are read
+    only for the documents that hold every word read so far: first those known (`pos`, read for every
+    document, and the request's memo), then the rarest. A stop word's (的, 是) are many in every document,
+    and a question's words all in a row are rare, so most of them are never read."""
+    left = list(docnums)
+    for t in dict.fromkeys(sequence):
+        if t in pos:
+            left = [d for d in left if d in pos[t]]
+    reader = s.reader()
+    rest = sorted(
+        set(sequence) - set(pos), key=lambda t: (memo is None or t not in memo, doc_frequency(reader, "body", t))
+    )
+    for t in rest:
+        if not left:
+            break
+        found = positions(s, left, [t], memo)[t]
+        pos = {**pos, t: found}
+        left = [d for d in left if d in found]
+    return {d for d in left if _phrase([pos[t][d] for t in sequence])}
 
 
 def titled(title: str, plan: Plan) -> bool:

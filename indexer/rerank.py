@@ -27,7 +27,7 @@ from .config import PACKAGE_DATA
 from .engine.whoosh.evaluate import field_lengths, postings
 from .engine.whoosh.terms import has_term
 from .priors import Priors, law_name, priors, short_name
-from .ranking import Memo, Plan, compact, in_a_row, positions, recency
+from .ranking import Memo, Plan, compact, in_phrase, positions, recency
 
 MODEL_PATH = PACKAGE_DATA / "ranker.txt"
 K1, B = 1.2, 0.75  # BM25 parameters of the feature scores (Lucene's defaults)
@@ -312,8 +312,4 @@ def known_item(s: Searcher, first: Any, plan: Plan, memo: Memo | None = None) ->
     a pasted title or sentence, which the first stage already ranks first (the model learned from questions)."""
     if plan.compact and plan.compact in compact(first.get("title") or ""):
         return True
-    seq, d = plan.sequence, first.docnum
-    if len(seq) < 2:
-        return False
-    pos = positions(s, [d], seq, memo)
-    return all(d in pos[w] for w in seq) and in_a_row([pos[w][d] for w in seq])
+    return len(plan.sequence) > 1 and bool(in_phrase(s, [first.docnum], plan.sequence, {}, memo))

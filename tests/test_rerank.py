@@ -168,3 +168,60 @@ def test_the_sliding_window_weighs_exactly_what_every_window_does():
             expected = _window_by_definition(lists, weights)
             assert _in_window(lists, weights) == expected  # bit for bit: the model was trained on it
             assert _in_window(lists, weights, sums) == expected
+
+
+def _eager_bonus(s, hits, plan, w) -> dict[int, float]:
+    """The proximity and phrase bonus by its definition: every word's positions read for every hit."""
+    from indexer.ranking import _near, _phrase, compact, positions
+
+    idf = {t: s.idf("body", t) for t in plan.words}
+    pos = positions(s, [h.docnum for h in hits], plan.words)
+    out = {}
+    for h in hits:
+        d = h.docnum
+        score = sum(
+            w.pair * (idf[a] + idf[b]) / 2
+            for a, b in plan.pairs
+            if d in pos[a] and d in pos[b] and _near(pos[a][d], pos[b][d], w.pair_slop)
+        )
+        if len(plan.sequence) > 1 and (
+            (plan.compact and plan.compact in compact(h.get("title") or ""))
+            or (all(d in pos[t] for t in plan.sequence) and _phrase([pos[t][d] for t in plan.sequence]))
+        ):
+            score += w.phrase * sum(idf[t] for t in plan.sequence)
+        out[d] = score
+    return out
+
+
+def _queries(searcher) -> list[str]:
+    """Questions, titles and sentences of the test index's bodies (their words stand in a row), stop words in."""
+    out = [QUESTION, "劳动合同的解除", "的 是 在"]
+    for i, fields in enumerate(searcher.all_stored_fields()):
+        if i % 7 == 0:
+            out.append(fields.get("title") or "")
+        if len(out) >= 40:
+            break
+    for h in ranked_hits(searcher, "劳动者", 10, learn=False):
+        out.append((h.get("title") or "")[:12] + "的规定")
+    return [q for q in out if q]
+
+
+def test_the_phrase_check_reads_lazily_and_scores_as_its_definition(searcher):
+    from indexer.ranking import WEIGHTS, Weights, _phrase, bonus, compact, positions
+    from indexer.rerank import known_item
+
+    phrased = known = 0
+    for q in _queries(searcher):
+        plan = ranking_plan(parse(q))
+        hits = ranked_hits(searcher, q, 100, learn=False)
+        for w in (WEIGHTS, Weights(pair=0.0), Weights(phrase=0.0)):
+            assert bonus(searcher, hits, plan, w, {}) == _eager_bonus(searcher, hits, plan, w), q
+        phrased += sum(v > 0 for v in _eager_bonus(searcher, hits, plan, Weights(pair=0.0)).values())
+        if hits:  # the known-item check: the first hit's title holds the query, or its body the words in a row
+            d, seq = hits[0].docnum, plan.sequence
+            pos = positions(searcher, [d], seq)
+            titled = bool(plan.compact) and plan.compact in compact(hits[0].get("title") or "")
+            in_row = len(seq) > 1 and all(d in pos[t] for t in seq) and _phrase([pos[t][d] for t in seq])
+            assert known_item(searcher, hits[0], plan, {}) == (titled or in_row), q
+            known += titled or in_row
+    assert phrased > 10 and 0 < known < len(_queries(searcher))  # both ways of each check are exercised
