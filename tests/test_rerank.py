@@ -225,3 +225,22 @@ def test_the_phrase_check_reads_lazily_and_scores_as_its_definition(searcher):
             assert known_item(searcher, hits[0], plan, {}) == (titled or in_row), q
             known += titled or in_row
     assert phrased > 10 and 0 < known < len(_queries(searcher))  # both ways of each check are exercised
+
+
+def test_the_ranking_searcher_is_made_once_per_searcher_and_bounds_its_idf_values(index_dir, monkeypatch):
+    from whoosh.searching import Searcher
+
+    import indexer.ranking as ranking
+
+    with open_index(index_dir).searcher() as s:
+        first = ranking_searcher(s)
+        assert ranking_searcher(s) is first and first.reader() is s.reader()
+        fresh = Searcher(s.reader(), weighting=ranking.RANKING, closereader=False)
+        words = list(ranking_plan(parse(QUESTION)).words)
+        assert [first.idf("body", w) for w in words] == [fresh.idf("body", w) for w in words]
+        monkeypatch.setattr(ranking, "MAX_IDF", 3)
+        assert len(first._idf_cache) > 3
+        again = ranking_searcher(s)
+        assert again is first and len(again._idf_cache) == 0  # started again, not grown without end
+    with open_index(index_dir).searcher() as other:
+        assert ranking_searcher(other) is not first  # another version of the index: another searcher
