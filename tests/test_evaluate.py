@@ -232,6 +232,51 @@ def test_remembered_frequencies_equal_whoosh_and_stay_bounded(backend, monkeypat
     assert len(terms._young) + len(terms._old) > 50  # the older generation is kept, not dropped at once
 
 
+def _same_postings_as_whoosh(reader) -> dict[str, int]:
+    """Compare terms.postings (from the remembered term info) with Whoosh's leaf.postings for the first terms
+    of four fields in every segment, and count the kinds of terms met."""
+    from whoosh.codec.whoosh3 import W3TermInfo
+
+    from indexer.engine.whoosh import terms
+    from indexer.engine.whoosh.codec import ARRAYS_ONLY
+
+    kinds = {"blocks": 0, "arrays": 0, "inlined": 0, "deleted": 0}
+    terms.forget()
+    for leaf, _ in reader.leaf_readers():
+        for fieldname in ("body", "title", "bbody", "cites"):
+            for text, _ in zip(leaf.lexicon(fieldname), range(300), strict=False):
+                for _ in range(2):  # looked up, then remembered
+                    ours = terms.postings(leaf, fieldname, text)
+                    assert list(ours.all_items()) == list(leaf.postings(fieldname, text).all_items())
+                info = leaf.term_info(fieldname, text)
+                kind = "inlined" if info.is_inlined() else "arrays" if info.extent()[0] == ARRAYS_ONLY else "blocks"
+                kinds[kind] += 1
+                kinds["deleted"] += bool(leaf.has_deletions())
+                assert isinstance(info, W3TermInfo)
+    return kinds
+
+
+def test_postings_from_remembered_term_infos_equal_whoosh(backend, tmp_path):
+    """terms.postings opens a term's postings from the term info remembered with its frequency: the same
+    postings as Whoosh's own look-up, for terms in blocks, in arrays and inlined, deleted documents left out."""
+    kinds = _same_postings_as_whoosh(backend._searcher().reader())
+    assert kinds["blocks"] and kinds["arrays"] and kinds["inlined"]
+    from indexer.generations import open_index
+    from indexer.ingest import ingest_items
+    from indexer.sources import Item
+
+    from .conftest import LAWS, head_jsonl, need_shared
+
+    need_shared(LAWS)
+    laws = head_jsonl(LAWS, 60)
+    ingest_items([Item("a", record=r) for r in laws[:50]], tmp_path / "ix")
+    changed = [{**r, "body": r["body"][: len(r["body"]) // 2]} for r in laws[:5]]  # old copies deleted
+    assert not ingest_items([Item("b", record=r) for r in changed + laws[50:]], tmp_path / "ix").rebuilt
+    with open_index(tmp_path / "ix").searcher() as s:
+        assert s.reader().has_deletions()
+        assert _same_postings_as_whoosh(s.reader())["deleted"]
+
+
 def test_small_field_frequencies_equal_whoosh(backend):
     """terms.field_frequencies: every term of the cites field with Whoosh's document frequency."""
     from indexer.engine.whoosh import terms

@@ -169,7 +169,10 @@ class ArraysTermsReader(W3TermsReader):  # type: ignore[misc]
         self._storage, self._segment = storage, segment
 
     def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
-        terminfo = self.term_info(fieldname, tbytes)
+        return self.matcher_of(fieldname, tbytes, self.term_info(fieldname, tbytes), format_, scorer)
+
+    def matcher_of(self, fieldname: str, tbytes: bytes, terminfo: Any, format_: Any, scorer: Any = None) -> Any:
+        """Return the matcher of a term whose info was looked up already (see terms.postings)."""
         term = (fieldname, tbytes)
         if terminfo.is_inlined() or terminfo.extent()[0] != ARRAYS_ONLY:
             return self._codec.postings_reader(self._postfile, terminfo, format_, term=term, scorer=scorer)

@@ -35,6 +35,7 @@ from whoosh.util.numeric import byte_to_length
 
 from .codec import BLOCK, encode_positions, forget_arrays, read_arrays, read_positions, segment_arrays
 from .terms import has_term
+from .terms import postings as term_postings
 
 Arrays = tuple[np.ndarray, np.ndarray]  # (ascending unique global document numbers, their scores)
 Fallback = Callable[[wq.Query], Arrays]  # runs a query through Whoosh: the nodes evaluate does not know
@@ -385,7 +386,7 @@ def values_of(reader: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> d
     got = _array_values(reader, fieldname, text, wanted)
     if got is not None:
         return dict(zip(got[0].tolist(), got[2], strict=True))
-    m, deleted = _unfiltered(reader.postings(fieldname, text))
+    m, deleted = _unfiltered(term_postings(reader, fieldname, text))
     out: dict[int, bytes] = {}
     with _lock:
         blocks = _blocks.get(_postings_key(reader, fieldname, text, False))
@@ -519,7 +520,7 @@ def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tu
             keep = ~np.isin(docs, _deleted(reader))
             docs, w = docs[keep], w[keep]
         return docs, w, None
-    m, deleted = _unfiltered(reader.postings(fieldname, text))
+    m, deleted = _unfiltered(term_postings(reader, fieldname, text))
     ids: list[Any] = []
     weights: list[Any] = []
     vals: list[Any] = []
