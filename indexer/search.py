@@ -11,7 +11,7 @@ from whoosh import query as wq
 from whoosh.searching import Results, Searcher
 
 from .budget import BoundedSearcher, BudgetExceeded, Deadline, no_deadline, suggestable
-from .engine.whoosh.columns import Columns, columns
+from .engine.whoosh.columns import Columns, Matched, columns
 from .engine.whoosh.matches import Matches, collect
 from .engine.whoosh.schema import FACET_FIELDS, date_num_range
 from .errors import BadRequest
@@ -212,7 +212,7 @@ def facet_buckets(
     for name, value in req.filters:
         selected.setdefault(name, set()).add(value)
     out = {}
-    everything: np.ndarray | None = None
+    everything: Matched | None = None
     for name in FACET_FIELDS:
         if name in selected:
             matched = _as_mask(cols, matches, matches.allowed(cols, req, without=name))
@@ -225,11 +225,11 @@ def facet_buckets(
     return out
 
 
-def _as_mask(cols: Columns, matches: Matches, ok: np.ndarray) -> np.ndarray:
-    """Return the matches that ok lets through as a boolean mask over every document of the index."""
+def _as_mask(cols: Columns, matches: Matches, ok: np.ndarray) -> Matched:
+    """Return the matches that ok lets through as a mask over every document of the index."""
     matched = np.zeros(cols.size, dtype=bool)
     matched[matches.docnums[ok]] = True
-    return matched
+    return Matched(matched)
 
 
 def facet_bucket_list(name: str, counts: dict[Any, int], selected: set[str], size: int) -> tuple[FacetBucket, ...]:

@@ -313,10 +313,11 @@ def test_collapse_shows_one_copy_per_group_even_when_only_reposts_match(tmp_path
 
 def test_facet_counts_are_the_same_for_few_some_and_most_matches(index_dir):
     """Facet.counts counts a mask three ways by its share of the index (a few documents' pairs, a gather, a
-    weighted bincount); each way gives what the stored values give, for every facet."""
+    bincount weighted by the mask as floats); each way gives what the stored values give, for every facet,
+    from a plain mask and from a Matched shared by the facets."""
     import numpy as np
 
-    from indexer.engine.whoosh.columns import DENSE_SHARE, SPARSE_SHARE, columns
+    from indexer.engine.whoosh.columns import DENSE_SHARE, SPARSE_SHARE, Matched, columns
     from indexer.engine.whoosh.schema import FACET_FIELDS, MULTI_VALUED
     from indexer.engine.whoosh.searcher import open_searcher
     from indexer.generations import open_index
@@ -330,6 +331,7 @@ def test_facet_counts_are_the_same_for_few_some_and_most_matches(index_dir):
     for share in shares:
         matched = np.zeros(cols.size, dtype=bool)
         matched[rng.choice(cols.size, max(1, int(share * cols.size)), replace=False)] = True
+        shared = Matched(matched)  # as search counts them: the float weights made once for every facet
         for name, field in FACET_FIELDS.items():
             expected: Counter[str] = Counter()
             for d in np.flatnonzero(matched).tolist():
@@ -337,5 +339,6 @@ def test_facet_counts_are_the_same_for_few_some_and_most_matches(index_dir):
                 values = (value or "").split(",") if field in MULTI_VALUED else [value]
                 expected.update(str(v) for v in values if v not in (None, ""))
             assert cols.facets[name].counts(matched, cols.size) == dict(expected), (name, share)
+            assert cols.facets[name].counts(shared, cols.size) == dict(expected), (name, share)
             counted[name] += sum(expected.values())
     assert min(n for name, n in counted.items() if name != "status") > 0  # (the test corpus has no validity)
