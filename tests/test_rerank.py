@@ -58,7 +58,7 @@ def test_features_of_real_hits_are_finite_and_in_range(searcher):
     x = features(searcher, hits, plan, plan.compact)
     assert x.shape == (len(hits), len(FEATURES)) and len(hits) == 60
     assert np.isfinite(x).all()
-    for name in ("body_coverage", "title_coverage", "body_pair_coverage", "words_found", "adjacent", "run"):
+    for name in ("body_coverage", "title_coverage", "body_pair_coverage", "words_found"):
         col = x[:, FEATURES.index(name)]
         assert (col >= 0).all() and (col <= 1 + 1e-9).all() and col.max() > 0, name
     assert x[0, FEATURES.index("first_share")] == 1.0
@@ -140,36 +140,6 @@ def test_a_pasted_title_or_sentence_keeps_the_first_stage_order(searcher):
     assert not known_item(searcher, first, ranking_plan(parse(QUESTION)))
 
 
-def _window_by_definition(lists, weights):
-    """The window feature as defined: every window of WINDOW positions, its distinct words' weight."""
-    from indexer.rerank import WINDOW
-
-    tagged = sorted((p, k) for k, poses in enumerate(lists) for p in poses)
-    best = 0.0
-    for end in range(len(tagged)):
-        inside = {k for p, k in tagged[: end + 1] if tagged[end][0] - p < WINDOW}
-        best = max(best, sum(weights[k] for k in sorted(inside)))
-    return best
-
-
-def test_the_sliding_window_weighs_exactly_what_every_window_does():
-    import random
-
-    from indexer.rerank import WINDOW, _in_window
-
-    rng = random.Random(11)
-    for _ in range(200):
-        words = rng.randint(1, 7)
-        weights = [rng.choice((0.0, rng.uniform(0.1, 12.0))) for _ in range(words)]
-        sums: dict[int, float] = {}  # one query's weights, shared by its documents
-        for _ in range(10):
-            span = rng.choice((WINDOW, 3 * WINDOW, 40 * WINDOW))
-            lists = [sorted(rng.sample(range(span), rng.randint(0, 6))) for _ in range(words)]
-            expected = _window_by_definition(lists, weights)
-            assert _in_window(lists, weights) == expected  # bit for bit: the model was trained on it
-            assert _in_window(lists, weights, sums) == expected
-
-
 def _eager_bonus(s, hits, plan, w) -> dict[int, float]:
     """The proximity and phrase bonus by its definition: every word's positions read for every hit."""
     from indexer.ranking import _near, _phrase, compact, positions
@@ -244,3 +214,18 @@ def test_the_ranking_searcher_is_made_once_per_searcher_and_bounds_its_idf_value
         assert again is first and len(again._idf_cache) == 0  # started again, not grown without end
     with open_index(index_dir).searcher() as other:
         assert ranking_searcher(other) is not first  # another version of the index: another searcher
+
+
+def test_a_words_count_in_the_body_is_its_number_of_positions(searcher):
+    """word_features takes each word's count in the body from its postings' weights, as the model was
+    trained on the number of its positions there."""
+    from indexer.ranking import positions
+    from indexer.rerank import term_counts
+
+    for q in (QUESTION, *_queries(searcher)[:12]):
+        plan = ranking_plan(parse(q))
+        words = list(plan.important or plan.words)
+        docnums = [h.docnum for h in ranked_hits(searcher, q, 100, learn=False)]
+        pos = positions(searcher, docnums, words)
+        expected = np.array([[len(pos[w].get(d, ())) for w in words] for d in docnums], dtype=float)
+        assert np.array_equal(term_counts(searcher, "body", docnums, words), expected.reshape(len(docnums), -1)), q
