@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -30,6 +30,10 @@ ISSUED_FIELD = "issued_num"  # 成文日期
 # Facet.counts: a match set above DENSE_SHARE of the index is counted by a weighted bincount over every code,
 # one below SPARSE_SHARE from its documents' pairs (a multi-valued facet); measured on 500,000 documents
 DENSE_SHARE, SPARSE_SHARE = 0.1, 0.005
+# a single-valued facet of at most FEW_VALUES values (status, attachment, kind) counts many matches with one
+# mask per value: a weighted bincount into so few bins adds serially into the same ones (attachment: 204
+# against 5 µs on 65,278 documents). Its masks take FEW_VALUES bytes a document at most, made on first use.
+FEW_VALUES = 8
 
 
 class Matched:
@@ -55,6 +59,7 @@ class Facet:
     docs: np.ndarray | None  # None: single-valued, codes[docnum] is the document's code (-1: none)
     codes: np.ndarray
     index: dict[str, int]
+    kept: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def mask(self, wanted: Sequence[str], size: int) -> np.ndarray:
         """Return the documents having any of the wanted values, as a boolean mask."""
@@ -70,13 +75,15 @@ class Facet:
         having it. Few matches: the codes of those documents are gathered and counted; many (a question's,
         often much of the index): one bincount over every code weighted by the mask as floats, made once for
         every facet (sums of ones are exact; weighted by the booleans themselves, each bincount casts them
-        again on a slow path: 3x the time)."""
+        again on a slow path: 3x the time), or for a facet of few values, the mask and each value's."""
         if not len(self.codes):
             return {}
         m = matched if isinstance(matched, Matched) else Matched(matched)
         found, mask = m.found, m.mask
         if self.docs is None:
-            if found > DENSE_SHARE * size:  # code -1 (no value) counts in slot 0, dropped
+            if found > DENSE_SHARE * size and len(self.values) <= FEW_VALUES:
+                n = np.array([np.count_nonzero(mask & has) for has in self._value_masks()], dtype=np.int64)
+            elif found > DENSE_SHARE * size:  # code -1 (no value) counts in slot 0, dropped
                 n = np.bincount(self.codes + 1, weights=m.weights(), minlength=len(self.values) + 1)[1:]
             else:
                 codes = self.codes[mask]
@@ -88,6 +95,13 @@ class Facet:
         else:  # a few documents: straight to their pairs
             n = np.bincount(self.codes[self._pairs_of(np.flatnonzero(mask))], minlength=len(self.values))
         return {self.values[i]: int(n[i]) for i in np.flatnonzero(n)}
+
+    def _value_masks(self) -> tuple[np.ndarray, ...]:
+        """Return, for each value of a single-valued facet, the documents having it (made once)."""
+        found = self.kept.get("masks")
+        if found is None:
+            found = self.kept["masks"] = tuple(self.codes == code for code in range(len(self.values)))
+        return found
 
     def _pairs_of(self, docnums: np.ndarray) -> np.ndarray:
         """Return the positions in docs/codes of the given documents' pairs (docs ascends)."""
