@@ -70,6 +70,7 @@ class Priors:
         "cited",
     )
     values: tuple[float, ...]
+    short: str = ""  # the short name of the law (short_name(law_name(title))), which the features compare
 
 
 def kind_of(name: str) -> tuple[float, ...]:
@@ -111,7 +112,7 @@ def _priors(reader: Any, version: tuple[Any, ...], title: str) -> Priors:
         cited = math.log1p(sum(doc_frequency(reader, "cites", k) for k in names))
     m = ARTICLE.search(title.strip())
     article = article_number(m.group(1)) if m else 0
-    got = Priors((*kind_of(name), math.log1p(article), cited))
+    got = Priors((*kind_of(name), math.log1p(article), cited), short)
     with _lock:
         if len(_cache) >= MAX_CACHED:
             _cache.clear()

@@ -32,7 +32,7 @@ from .analysis import fold
 from .config import PACKAGE_DATA
 from .engine.whoosh.evaluate import field_lengths, postings
 from .engine.whoosh.terms import has_term
-from .priors import Priors, law_name, priors, short_name
+from .priors import Priors, priors
 from .ranking import Memo, Plan, compact, in_phrase, recency
 
 MODEL_PATH = PACKAGE_DATA / "ranker.txt"
@@ -94,17 +94,21 @@ def term_counts(s: Searcher, fieldname: str, docnums: Sequence[int], terms: Sequ
     out = np.zeros((len(docnums), len(terms)))
     wanted = np.asarray(docnums, dtype=np.int64)
     field = s.schema[fieldname]
+    leaves = []  # each segment's leaf, the rows of its documents and their segment-local numbers
+    for leaf, offset in s.reader().leaf_readers():
+        rows = np.flatnonzero((wanted >= offset) & (wanted < offset + leaf.doc_count_all()))
+        if len(rows):
+            leaves.append((leaf, rows, wanted[rows] - offset))
     for j, term in enumerate(terms):
         text = field.to_bytes(term)
-        for leaf, offset in s.reader().leaf_readers():
-            rows = np.flatnonzero((wanted >= offset) & (wanted < offset + leaf.doc_count_all()))
-            if not len(rows) or not has_term(leaf, fieldname, text):
+        for leaf, rows, local in leaves:
+            if not has_term(leaf, fieldname, text):
                 continue
             docs, weights, _ = postings(leaf, fieldname, text)
             if not len(docs):
                 continue
-            at = np.minimum(np.searchsorted(docs, wanted[rows] - offset), len(docs) - 1)
-            found = docs[at] == wanted[rows] - offset
+            at = np.minimum(np.searchsorted(docs, local), len(docs) - 1)
+            found = docs[at] == local
             out[rows[found], j] = weights[at[found]]
     return out
 
@@ -168,9 +172,10 @@ def features(s: Searcher, hits: Sequence[Any], plan: Plan, text: str) -> np.ndar
     first = np.column_stack([scores, scores / max(scores.max(), 1e-9), [math.log1p(i) for i in range(n)]])
     w = word_features(s, docnums, titles, plan)
     p = pair_features(s, docnums, titles, text)
-    prior = np.array([p.values for p in priors(s.reader(), raw_titles)])
+    known = priors(s.reader(), raw_titles)
+    prior = np.array([p.values for p in known])
     folded = fold(text)
-    names = [short(t) for t in raw_titles]
+    names = [p.short for p in known]  # each law's short name, kept with its priors
     doc = np.array(
         [
             [
@@ -188,11 +193,6 @@ def features(s: Searcher, hits: Sequence[Any], plan: Plan, text: str) -> np.ndar
     )
     query = np.tile([len(plan.important), len(folded)], (n, 1))
     return np.column_stack([first, w[:, :2], p[:, 0], w[:, 2:4], p[:, 1:], w[:, 4:], doc, query, prior])
-
-
-def short(title: str) -> str:
-    """Return the short name of the law a title belongs to (folded)."""
-    return short_name(law_name(title))
 
 
 def _validity(status: str | None) -> float:

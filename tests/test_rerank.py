@@ -91,8 +91,9 @@ def test_a_keyword_query_keeps_the_first_stage_order(searcher):
         ("山东省安全生产条例", "山东省安全生产条例", 0),
     ],
 )
-def test_a_title_gives_its_law_and_article(title, name, article):
+def test_a_title_gives_its_law_and_article(title, name, article, searcher):
     assert law_name(title) == name
+    assert priors(searcher.reader(), [title])[0].short == short_name(name)  # what the features compare
     m = __import__("indexer.priors", fromlist=["ARTICLE"]).ARTICLE.search(title)
     assert (article_number(m.group(1)) if m else 0) == article
 
