@@ -334,3 +334,26 @@ def test_kept_scores_equal_scores_computed_again_and_cannot_be_changed(backend, 
     with pytest.raises(ValueError):
         scores[0] = 1.0
     assert kept.size <= ev.POSTINGS_CACHE // 4
+
+
+def test_hash_file_reads_with_pread_equal_whooshs(backend):
+    """terms.table_get reads a key's value from a segment's term table with os.pread as Whoosh's
+    HashReader.get does with seeks: the same value for every present key read, None for absent ones."""
+    from indexer.engine.whoosh import terms
+
+    reader = backend._searcher().reader()
+    present = absent = 0
+    for leaf, _ in reader.leaf_readers():
+        tindex = leaf._terms._tindex
+        assert tindex.dbfile.is_real
+        for fieldname in ("body", "bbody", "title", "cites", "id"):
+            for i, text in enumerate(leaf.lexicon(fieldname)):
+                if i % 5:
+                    continue
+                key = leaf._terms._keycoder(fieldname, text)
+                assert terms.table_get(tindex, key) == tindex.get(key)
+                present += 1
+                for missing in (key + b"\x00", key[:-1], key + "无".encode()):
+                    assert terms.table_get(tindex, missing) == tindex.get(missing)
+                    absent += tindex.get(missing) is None
+    assert present > 1000 and absent > 1000
