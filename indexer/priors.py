@@ -21,6 +21,8 @@ _NUMERAL = "零〇一二三四五六七八九十百千两"
 ARTICLE = re.compile(rf"第([{_NUMERAL}\d]+)条(?:之[{_NUMERAL}]+)?$")
 _BRACKETS = re.compile(r"[（(][^（）()]*[)）]")
 _LOCAL = re.compile(r"^[\u4e00-\u9fff]{2,9}?(?:省|市|自治区|自治州|自治县|县|盟)(?!场|民|政府令)")
+_RULE = re.compile(r"(规定|办法|细则|规则|准则)$")
+_DECISION = re.compile(r"(决定|决议|批复|答复)$")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 NATIONAL = "中华人民共和国"
@@ -79,9 +81,9 @@ def kind_of(name: str) -> tuple[float, ...]:
     return (
         float(base.endswith(("法", "法典"))),
         float(base.endswith("条例")),
-        float(bool(re.search(r"(规定|办法|细则|规则|准则)$", base))),
+        float(bool(_RULE.search(base))),
         float("解释" in base or "最高人民法院" in base or "最高人民检察院" in base),
-        float(bool(re.search(r"(决定|决议|批复|答复)$", base))),
+        float(bool(_DECISION.search(base))),
         float(bool(_LOCAL.match(base)) and not name.startswith(NATIONAL)),
         float(name.startswith(NATIONAL)),
         float("试行" in name or "暂行" in name),
@@ -97,14 +99,17 @@ _lock = threading.Lock()
 def priors(reader: Any, titles: list[str]) -> list[Priors]:
     """Return the documents' priors, each computed once per index version and title."""
     version = version_key(reader)
-    return [_cache.get((version, t)) or _priors(reader, version, t) for t in titles]
+    out = [_cache.get((version, t)) for t in titles]
+    if any(p is None for p in out):  # the table of cited names is looked up once, not once a title
+        table = field_frequencies(reader, "cites")
+        out = [p or _priors(reader, version, t, table) for p, t in zip(out, titles, strict=True)]
+    return out  # type: ignore[return-value]
 
 
-def _priors(reader: Any, version: tuple[Any, ...], title: str) -> Priors:
+def _priors(reader: Any, version: tuple[Any, ...], title: str, table: dict[bytes, int] | None) -> Priors:
     name = law_name(title)
     short = short_name(name)
     names = {name, short, NATIONAL + short} - {""}
-    table = field_frequencies(reader, "cites")
     if table is not None:
         to_bytes = reader.schema["cites"].to_bytes
         cited = math.log1p(sum(table.get(to_bytes(k), 0) for k in names))
