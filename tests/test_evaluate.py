@@ -233,14 +233,16 @@ def test_remembered_frequencies_equal_whoosh_and_stay_bounded(backend, monkeypat
 
 
 def _same_postings_as_whoosh(reader) -> dict[str, int]:
-    """Compare terms.postings (from the remembered term info) with Whoosh's leaf.postings for the first terms
-    of four fields in every segment, and count the kinds of terms met."""
+    """Compare terms.postings (from the remembered term info) and evaluate._read_blocks (one read of a term's
+    blocks) with Whoosh's leaf.postings for the first terms of four fields in every segment, and count the
+    kinds of terms met."""
     from whoosh.codec.whoosh3 import W3TermInfo
 
+    from indexer.engine.whoosh import evaluate as ev
     from indexer.engine.whoosh import terms
     from indexer.engine.whoosh.codec import ARRAYS_ONLY
 
-    kinds = {"blocks": 0, "arrays": 0, "inlined": 0, "deleted": 0}
+    kinds = {"blocks": 0, "arrays": 0, "inlined": 0, "deleted": 0, "direct": 0}
     terms.forget()
     for leaf, _ in reader.leaf_readers():
         for fieldname in ("body", "title", "bbody", "cites"):
@@ -248,6 +250,15 @@ def _same_postings_as_whoosh(reader) -> dict[str, int]:
                 for _ in range(2):  # looked up, then remembered
                     ours = terms.postings(leaf, fieldname, text)
                     assert list(ours.all_items()) == list(leaf.postings(fieldname, text).all_items())
+                direct = ev._read_blocks(leaf, fieldname, text)  # one read of the term's blocks, not Whoosh's
+                if direct is not None:
+                    m, ids, weights = leaf.postings(fieldname, text), [], []
+                    while m.is_active():
+                        ids.append(m.id())
+                        weights.append(m.weight())
+                        m.next()
+                    assert direct[0].tolist() == ids and direct[1].tolist() == weights, (fieldname, text)
+                    kinds["direct"] += 1
                 info = leaf.term_info(fieldname, text)
                 kind = "inlined" if info.is_inlined() else "arrays" if info.extent()[0] == ARRAYS_ONLY else "blocks"
                 kinds[kind] += 1
@@ -260,7 +271,7 @@ def test_postings_from_remembered_term_infos_equal_whoosh(backend, tmp_path):
     """terms.postings opens a term's postings from the term info remembered with its frequency: the same
     postings as Whoosh's own look-up, for terms in blocks, in arrays and inlined, deleted documents left out."""
     kinds = _same_postings_as_whoosh(backend._searcher().reader())
-    assert kinds["blocks"] and kinds["arrays"] and kinds["inlined"]
+    assert kinds["blocks"] and kinds["arrays"] and kinds["inlined"] and kinds["direct"]
     from indexer.generations import open_index
     from indexer.ingest import ingest_items
     from indexer.sources import Item

@@ -107,6 +107,11 @@ def table_get(tindex: Any, key: bytes) -> bytes | None:
     return None
 
 
+def info_bytes(leaf: Any, fieldname: str, text: bytes) -> bytes | None:
+    """Return the remembered bytes of a term's info in a segment (None: absent, or not kept)."""
+    return _entry(leaf, fieldname, text)[1]
+
+
 def postings(leaf: Any, fieldname: str, text: bytes) -> Any:
     """Return a segment's postings matcher of a term, as ``leaf.postings(fieldname, text)`` does (its deleted
     documents filtered out), from the remembered term info when there is one."""
