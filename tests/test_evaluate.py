@@ -318,35 +318,6 @@ def test_a_dense_union_sums_each_documents_scores_as_the_sorted_way_does():
         assert np.array_equal(docs, found) and scores.tobytes() == sums.tobytes()
 
 
-def test_kept_scores_equal_scores_computed_again_and_cannot_be_changed(backend, monkeypatch):
-    """evaluate.Scored: a searcher keeps the BM25 scores of its common terms; a query served from them has
-    the same documents and scores, bit for bit, as one scored afresh, and the kept arrays are read-only."""
-    from whoosh.searching import Searcher
-
-    from indexer.engine.whoosh import evaluate as ev
-
-    def parse_to_whoosh(searcher, text):
-        return to_whoosh(parse(text), reader=searcher.reader())[0]
-
-    s = ranking_searcher(backend._searcher())
-    texts = sampled_queries(backend, 60, 3) + ["人民政府 管理 规定", "如何申请行政复议？"]
-    first = [collect(s, parse_to_whoosh(s, t), scored=True) for t in texts]
-    kept = ev.Scored.of(s)
-    assert kept.kept and all(len(d) >= ev.SCORED_MIN for d, _ in kept.kept.values())
-    again = [collect(s, parse_to_whoosh(s, t), scored=True) for t in texts]
-    monkeypatch.setattr(ev, "SCORED_MIN", 10**12)
-    fresh_searcher = Searcher(s.reader(), weighting=s.weighting, closereader=False)  # keeps nothing
-    fresh = [collect(fresh_searcher, parse_to_whoosh(fresh_searcher, t), scored=True) for t in texts]
-    assert not ev.Scored.of(fresh_searcher).kept
-    for a, b, c in zip(first, again, fresh, strict=True):
-        assert np.array_equal(a.docnums, c.docnums) and np.array_equal(a.scores, c.scores)
-        assert np.array_equal(b.docnums, c.docnums) and np.array_equal(b.scores, c.scores)
-    _, scores = next(iter(kept.kept.values()))
-    with pytest.raises(ValueError):
-        scores[0] = 1.0
-    assert kept.size <= ev.POSTINGS_CACHE // 4
-
-
 def test_hash_file_reads_with_pread_equal_whooshs(backend):
     """terms.table_get reads a key's value from a segment's term table with os.pread as Whoosh's
     HashReader.get does with seeks: the same value for every present key read, None for absent ones."""

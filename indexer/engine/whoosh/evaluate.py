@@ -50,7 +50,6 @@ BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float6
 LENGTH_SEGMENTS = 64  # (segment, field) length arrays kept per process
 DENSE_UNION = 16  # a union of at least 1/16 as many postings as document numbers is summed densely
 POSTINGS_CACHE = int(os.environ.get("GOVSEARCH_POSTINGS_CACHE_MB") or 96) * 2**20  # per process; 0: none
-SCORED_MIN = 256  # postings of a term whose BM25 scores a searcher keeps (shorter ones cost less to score)
 
 
 def evaluate(s: Searcher, q: wq.Query, fallback: Fallback, memo: dict[wq.Query, Arrays] | None = None) -> Arrays:
@@ -177,22 +176,16 @@ class _Evaluator:
     def leaf_term(self, leaf: Searcher, fieldname: str, text: bytes, values: bool = False) -> Posting | None:
         """Return one term's (documents, scores, values or None) in one segment; None: a scorer evaluate
         does not copy (Whoosh must run it)."""
-        reader = leaf.reader()
-        key = None if values else _postings_key(reader, fieldname, text, False)
-        kept = None if key is None else Scored.of(self.s).get(key)
-        if kept is not None:
-            return kept[0], kept[1], None
         params = self.bm25_params(leaf, fieldname, text)
         if params is False:
             return None
+        reader = leaf.reader()
         docs, weights, vals = postings(reader, fieldname, text, values)
         if params is not None:
             lengths = field_lengths(reader, fieldname)[docs]
             # Whoosh's own formula (BM25FScorer.score calls it per document): it takes arrays as well
             idf, avgfl, b, k1 = params
             scores = bm25(idf, weights, lengths, avgfl, b, k1)
-            if key is not None and len(docs) >= SCORED_MIN:
-                Scored.of(self.s).put(key, docs, scores)
         else:
             scores = weights
         return docs, scores, vals
@@ -213,47 +206,6 @@ class _Evaluator:
         if type(scorer) not in (BM25FScorer, WeightScorer) or getattr(w, "title_in_length", 0):
             return False
         return (scorer.idf, scorer.avgfl, scorer.B, scorer.K1) if isinstance(scorer, BM25FScorer) else None
-
-
-class Scored:
-    """The BM25 scores of the common terms one searcher has read, each term's in each segment (its documents
-    and scores, read-only), so that a word most queries ask (法律, 规定, 合同) is not scored again: a
-    searcher reads one version of the index with one weighting, which fix the idf and the average lengths.
-    At most POSTINGS_CACHE / 4 bytes, the terms read longest ago dropped first."""
-
-    def __init__(self) -> None:
-        self.kept: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
-
-    @staticmethod
-    def of(s: Searcher) -> Scored:
-        """Return the scores kept by a searcher (made on first use)."""
-        found = getattr(s, "_scored", None)
-        if found is None:
-            found = s._scored = Scored()  # (a plain attribute: Whoosh's Searcher has no slots)
-        return found  # type: ignore[no-any-return]
-
-    def get(self, key: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray] | None:
-        with self.lock:
-            found = self.kept.get(key)
-            if found is not None:
-                self.kept.move_to_end(key)
-            return found
-
-    def put(self, key: tuple[Any, ...], docs: np.ndarray, scores: np.ndarray) -> None:
-        scores.flags.writeable = False  # shared by every query that reads the term: never changed in place
-        size = docs.nbytes + scores.nbytes
-        if size > POSTINGS_CACHE // 16:
-            return
-        with self.lock:
-            if key in self.kept:
-                return
-            self.kept[key] = (docs, scores)
-            self.size += size
-            while self.size > POSTINGS_CACHE // 4:
-                old_docs, old_scores = self.kept.popitem(last=False)[1]
-                self.size -= old_docs.nbytes + old_scores.nbytes
 
 
 def phrase_in_arrays(
