@@ -126,7 +126,7 @@ def use_synonyms(path: Path) -> None:
 
 def synonym_groups(path: Path | None = None) -> dict[str, tuple[str, ...]]:
     """Return each synonym term -> the other terms of its group (folded), from path or the file in use."""
-    return _read_synonyms(Path(path or _synonyms["path"]))
+    return _read_synonyms(_synonyms["path"] if path is None else Path(path))  # (a word's look-up: no new Path)
 
 
 @lru_cache(maxsize=4)
