@@ -317,7 +317,7 @@ def test_facet_counts_are_the_same_for_few_some_and_most_matches(index_dir):
     from a plain mask and from a Matched shared by the facets."""
     import numpy as np
 
-    from indexer.engine.whoosh.columns import DENSE_SHARE, FEW_VALUES, SPARSE_SHARE, Matched, columns
+    from indexer.engine.whoosh.columns import DENSE_SHARE, PACKED_VALUES, SPARSE_SHARE, Matched, columns
     from indexer.engine.whoosh.schema import FACET_FIELDS, MULTI_VALUED
     from indexer.engine.whoosh.searcher import open_searcher
     from indexer.generations import open_index
@@ -342,5 +342,6 @@ def test_facet_counts_are_the_same_for_few_some_and_most_matches(index_dir):
             assert cols.facets[name].counts(shared, cols.size) == dict(expected), (name, share)
             counted[name] += sum(expected.values())
     assert min(n for name, n in counted.items() if name != "status") > 0  # (the test corpus has no validity)
-    few = [n for n, f in cols.facets.items() if f.docs is None and 0 < len(f.values) <= FEW_VALUES and counted[n]]
-    assert few  # the masks of a facet of few values are counted too
+    packed = [f.docs is None for f in cols.facets.values() if f.kept.get("bits") is not None]
+    assert True in packed and False in packed  # bitsets of single- and multi-valued facets are counted too
+    assert all(len(f.values) <= PACKED_VALUES for f in cols.facets.values() if f.kept.get("bits") is not None)
