@@ -339,3 +339,25 @@ def test_hash_file_reads_with_pread_equal_whooshs(backend):
                     assert terms.table_get(tindex, missing) == tindex.get(missing)
                     absent += tindex.get(missing) is None
     assert present > 1000 and absent > 1000
+
+
+def test_kept_idf_equals_whooshs(backend):
+    """searcher.KeptBM25F: the searcher that document pages search with takes each word's idf by Whoosh's
+    BM25F formula, its document frequency from the remembered ones: the same value as Whoosh's own."""
+    from whoosh.scoring import BM25F
+    from whoosh.searching import Searcher
+
+    from indexer.engine.whoosh.searcher import KeptBM25F
+
+    s = backend._searcher()
+    assert isinstance(s.weighting, KeptBM25F)
+    reader = s.reader()
+    kept = Searcher(reader, weighting=KeptBM25F(), closereader=False)
+    plain = Searcher(reader, weighting=BM25F(), closereader=False)
+    asked = 0
+    for fieldname in ("body", "title", "bbody", "cites"):
+        for text, _ in zip(reader.lexicon(fieldname), range(80), strict=False):
+            for term in (text, text + b"\xe6\x97\xa0"):  # present, and (most often) absent
+                assert kept.idf(fieldname, term) == plain.idf(fieldname, term)
+                asked += 1
+    assert asked > 400

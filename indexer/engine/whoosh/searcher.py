@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
+from math import log
 from typing import Any
 
 from whoosh import query as wq
 from whoosh.index import Index
+from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
+
+from .terms import doc_frequency
 
 FILTER_CACHE = 64  # filter document sets kept per searcher (similar documents' exclusions, Whoosh filters)
 
@@ -38,10 +42,21 @@ class CachingSearcher(Searcher):  # type: ignore[misc]
         return found
 
 
+class KeptBM25F(BM25F):  # type: ignore[misc]
+    """Whoosh's BM25F and its idf formula, the document frequency taken from the frequencies this process
+    keeps per segment (terms.py) instead of Whoosh's look-up in every segment: at 500,000 documents (16
+    segments) 250 µs for each word a document page's similar-documents query had not asked before."""
+
+    def idf(self, searcher: Searcher, fieldname: str, text: Any) -> float:
+        parent = searcher.get_parent()
+        n = doc_frequency(parent.reader(), fieldname, text)
+        return log(parent.doc_count_all() / (n + 1)) + 1  # (Whoosh's WeightingModel.idf)
+
+
 def open_searcher(ix: Index) -> CachingSearcher:
     """Return a caching searcher of an index; its reader's files are closed when it is closed or dropped
     (segments are separate files, each an open file handle: see segments.SegmentBuilder.finish)."""
-    s = CachingSearcher(ix.reader(), fromindex=ix)
+    s = CachingSearcher(ix.reader(), fromindex=ix, weighting=KeptBM25F())
     weakref.finalize(s, _close_quietly, s.reader())
     return s
 
