@@ -540,13 +540,7 @@ def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tu
             offset = m._nextoffset
             block = _block_ids(m)
             ids.append(block)
-            w = m._data[1]
-            if w is None:
-                weights.append(np.ones(len(block)))
-            elif isinstance(w, float):
-                weights.append(np.full(len(block), np.float32(w), dtype=np.float64))  # Whoosh: array("f")
-            else:
-                weights.append(np.array(w, dtype=np.float64))
+            weights.append(_block_weights(m._data[1], len(block)))
             if values:
                 m._read_values()
                 vals.extend(m._values)
@@ -567,6 +561,16 @@ def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tu
         docs, w = docs[keep], w[keep]
         vals = [v for v, k in zip(vals, keep.tolist(), strict=True) if k] if values else vals
     return docs, w, (vals if values else None)
+
+
+def _block_weights(w: Any, count: int) -> np.ndarray:
+    """Return a block's weights as W3LeafMatcher reads them: None is all 1.0, one float is every posting's
+    (as Whoosh's array("f") holds it), else the array itself."""
+    if w is None:
+        return np.ones(count)
+    if isinstance(w, float):
+        return np.full(count, np.float32(w), dtype=np.float64)
+    return np.array(w, dtype=np.float64)
 
 
 _BLOCK_SIZE = struct.Struct("!i")  # a block's byte size after it, negative for the term's last block
@@ -602,12 +606,7 @@ def _read_blocks(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, 
         maxids.append(maxid)
         offsets.append(start + pos)
         ids.append(np.cumsum(np.array(block_ids, dtype=np.int64)))  # delta-coded, as _block_ids decodes
-        if w is None:
-            weights.append(np.ones(len(block_ids)))
-        elif isinstance(w, float):
-            weights.append(np.full(len(block_ids), np.float32(w), dtype=np.float64))  # Whoosh: array("f")
-        else:
-            weights.append(np.array(w, dtype=np.float64))
+        weights.append(_block_weights(w, len(block_ids)))
         if size < 0:
             break
         pos = end
