@@ -361,3 +361,25 @@ def test_kept_idf_equals_whooshs(backend):
                 assert kept.idf(fieldname, term) == plain.idf(fieldname, term)
                 asked += 1
     assert asked > 400
+
+
+def test_an_and_reads_its_smallest_parts_first_and_stops_at_an_empty_one(backend, monkeypatch):
+    """A misspelt word's part is empty: an AND reads it before a common word's postings and reads no more;
+    the parts of an AND that matches are still joined in the query's order (the same scores as Whoosh)."""
+    from indexer.engine.whoosh import evaluate as ev
+
+    s = ranking_searcher(backend._searcher())
+    read: list[bytes] = []
+    original = ev._Evaluator.leaf_term
+
+    def counting(self, leaf, fieldname, text, values=False):
+        read.append(text)
+        return original(self, leaf, fieldname, text, values)
+
+    monkeypatch.setattr(ev._Evaluator, "leaf_term", counting)
+    common = "人民政府"
+    assert assert_same_as_whoosh(s, f"{common} 靐靐") == 0
+    assert common.encode() not in read  # the empty part came first: the common word was never read
+    read.clear()
+    assert assert_same_as_whoosh(s, f"{common} 条例 管理") > 0  # all parts read, joined in the query's order
+    assert common.encode() in read

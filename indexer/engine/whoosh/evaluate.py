@@ -20,6 +20,7 @@ and re-ranking decode only the blocks that hold their candidate documents.
 from __future__ import annotations
 
 import io
+import math
 import os
 import pickle
 import struct
@@ -38,7 +39,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from .codec import ARRAYS_ONLY, BLOCK, encode_positions, forget_arrays, read_arrays, read_positions, segment_arrays
-from .terms import has_term, info_bytes
+from .terms import doc_frequency, has_term, info_bytes
 from .terms import postings as term_postings
 
 Arrays = tuple[np.ndarray, np.ndarray]  # (ascending unique global document numbers, their scores)
@@ -106,15 +107,38 @@ class _Evaluator:
         if len(subs) == 1:  # Whoosh uses the one matcher as it is: the compound's boost is not applied
             return self.run(subs[0])
         if combine is intersection:  # a part that matches nothing empties the whole: the rest is not read
-            parts = []
-            for sub in subs:
-                parts.append(self.run(sub))
-                if not len(parts[-1][0]):
+            parts: list[Arrays] = [empty()] * len(subs)
+            # the smallest parts first (a misspelt word's is often empty, a common word's the costliest); they
+            # are still joined in the query's order, so the scores are summed as before, to the last bit
+            for i in sorted(range(len(subs)), key=lambda i: self.estimate(subs[i])):
+                parts[i] = self.run(subs[i])
+                if not len(parts[i][0]):
                     return empty()
         else:
             parts = [self.run(sub) for sub in subs]
         docs, scores = combine(parts)
         return (docs, scores * q.boost) if q.boost != 1.0 else (docs, scores)
+
+    def estimate(self, q: wq.Query) -> float:
+        """Return how many documents a part may match at most, from the remembered document frequencies
+        (a part of another kind: infinity, read last)."""
+        kind = type(q)
+        if kind is wq.Term:
+            text = self.to_bytes(q.fieldname, q.text)
+            return 0 if text is None else doc_frequency(self.s.reader(), q.fieldname, text)
+        if kind is wq.Phrase and q.words:
+            return min(self.estimate(wq.Term(q.fieldname, w)) for w in q.words)
+        if kind in (wq.Or, wq.PreloadedOr, wq.DefaultOr):
+            return sum(self.estimate(sub) for sub in q.subqueries)
+        if kind is wq.And:
+            return min((self.estimate(sub) for sub in q.subqueries), default=0)
+        if kind in (wq.AndMaybe, wq.AndNot):
+            return self.estimate(q.a)
+        if kind is wq.ConstantScoreQuery:
+            return self.estimate(q.child)
+        if isinstance(q, wq.NullQuery.__class__):
+            return 0
+        return math.inf
 
     def term(self, q: wq.Term) -> Arrays:
         text = self.to_bytes(q.fieldname, q.text)
