@@ -76,14 +76,23 @@ def _bm25(tf: np.ndarray, lengths: np.ndarray, avg: float, idf: np.ndarray) -> n
     return (tf * (K1 + 1) / (tf + norm[:, None]) * idf[None, :]).sum(axis=1)
 
 
+def _segments(s: Searcher, docnums: Sequence[int]) -> list[tuple[Any, np.ndarray, np.ndarray]]:
+    """Return, for each segment holding some of the documents, its reader, the rows of those documents and
+    their segment-local numbers."""
+    wanted = np.asarray(docnums, dtype=np.int64)
+    out = []
+    for leaf, offset in s.reader().leaf_readers():
+        rows = np.flatnonzero((wanted >= offset) & (wanted < offset + leaf.doc_count_all()))
+        if len(rows):
+            out.append((leaf, rows, wanted[rows] - offset))
+    return out
+
+
 def _lengths(s: Searcher, fieldname: str, docnums: Sequence[int]) -> np.ndarray:
     """Return the indexed lengths of the given documents in one field."""
     out = np.zeros(len(docnums))
-    wanted = np.asarray(docnums, dtype=np.int64)
-    for leaf, offset in s.reader().leaf_readers():
-        mine = (wanted >= offset) & (wanted < offset + leaf.doc_count_all())
-        if mine.any():
-            out[mine] = field_lengths(leaf, fieldname)[wanted[mine] - offset]
+    for leaf, rows, local in _segments(s, docnums):
+        out[rows] = field_lengths(leaf, fieldname)[local]
     return out
 
 
@@ -92,13 +101,8 @@ def term_counts(s: Searcher, fieldname: str, docnums: Sequence[int], terms: Sequ
     weight, which for a field of positions is the number of them (the postings are kept once read: a
     question's character pairs recur in other questions)."""
     out = np.zeros((len(docnums), len(terms)))
-    wanted = np.asarray(docnums, dtype=np.int64)
     field = s.schema[fieldname]
-    leaves = []  # each segment's leaf, the rows of its documents and their segment-local numbers
-    for leaf, offset in s.reader().leaf_readers():
-        rows = np.flatnonzero((wanted >= offset) & (wanted < offset + leaf.doc_count_all()))
-        if len(rows):
-            leaves.append((leaf, rows, wanted[rows] - offset))
+    leaves = _segments(s, docnums)
     for j, term in enumerate(terms):
         text = field.to_bytes(term)
         for leaf, rows, local in leaves:
@@ -129,8 +133,11 @@ def _coverage(found: np.ndarray, idf: np.ndarray) -> np.ndarray:
     return out / total
 
 
-def word_features(s: Searcher, docnums: list[int], titles: list[str], plan: Plan) -> np.ndarray:
-    """Return the word-level columns: BM25 in the body and the title, coverage of each, words found."""
+def word_features(
+    s: Searcher, docnums: list[int], titles: list[str], plan: Plan, body_len: np.ndarray, title_len: np.ndarray
+) -> np.ndarray:
+    """Return the word-level columns: BM25 in the body and the title, coverage of each, words found (the
+    documents' body and title lengths given)."""
     words = list(plan.important or plan.words)
     n = len(docnums)
     if not words:
@@ -138,7 +145,6 @@ def word_features(s: Searcher, docnums: list[int], titles: list[str], plan: Plan
     idf = np.array([s.idf("body", w) for w in words])
     body_tf = term_counts(s, "body", docnums, words)  # (the first stage read most of these postings)
     title_tf = _title_counts(titles, words)
-    body_len, title_len = _lengths(s, "body", docnums), _lengths(s, "title", docnums)
     body = _bm25(body_tf, body_len + title_len, s.avg_field_length("body") + s.avg_field_length("title"), idf)
     title = _bm25(title_tf, title_len, s.avg_field_length("title"), idf)
     found = body_tf + title_tf
@@ -170,7 +176,8 @@ def features(s: Searcher, hits: Sequence[Any], plan: Plan, text: str) -> np.ndar
     # math.log1p, not numpy's: numpy picks a vector log by CPU, whose last bit differs (the rank 13's moved a
     # split of the shipped model on another machine)
     first = np.column_stack([scores, scores / max(scores.max(), 1e-9), [math.log1p(i) for i in range(n)]])
-    w = word_features(s, docnums, titles, plan)
+    body_len, title_len = _lengths(s, "body", docnums), _lengths(s, "title", docnums)
+    w = word_features(s, docnums, titles, plan, body_len, title_len)
     p = pair_features(s, docnums, titles, text)
     known = priors(s.reader(), raw_titles)
     prior = np.array([p.values for p in known])
@@ -186,9 +193,7 @@ def features(s: Searcher, hits: Sequence[Any], plan: Plan, text: str) -> np.ndar
                 float(bool(nm) and nm in folded),
                 float(bool(nm) and sum(w in nm for w in plan.important) / max(1, len(plan.important))),
             ]
-            for h, nm, lb, lt in zip(
-                hits, names, _lengths(s, "body", docnums), _lengths(s, "title", docnums), strict=True
-            )
+            for h, nm, lb, lt in zip(hits, names, body_len, title_len, strict=True)
         ]
     )
     query = np.tile([len(plan.important), len(folded)], (n, 1))
