@@ -87,19 +87,19 @@ class Facet:
         if not len(self.codes):
             return {}
         m = matched if isinstance(matched, Matched) else Matched(matched)
-        found, mask = m.found, m.mask
-        bits = self._bits(size) if found > DENSE_SHARE * size else None
+        mask, dense = m.mask, m.found > DENSE_SHARE * size
+        bits = self._bits(size) if dense else None
         if bits is not None:
             n = np.bitwise_count(bits & m.packed()).sum(axis=1)
         elif self.docs is None:
-            if found > DENSE_SHARE * size:  # code -1 (no value) counts in slot 0, dropped
+            if dense:  # code -1 (no value) counts in slot 0, dropped
                 n = np.bincount(self.codes + 1, weights=m.weights(), minlength=len(self.values) + 1)[1:]
             else:
                 codes = self.codes[mask]
                 n = np.bincount(codes[codes >= 0], minlength=len(self.values))
-        elif found > DENSE_SHARE * size:
+        elif dense:
             n = np.bincount(self.codes, weights=m.weights()[self.docs], minlength=len(self.values))
-        elif found > SPARSE_SHARE * size:
+        elif m.found > SPARSE_SHARE * size:
             n = np.bincount(self.codes[mask[self.docs]], minlength=len(self.values))
         else:  # a few documents: straight to their pairs
             n = np.bincount(self.codes[self._pairs_of(np.flatnonzero(mask))], minlength=len(self.values))

@@ -544,10 +544,7 @@ def _read_postings(reader: Any, fieldname: str, text: bytes, values: bool) -> tu
     if stored is not None:  # the bulk writer kept this term as arrays too (segments.PostingArrays)
         docs, w, maxids, offsets = read_arrays(*stored)
         _remember_blocks(_postings_key(reader, fieldname, text, False), maxids, offsets)
-        if reader.has_deletions():
-            keep = ~np.isin(docs, _deleted(reader))
-            docs, w = docs[keep], w[keep]
-        return docs, w, None
+        return (*_live(reader, docs, w), None)
     got = None if values else _read_blocks(reader, fieldname, text)
     if got is not None:
         return got
@@ -635,11 +632,15 @@ def _read_blocks(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, 
             break
         pos = end
     _remember_blocks(_postings_key(reader, fieldname, text, False), maxids, offsets)
-    docs, w = np.concatenate(ids), np.concatenate(weights)
-    if reader.has_deletions():
-        keep = ~np.isin(docs, _deleted(reader))
-        docs, w = docs[keep], w[keep]
-    return docs, w, None
+    return (*_live(reader, np.concatenate(ids), np.concatenate(weights)), None)
+
+
+def _live(reader: Any, docs: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the postings without the segment's deleted documents (as Whoosh's matcher leaves them out)."""
+    if not reader.has_deletions():
+        return docs, weights
+    keep = ~np.isin(docs, _deleted(reader))
+    return docs[keep], weights[keep]
 
 
 _lengths: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()

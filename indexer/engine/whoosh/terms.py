@@ -115,7 +115,7 @@ def info_bytes(leaf: Any, fieldname: str, text: bytes) -> bytes | None:
 def postings(leaf: Any, fieldname: str, text: bytes) -> Any:
     """Return a segment's postings matcher of a term, as ``leaf.postings(fieldname, text)`` does (its deleted
     documents filtered out), from the remembered term info when there is one."""
-    df, raw = _entry(leaf, fieldname, text)
+    raw = info_bytes(leaf, fieldname, text)
     terms = getattr(leaf, "_terms", None)
     if raw is None or not isinstance(terms, W3TermsReader) or leaf.is_closed:
         return leaf.postings(fieldname, text)
